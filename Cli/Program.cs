@@ -1,0 +1,12 @@
+using System.CommandLine;
+using CodeLm.Cli;
+
+var root = new RootCommand("CodeLm: crawl code, train a tokenizer and a code model, evaluate it, and serve completions to your editor.");
+root.Add(DataCommands.Create());
+root.Add(TokenizerCommands.Create());
+root.Add(TrainCommands.Create());
+root.Add(SampleCommands.Create());
+root.Add(EvalCommands.Create());
+root.Add(ServeCommands.Create());
+root.Add(QuickstartCommand.Create());
+return await CliRunner.InvokeAsync(root, args);

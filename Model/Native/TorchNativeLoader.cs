@@ -1,0 +1,146 @@
+using System.Reflection;
+using System.Runtime.InteropServices;
+using System.Runtime.Loader;
+using System.Security.Cryptography;
+using TorchSharp;
+
+namespace CodeLm.Model.Native;
+
+/// <summary>
+/// Loads TorchSharp's native glue (libLibTorchSharp.so) before TorchSharp does.
+///
+/// TorchSharp 0.107's glue is built with GCC 13 and records a need for GLIBCXX_3.4.32, which the libstdc++ of
+/// Debian 12 / Ubuntu 22.04 lacks. The only symbol bound to that version (std::ios_base_library_init) is
+/// referenced to force the dependency and never relocated, so a copy with that one requirement marked weak loads
+/// and runs. Where the original loads, it is used unchanged; the NuGet cache and build output are never edited.
+/// </summary>
+public static class TorchNativeLoader
+{
+    public const string GlueFile = "libLibTorchSharp.so";
+    private const string LibStdCxx = "libstdc++.so.6";
+    private const string MissingVersion = "GLIBCXX_3.4.32";
+
+    private static readonly object Gate = new();
+    private static IntPtr _glue;
+
+    /// <summary>How the glue was loaded: "original", "patched", or "platform" (TorchSharp's own loader, off Linux).</summary>
+    public static string? Mode { get; private set; }
+
+    /// <summary>The patched copy in use, when one was needed.</summary>
+    public static string? PatchedPath { get; private set; }
+
+    public static void EnsureLoaded()
+    {
+        lock (Gate)
+        {
+            if (Mode != null) return;
+            if (!OperatingSystem.IsLinux()) { Mode = "platform"; return; }
+
+            var nativeDir = FindNativeDir();
+            if (nativeDir == null) { Mode = "platform"; return; } // unusual layout: let TorchSharp probe itself
+
+            var original = Path.Combine(nativeDir, GlueFile);
+            if (TryLoad(original, out _glue, out var originalError))
+            {
+                Mode = "original";
+                return;
+            }
+            if (!originalError.Contains(MissingVersion, StringComparison.Ordinal))
+                throw LoadFailure(original, originalError, null, null);
+
+            string patched;
+            try { patched = CreatePatchedCopy(original); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
+            {
+                throw LoadFailure(original, originalError, CacheDir(), e.Message);
+            }
+
+            // The copy lives outside the package folder, so its $ORIGIN runpath no longer finds libtorch:
+            // load libtorch's libraries first, by full path, and the loader resolves DT_NEEDED by soname.
+            foreach (var dep in new[] { "libc10.so", "libtorch_cpu.so", "libtorch_cuda.so", "libtorch.so" })
+            {
+                var path = Path.Combine(nativeDir, dep);
+                if (File.Exists(path)) NativeLibrary.Load(path);
+            }
+            if (!TryLoad(patched, out _glue, out var patchedError))
+                throw LoadFailure(original, originalError, patched, patchedError);
+
+            PatchedPath = patched;
+            Mode = "patched";
+            var torchAssembly = typeof(torch).Assembly;
+            NativeLibrary.SetDllImportResolver(torchAssembly, ResolveGlue);
+            // TorchSharp also probes with NativeLibrary.TryLoad(name, assembly), which ends at this event.
+            AssemblyLoadContext.Default.ResolvingUnmanagedDll += (asm, name) => asm == torchAssembly ? ResolveGlue(name, asm, null) : IntPtr.Zero;
+        }
+    }
+
+    private static IntPtr ResolveGlue(string name, Assembly assembly, DllImportSearchPath? path) =>
+        name is "LibTorchSharp" or "libLibTorchSharp" or GlueFile ? _glue : IntPtr.Zero;
+
+    /// <summary>Writes (once, atomically) a copy of <paramref name="original"/> with the GLIBCXX_3.4.32 need marked weak.</summary>
+    public static string CreatePatchedCopy(string original)
+    {
+        var bytes = File.ReadAllBytes(original);
+        var hash = Convert.ToHexStringLower(SHA256.HashData(bytes))[..16];
+        var dir = Path.Combine(CacheDir(), "native", hash);
+        var target = Path.Combine(dir, GlueFile);
+        if (File.Exists(target)) return target;
+
+        if (ElfVersionNeeds.MarkWeak(bytes, LibStdCxx, MissingVersion) == 0)
+            throw new InvalidDataException($"{original} has no {MissingVersion} requirement to relax.");
+        Directory.CreateDirectory(dir);
+        var tmp = target + "." + Environment.ProcessId + ".tmp";
+        File.WriteAllBytes(tmp, bytes);
+        File.Move(tmp, target, overwrite: true);
+        return target;
+    }
+
+    /// <summary>CODELM_CACHE, else $XDG_CACHE_HOME/codelm, else ~/.cache/codelm.</summary>
+    public static string CacheDir()
+    {
+        var env = Environment.GetEnvironmentVariable("CODELM_CACHE");
+        if (!string.IsNullOrEmpty(env)) return env;
+        var xdg = Environment.GetEnvironmentVariable("XDG_CACHE_HOME");
+        var home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
+        var root = !string.IsNullOrEmpty(xdg) ? xdg : Path.Combine(string.IsNullOrEmpty(home) ? Path.GetTempPath() : home, ".cache");
+        return Path.Combine(root, "codelm");
+    }
+
+    /// <summary>The folder holding the glue: next to the app (RID-specific publish) or under runtimes/linux-x64/native.</summary>
+    public static string? FindNativeDir()
+    {
+        var rid = RuntimeInformation.ProcessArchitecture == Architecture.Arm64 ? "linux-arm64" : "linux-x64";
+        var roots = new[] { AppContext.BaseDirectory, Path.GetDirectoryName(typeof(torch).Assembly.Location) ?? "" };
+        foreach (var root in roots.Where(r => r.Length > 0).Distinct())
+            foreach (var dir in new[] { root, Path.Combine(root, "runtimes", rid, "native") })
+                if (File.Exists(Path.Combine(dir, GlueFile))) return dir;
+        return null;
+    }
+
+    private static bool TryLoad(string path, out IntPtr handle, out string error)
+    {
+        try
+        {
+            handle = NativeLibrary.Load(path);
+            error = "";
+            return true;
+        }
+        catch (DllNotFoundException e)
+        {
+            handle = IntPtr.Zero;
+            error = e.Message;
+            return false;
+        }
+    }
+
+    private static Exception LoadFailure(string original, string originalError, string? patched, string? patchedError)
+    {
+        var msg = $"TorchSharp's native library could not be loaded.\n  tried: {original}\n  error: {originalError}";
+        if (patched != null)
+            msg += $"\n  tried a copy with the {MissingVersion} need relaxed: {patched}\n  error: {patchedError}";
+        msg += "\nFix: install a libstdc++ that provides " + MissingVersion +
+               " (GCC 13 or newer, e.g. Debian 13 or Ubuntu 24.04), or make sure the cache folder is writable " +
+               "(set CODELM_CACHE to another folder). Check that libtorch-cpu-linux-x64 restored completely.";
+        return new InvalidOperationException(msg);
+    }
+}
