@@ -104,7 +104,9 @@ public static class RepoCrawler
             var remote = repo.Network.Remotes["origin"];
             if (remote != null)
             {
-                var head = repo.Network.ListReferences(remote, Credentials(source, token)).FirstOrDefault(r => r.CanonicalName == "HEAD");
+                var credentials = Credentials(source, token);
+                var refs = credentials == null ? repo.Network.ListReferences(remote) : repo.Network.ListReferences(remote, credentials);
+                var head = refs.FirstOrDefault(r => r.CanonicalName == "HEAD");
                 if (head?.ResolveToDirectReference()?.TargetIdentifier is { } id && repo.Lookup<Commit>(id) is { } c) return c;
             }
         }
