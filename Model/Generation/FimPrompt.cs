@@ -1,3 +1,5 @@
+using CodeLm.Tokenizer;
+
 namespace CodeLm.Model.Generation;
 
 /// <summary>
@@ -8,7 +10,7 @@ namespace CodeLm.Model.Generation;
 /// </summary>
 public static class FimPrompt
 {
-    public static int[] Build(ITokenCodec codec, IReadOnlyList<int> prefix, IReadOnlyList<int> suffix, FimFormat format) => format switch
+    public static int[] Build(CodeTokenizer codec, IReadOnlyList<int> prefix, IReadOnlyList<int> suffix, FimFormat format) => format switch
     {
         FimFormat.Psm => [codec.FimPrefix, .. prefix, codec.FimSuffix, .. suffix, codec.FimMiddle],
         FimFormat.Spm => [codec.FimPrefix, codec.FimSuffix, .. suffix, codec.FimMiddle, .. prefix],

@@ -1,3 +1,4 @@
+using CodeLm.Tokenizer;
 using static TorchSharp.torch;
 
 namespace CodeLm.Model.Generation;
@@ -14,25 +15,23 @@ public delegate void LogitsObserver(int step, IReadOnlyList<int> samples, Tensor
 public sealed class Generator
 {
     private readonly Gpt _model;
-    private readonly ITokenCodec _codec;
+    private readonly CodeTokenizer _codec;
     private readonly Device _device;
     private readonly ScalarType _dtype;
-    private readonly byte[]?[] _tokenBytes;
 
-    public Generator(Gpt model, ITokenCodec codec, Device device)
+    public Generator(Gpt model, CodeTokenizer tokenizer, Device device)
     {
         _model = model;
-        _codec = codec;
+        _codec = tokenizer;
         _device = device;
-        if (codec.VocabSize > model.Config.VocabSize)
-            throw new ArgumentException($"The tokenizer has {codec.VocabSize} tokens but the model only {model.Config.VocabSize}; they do not belong together.");
+        if (tokenizer.VocabSize > model.Config.VocabSize)
+            throw new ArgumentException($"The tokenizer has {tokenizer.VocabSize} tokens but the model only {model.Config.VocabSize}; they do not belong together.");
         _dtype = model.parameters().First().dtype;
-        _tokenBytes = new byte[codec.VocabSize][];
         model.eval();
     }
 
     public Gpt Model => _model;
-    public ITokenCodec Codec => _codec;
+    public CodeTokenizer Tokenizer => _codec;
     public int ContextLength => _model.Config.ContextLength;
 
     /// <summary>Diagnostics hook (tests, log-probs): called once per step before sampling.</summary>
@@ -43,23 +42,34 @@ public sealed class Generator
     /// generated token, the delta being empty while bytes form an incomplete character or may start a stop sequence, plus
     /// one last call with any held-back text when a sample ends; a sample's deltas concatenate to its <see cref="Completion.Text"/>.
     /// </summary>
-    public IReadOnlyList<Completion> Generate(string prompt, int n, SamplingOptions options, Action<int, string>? onToken = null, CancellationToken ct = default)
+    public IReadOnlyList<Completion> Generate(string prompt, int n, SamplingOptions options, Action<int, string>? onToken = null, CancellationToken ct = default) =>
+        GenerateTokens(BuildPrompt(prompt, options), n, options, onToken, ct);
+
+    /// <summary>Fills in the middle between <paramref name="prefix"/> and <paramref name="suffix"/> (see <see cref="FimPrompt"/>).</summary>
+    public IReadOnlyList<Completion> GenerateFim(string prefix, string suffix, int n, SamplingOptions options, Action<int, string>? onToken = null, CancellationToken ct = default) =>
+        GenerateTokens(BuildFimPrompt(prefix, suffix, options), n, options, onToken, ct);
+
+    /// <summary>
+    /// The prompt ids <see cref="Generate"/> feeds: the whole text encoded at once, or when too long its last tokens
+    /// (after a leading language tag line, which is kept).
+    /// </summary>
+    public int[] BuildPrompt(string prompt, SamplingOptions options)
     {
         options.Validate();
         int budget = PromptBudget.PromptTokens(ContextLength, options.MaxNewTokens, options.MaxPromptTokens);
         var ids = _codec.Encode(prompt);
-        if (ids.Length > budget)
-        {
-            var tag = PromptBudget.LanguageTagLine(prompt);
-            ids = tag is null
-                ? PromptBudget.KeepEnd(ids, budget)
-                : PromptBudget.KeepEnd(_codec.Encode(prompt[tag.Length..]), budget, _codec.Encode(tag));
-        }
-        return GenerateTokens(ids, n, options, onToken, ct);
+        if (ids.Length <= budget) return ids;
+        var tag = PromptBudget.LanguageTagLine(prompt);
+        return tag is null
+            ? PromptBudget.KeepEnd(ids, budget)
+            : PromptBudget.KeepEnd(_codec.Encode(prompt[tag.Length..]), budget, _codec.Encode(tag));
     }
 
-    /// <summary>Fills in the middle between <paramref name="prefix"/> and <paramref name="suffix"/> (see <see cref="FimPrompt"/>).</summary>
-    public IReadOnlyList<Completion> GenerateFim(string prefix, string suffix, int n, SamplingOptions options, Action<int, string>? onToken = null, CancellationToken ct = default)
+    /// <summary>
+    /// The prompt ids <see cref="GenerateFim"/> feeds: prefix and suffix encoded separately, as the trainer's FIM transform
+    /// does, cut to the budget (end of the prefix, start of the suffix; a leading language tag line is kept), then laid out.
+    /// </summary>
+    public int[] BuildFimPrompt(string prefix, string suffix, SamplingOptions options)
     {
         options.Validate();
         int budget = Math.Max(0, PromptBudget.PromptTokens(ContextLength, options.MaxNewTokens, options.MaxPromptTokens) - FimPrompt.SentinelCount);
@@ -73,7 +83,7 @@ public sealed class Generator
         }
         var (keepPrefix, keepSuffix) = PromptBudget.SplitFim(p.Length, s.Length, budget - pinned.Length, options.FimPrefixShare);
         int[] keptPrefix = [.. pinned, .. p.AsSpan(p.Length - keepPrefix)];
-        return GenerateTokens(FimPrompt.Build(_codec, keptPrefix, s[..keepSuffix], options.FimFormat), n, options, onToken, ct);
+        return FimPrompt.Build(_codec, keptPrefix, s[..keepSuffix], options.FimFormat);
     }
 
     /// <summary>The decoding loop on prompt token ids (an empty prompt starts from end-of-text, i.e. a fresh document).</summary>
@@ -132,7 +142,7 @@ public sealed class Generator
                     int token = (int)next[j];
                     if (IsSpecial(token)) { Finish(sample, index, FinishReasons.EndOfText, onToken); continue; }
                     sample.Tokens.Add(token);
-                    onToken?.Invoke(index, sample.Text.Append(TokenBytes(token)));
+                    onToken?.Invoke(index, sample.Text.Append(_codec.TokenBytesOf(token)));
                     if (sample.Text.Stopped) Finish(sample, index, FinishReasons.Stop, onToken);
                     else if (sample.Tokens.Count >= options.MaxNewTokens || cache.Length >= capacity) Finish(sample, index, FinishReasons.Length, onToken);
                     else keep.Add(j);
@@ -189,8 +199,6 @@ public sealed class Generator
 
     private bool IsSpecial(int token) =>
         token == _codec.EndOfText || token == _codec.FimPrefix || token == _codec.FimMiddle || token == _codec.FimSuffix || token == _codec.FimPad;
-
-    private byte[] TokenBytes(int token) => _tokenBytes[token] ??= _codec.DecodeBytes([token]);
 
     private static void Replace(ref Tensor slot, Tensor value)
     {
