@@ -81,7 +81,8 @@ public sealed class Generator
             var tagIds = _codec.Encode(tag);
             if (tagIds.Length < budget) { pinned = tagIds; p = _codec.Encode(prefix[tag.Length..]); }
         }
-        var (keepPrefix, keepSuffix) = PromptBudget.SplitFim(p.Length, s.Length, budget - pinned.Length, options.FimPrefixShare);
+        var (keepPrefix, keepSuffix) = PromptBudget.SplitFim(pinned.Length + p.Length, s.Length, budget, options.FimPrefixShare);
+        keepPrefix = Math.Max(0, keepPrefix - pinned.Length);
         int[] keptPrefix = [.. pinned, .. p.AsSpan(p.Length - keepPrefix)];
         return FimPrompt.Build(_codec, keptPrefix, s[..keepSuffix], options.FimFormat);
     }
@@ -104,7 +105,7 @@ public sealed class Generator
         using var cache = new KvCache(_model.Config, 1, capacity, _device, _dtype);
         bool penalize = options.RepetitionPenalty != 1;
         Tensor logits;
-        Tensor? seen = null;
+        Tensor? seen = null, trues = null;
         using (NewDisposeScope())
         {
             using var input = tensor(Array.ConvertAll(ids, x => (long)x), device: _device).view(1, -1);
@@ -114,6 +115,7 @@ public sealed class Generator
                 seen = zeros([1, _codec.VocabSize], ScalarType.Bool, _device).index_fill_(1, input.view(-1), true);
                 if (n > 1) seen = seen.repeat(n, 1);
                 seen = seen.DetachFromDisposeScope();
+                trues = ones([n, 1], ScalarType.Bool, _device).DetachFromDisposeScope();
             }
             if (n > 1)
             {
@@ -142,7 +144,8 @@ public sealed class Generator
                     int token = (int)next[j];
                     if (IsSpecial(token)) { Finish(sample, index, FinishReasons.EndOfText, onToken); continue; }
                     sample.Tokens.Add(token);
-                    onToken?.Invoke(index, sample.Text.Append(_codec.TokenBytesOf(token)));
+                    var delta = sample.Text.Append(_codec.TokenBytesOf(token)); // not inside onToken?.Invoke(...): that skips it when null
+                    onToken?.Invoke(index, delta);
                     if (sample.Text.Stopped) Finish(sample, index, FinishReasons.Stop, onToken);
                     else if (sample.Tokens.Count >= options.MaxNewTokens || cache.Length >= capacity) Finish(sample, index, FinishReasons.Length, onToken);
                     else keep.Add(j);
@@ -164,7 +167,7 @@ public sealed class Generator
                     live = keep.Select(j => live[j]).ToList();
                 }
                 var input = tensor(feed, device: _device).view(-1, 1);
-                seen?.scatter_(1, input, true);
+                seen?.scatter_(1, input, trues!.narrow(0, 0, feed.Length));
                 Replace(ref logits, Vocab(_model.forward(input, cache, lastOnly: true).select(1, 0)));
             }
         }
@@ -172,6 +175,7 @@ public sealed class Generator
         {
             logits.Dispose();
             seen?.Dispose();
+            trues?.Dispose();
         }
         return Results(samples, ids.Length, null);
     }
