@@ -1,0 +1,131 @@
+using System.Security.Cryptography;
+using CodeLm.Eval.Languages;
+using CodeLm.Eval.Problems;
+
+namespace CodeLm.Eval.Execution;
+
+/// <summary>Options for executing candidates.</summary>
+public sealed record ExecutorOptions(TimeSpan Timeout, SandboxOptions? Sandbox = null)
+{
+    public static ExecutorOptions Default { get; } = new(TimeSpan.FromSeconds(5));
+}
+
+/// <summary>
+/// Runs candidates (prompt + completion + test) in the sandbox, one fresh work directory each, removed afterwards.
+/// Create with <see cref="CreateAsync"/>: it probes the sandbox and each requested language's toolchain once.
+/// Thread-safe: callers run candidates in parallel, each with its own slot number (0..jobs-1).
+/// </summary>
+public sealed class CandidateExecutor : IDisposable
+{
+    private readonly string _root;
+    private readonly Dictionary<string, IReadOnlyDictionary<string, string>> _tools = new();
+
+    public Sandbox Sandbox { get; }
+    public IReadOnlyList<string> SandboxNotes { get; }
+    public IReadOnlyDictionary<string, ToolchainStatus> Toolchains { get; }
+    public ExecutorOptions Options { get; }
+
+    private CandidateExecutor(SandboxProbe.Result probe, ExecutorOptions options, string root)
+    {
+        Sandbox = probe.Sandbox;
+        SandboxNotes = probe.Notes;
+        Options = options;
+        _root = root;
+        Toolchains = new Dictionary<string, ToolchainStatus>();
+    }
+
+    public static async Task<CandidateExecutor> CreateAsync(IEnumerable<string> languages, ExecutorOptions? options = null, CancellationToken ct = default)
+    {
+        options ??= ExecutorOptions.Default;
+        var probe = await SandboxProbe.DetectAsync(options.Sandbox, ct);
+        var root = Directory.CreateTempSubdirectory("codelm-eval-").FullName;
+        if (!OperatingSystem.IsWindows())
+            File.SetUnixFileMode(root, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute);
+        var executor = new CandidateExecutor(probe, options, root);
+        var statuses = (Dictionary<string, ToolchainStatus>)executor.Toolchains;
+        var checks = languages.Distinct().Select(async language => (language, status: await executor.ProbeLanguageAsync(language, ct)));
+        foreach (var (language, status) in await Task.WhenAll(checks)) statuses[language] = status;
+        return executor;
+    }
+
+    private async Task<ToolchainStatus> ProbeLanguageAsync(string language, CancellationToken ct)
+    {
+        if (!LanguageRunner.All.TryGetValue(language, out var runner)) return new ToolchainStatus(language, false, "no runner for this language");
+        var found = runner.Tools.ToDictionary(t => t, Toolchain.Find);
+        var missing = found.Where(kv => kv.Value is null).Select(kv => kv.Key).ToList();
+        if (missing.Count > 0) return new ToolchainStatus(language, false, "not installed: " + string.Join(", ", missing));
+        lock (_tools) _tools[language] = found.ToDictionary(kv => kv.Key, kv => kv.Value!);
+        // Probe slots are past the worker slots so they never share a uid with a running candidate.
+        var slot = 1000 + LanguageRunner.All.Keys.ToList().IndexOf(language);
+        var r = await RunAsync(runner.HelloWorld, runner.HelloWorld.CanonicalSolution, slot, TimeSpan.FromSeconds(30), ct);
+        var where = string.Join(", ", found.Values);
+        if (r.Status == ExecutionStatus.Passed) return new ToolchainStatus(language, true, where);
+        lock (_tools) _tools.Remove(language);
+        return new ToolchainStatus(language, false, $"hello-world did not pass in the sandbox ({ExecutionResult.StatusName(r.Status)}): {Excerpt(r.Detail, 300)}");
+    }
+
+    public bool IsAvailable(string language) => Toolchains.TryGetValue(language, out var s) && s.Available;
+
+    /// <summary>Runs one candidate. <paramref name="slot"/> must be unique among candidates running at the same time.</summary>
+    public Task<ExecutionResult> ExecuteAsync(Problem problem, string completion, int slot, CancellationToken ct = default)
+    {
+        if (!IsAvailable(problem.Language))
+        {
+            var why = Toolchains.TryGetValue(problem.Language, out var s) ? s.Detail : "toolchain not probed";
+            return Task.FromResult(new ExecutionResult(ExecutionStatus.Unavailable, null, 0, why));
+        }
+        return RunAsync(problem, completion, slot, Options.Timeout, ct);
+    }
+
+    private async Task<ExecutionResult> RunAsync(Problem problem, string completion, int slot, TimeSpan timeout, CancellationToken ct)
+    {
+        var runner = LanguageRunner.All[problem.Language];
+        IReadOnlyDictionary<string, string> tools;
+        lock (_tools) tools = _tools[problem.Language];
+        var sentinel = "CODELM_TESTS_COMPLETED_" + Convert.ToHexString(RandomNumberGenerator.GetBytes(12));
+        var work = Path.Combine(_root, $"job-{slot}-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(work);
+        try
+        {
+            var program = runner.BuildProgram(problem, completion, sentinel);
+            var started = DateTime.UtcNow;
+            var prepared = runner.Prepare(work, program, tools, timeout, ct);
+            if (prepared.CompileError is { } compileError)
+                return new ExecutionResult(ExecutionStatus.CompileError, null, (long)(DateTime.UtcNow - started).TotalMilliseconds, Excerpt(compileError, 2000));
+            var r = await Sandbox.RunAsync(work, prepared.Steps, timeout, runner.CompileTimeout, slot, ct);
+            var ms = (long)r.Elapsed.TotalMilliseconds;
+            if (r.SetupFailed) throw new InvalidOperationException("the sandbox failed to start: " + Excerpt(r.Stderr, 500));
+            if (r.CompileFailed) return new ExecutionResult(ExecutionStatus.CompileError, r.ExitCode, ms, Excerpt(r.Stderr, 2000));
+            if (r.TimedOut) return new ExecutionResult(ExecutionStatus.TimedOut, null, ms, $"no result within {timeout.TotalSeconds:0.#} s\n" + Excerpt(r.Stderr, 1000));
+            if (r.OutputLimitExceeded) return new ExecutionResult(ExecutionStatus.Failed, r.ExitCode, ms, "output limit exceeded");
+            if (runner.Passed(r, sentinel)) return new ExecutionResult(ExecutionStatus.Passed, 0, ms, "");
+            var why = r.ExitCode == 0 ? "exited 0 before the tests finished (no completion sentinel)\n" : $"exit code {r.ExitCode}\n";
+            return new ExecutionResult(ExecutionStatus.Failed, r.ExitCode, ms, why + Excerpt(r.Stderr, 2000));
+        }
+        finally
+        {
+            TryDelete(work);
+        }
+    }
+
+    /// <summary>The first and last part of a long text.</summary>
+    public static string Excerpt(string text, int max)
+    {
+        text = text.Trim();
+        if (text.Length <= max) return text;
+        var half = max / 2;
+        return text[..half] + "\n…\n" + text[^half..];
+    }
+
+    private static void TryDelete(string dir)
+    {
+        for (var attempt = 0; attempt < 3; attempt++)
+        {
+            try { if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true); return; }
+            catch (IOException) { Thread.Sleep(50); }
+            catch (UnauthorizedAccessException) { Thread.Sleep(50); }
+        }
+    }
+
+    public void Dispose() => TryDelete(_root);
+}

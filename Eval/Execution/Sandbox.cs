@@ -1,0 +1,243 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using System.Text;
+
+namespace CodeLm.Eval.Execution;
+
+/// <summary>Options every sandboxed run shares.</summary>
+public sealed record SandboxOptions(
+    int UidBase = 61000,
+    long TmpfsBytes = 128 * StepLimits.MiB,
+    long MaxFileBytes = 16 * StepLimits.MiB,
+    int MaxOpenFiles = 256,
+    int OutputHeadBytes = 16 * 1024,
+    int OutputTailBytes = 4 * 1024,
+    long OutputHardCapBytes = 4 * StepLimits.MiB);
+
+/// <summary>
+/// Runs a list of <see cref="SandboxStep"/>s in a fresh process group (setsid), inside new network/mount/PID namespaces
+/// (unshare) where the machine allows it, with a private size-limited tmpfs as the only writable place, as an unprivileged
+/// per-slot uid, under rlimits, with a stripped environment, stdin at /dev/null and capped output. On timeout or when the
+/// output cap is hit the whole group is SIGKILLed; the PID namespace makes the kernel kill every descendant with it.
+/// </summary>
+public sealed class Sandbox
+{
+    public const string SandboxWorkDir = "/tmp/codelm";
+    private const int SetupFailedExit = 96, CompileFailedExit = 97;
+
+    public SandboxMode Mode { get; }
+    public bool DropsPrivileges { get; }
+    public SandboxOptions Options { get; }
+
+    public Sandbox(SandboxMode mode, bool dropPrivileges, SandboxOptions? options = null)
+    {
+        Mode = mode;
+        DropsPrivileges = dropPrivileges;
+        Options = options ?? new SandboxOptions();
+    }
+
+    public bool HasNamespaces => Mode != SandboxMode.RlimitsOnly;
+
+    /// <summary>The uid a slot's candidates run as (distinct per slot, so RLIMIT_NPROC and kill -1 stay within one slot).</summary>
+    public int SlotUid(int slot) => Options.UidBase + slot;
+
+    /// <summary>The home/work directory the candidate sees.</summary>
+    public string CandidateDir(string hostWorkDir) => HasNamespaces ? SandboxWorkDir : hostWorkDir;
+
+    /// <summary>
+    /// Runs the steps. Compile steps get <paramref name="compileTimeout"/> in all; the clock for the run step
+    /// (<paramref name="timeout"/>) starts when they are done.
+    /// </summary>
+    public async Task<SandboxResult> RunAsync(string hostWorkDir, IReadOnlyList<SandboxStep> steps, TimeSpan timeout, TimeSpan compileTimeout,
+        int slot, CancellationToken ct)
+    {
+        if (steps.Count == 0) throw new ArgumentException("no steps to run", nameof(steps));
+        var nonce = Guid.NewGuid().ToString("N");
+        var compileMarker = "codelm-compile-failed-" + nonce;
+        var compiledMarker = "codelm-compiled-" + nonce;
+        var hasCompile = steps.Any(s => s.IsCompile);
+        var script = BuildScript(hostWorkDir, steps, slot, compileMarker, compiledMarker);
+
+        var psi = new ProcessStartInfo("/usr/bin/setsid")
+        {
+            RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true,
+            UseShellExecute = false, WorkingDirectory = hostWorkDir,
+        };
+        psi.Environment.Clear();
+        psi.Environment["PATH"] = "/usr/sbin:/usr/bin:/sbin:/bin";
+        foreach (var a in LauncherArgs(script)) psi.ArgumentList.Add(a);
+
+        var sw = Stopwatch.StartNew();
+        using var process = new Process { StartInfo = psi };
+        process.Start();
+        var pid = process.Id;
+        process.StandardInput.Close();
+
+        using var killCts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var stdout = new CappedCapture(Options.OutputHeadBytes, Options.OutputTailBytes);
+        var stderr = new CappedCapture(Options.OutputHeadBytes, Options.OutputTailBytes);
+        var compiled = new MarkerWatch(compiledMarker);
+        var outputExceeded = false;
+        void OnChunk()
+        {
+            if (stdout.Total + stderr.Total > Options.OutputHardCapBytes && !outputExceeded)
+            {
+                outputExceeded = true;
+                KillGroup(pid);
+            }
+        }
+        var readOut = PumpAsync(process.StandardOutput.BaseStream, stdout, OnChunk);
+        var readErr = PumpAsync(process.StandardError.BaseStream, stderr, OnChunk, compiled);
+
+        var timedOut = false;
+        var compileTimedOut = false;
+        try
+        {
+            var exited = process.WaitForExitAsync(killCts.Token);
+            if (hasCompile)
+            {
+                var first = await Task.WhenAny(exited, compiled.Seen, Task.Delay(compileTimeout, killCts.Token));
+                if (first != exited && first != compiled.Seen) { compileTimedOut = true; throw new TimeoutException(); }
+            }
+            await exited.WaitAsync(timeout, killCts.Token);
+        }
+        catch (TimeoutException)
+        {
+            timedOut = !compileTimedOut;
+        }
+        finally
+        {
+            if (!process.HasExited) KillGroup(pid);
+        }
+        if (!process.HasExited)
+        {
+            try { process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
+            await process.WaitForExitAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10), CancellationToken.None);
+        }
+        // Without a PID namespace, descendants that left the group may hold the pipes: sweep the slot uid.
+        if (!HasNamespaces) SweepSlot(slot);
+        KillGroup(pid);
+        await Task.WhenAny(Task.WhenAll(readOut, readErr), Task.Delay(TimeSpan.FromSeconds(2), CancellationToken.None));
+        sw.Stop();
+        ct.ThrowIfCancellationRequested();
+
+        var exit = process.ExitCode;
+        var err = stderr.Text();
+        var compileFailed = compileTimedOut || (exit == CompileFailedExit && err.Contains(compileMarker, StringComparison.Ordinal));
+        err = err.Replace(compileMarker, "").Replace(compiledMarker + "\n", "").Replace(compiledMarker, "").TrimEnd();
+        if (compileTimedOut) err = $"compilation did not finish in {compileTimeout.TotalSeconds:0.#} s\n" + err;
+        var setupFailed = exit == SetupFailedExit && err.Contains("codelm-sandbox-setup-failed", StringComparison.Ordinal);
+        return new SandboxResult(exit, timedOut, compileFailed, outputExceeded, setupFailed, stdout.Text(), stdout.TailText(), err, sw.Elapsed);
+    }
+
+    private IEnumerable<string> LauncherArgs(string script)
+    {
+        // setsid runs the launcher as a new session and process-group leader (pid == pgid), so one kill(-pid) reaches it all.
+        switch (Mode)
+        {
+            case SandboxMode.RootNamespaces:
+                foreach (var a in (string[])["/usr/bin/unshare", "--net", "--mount", "--pid", "--fork", "--kill-child", "--mount-proc"]) yield return a;
+                break;
+            case SandboxMode.UserNamespaces:
+                foreach (var a in (string[])["/usr/bin/unshare", "--user", "--map-root-user", "--net", "--mount", "--pid", "--fork", "--kill-child", "--mount-proc"]) yield return a;
+                break;
+        }
+        yield return "/bin/sh";
+        yield return "-c";
+        yield return script;
+        yield return "codelm-sandbox";
+    }
+
+    /// <summary>The launcher script. Only harness-made strings go in it (quoted); candidate code lives in files.</summary>
+    internal string BuildScript(string hostWorkDir, IReadOnlyList<SandboxStep> steps, int slot, string compileMarker, string compiledMarker)
+    {
+        var uid = SlotUid(slot);
+        var s = new StringBuilder();
+        s.Append("exec </dev/null\n");
+        s.Append("fail() { echo \"codelm-sandbox-setup-failed: $1\" >&2; exit ").Append(SetupFailedExit).Append("; }\n");
+        if (HasNamespaces)
+        {
+            var tmpfs = $"size={Options.TmpfsBytes},nr_inodes=4096,mode=1777,nosuid,nodev";
+            // The current directory (the host work dir) stays reachable through cwd after /tmp is covered.
+            foreach (var d in new[] { "/tmp", "/var/tmp", "/dev/shm" })
+                s.Append($"if [ -d {d} ]; then mount -t tmpfs -o {tmpfs} codelm {d} || fail 'mount {d}'; fi\n");
+            s.Append($"mkdir {SandboxWorkDir} && cp -a . {SandboxWorkDir}/ && cd {SandboxWorkDir} || fail 'copy work dir'\n");
+        }
+        if (DropsPrivileges) s.Append($"chown -R {uid}:{uid} . || fail chown\n");
+        for (var i = 0; i < steps.Count; i++)
+        {
+            var step = steps[i];
+            var last = i == steps.Count - 1;
+            var cmd = StepCommand(step, uid, hostWorkDir);
+            if (step.IsCompile && (last || !steps[i + 1].IsCompile))
+                cmd += $" && echo {Quote(compiledMarker)} >&2";
+            if (last && !step.IsCompile) s.Append("exec ").Append(cmd).Append('\n');
+            else if (step.IsCompile) s.Append(cmd).Append($" || {{ echo {Quote(compileMarker)} >&2; exit {CompileFailedExit}; }}\n");
+            else s.Append(cmd).Append(" || exit $?\n");
+        }
+        return s.ToString();
+    }
+
+    private string StepCommand(SandboxStep step, int uid, string hostWorkDir)
+    {
+        var l = step.Limits;
+        var parts = new List<string>
+        {
+            "/usr/bin/prlimit", $"--as={l.AddressSpaceBytes}", $"--cpu={l.CpuSeconds}", $"--nproc={l.MaxProcesses}",
+            $"--fsize={Options.MaxFileBytes}", $"--nofile={Options.MaxOpenFiles}", "--core=0", "--",
+        };
+        if (DropsPrivileges)
+            parts.AddRange(["/usr/bin/setpriv", $"--reuid={uid}", $"--regid={uid}", "--clear-groups", "--no-new-privs", "--"]);
+        parts.AddRange(["/usr/bin/env", "-i"]);
+        var home = CandidateDir(hostWorkDir);
+        var env = new Dictionary<string, string> { ["HOME"] = home, ["TMPDIR"] = home, ["LANG"] = "C.UTF-8", ["PATH"] = "/usr/local/bin:/usr/bin:/bin" };
+        foreach (var (k, v) in step.Environment) env[k] = v;
+        foreach (var (k, v) in env) parts.Add($"{k}={v}");
+        parts.AddRange(step.Argv);
+        return string.Join(' ', parts.Select(Quote));
+    }
+
+    internal static string Quote(string s) => "'" + s.Replace("'", "'\\''") + "'";
+
+    private static async Task PumpAsync(Stream stream, CappedCapture capture, Action onChunk, MarkerWatch? watch = null)
+    {
+        var buffer = new byte[16 * 1024];
+        try
+        {
+            int n;
+            while ((n = await stream.ReadAsync(buffer).ConfigureAwait(false)) > 0)
+            {
+                capture.Add(buffer.AsSpan(0, n));
+                watch?.Feed(buffer.AsSpan(0, n));
+                onChunk();
+            }
+        }
+        catch (IOException) { }
+        catch (ObjectDisposedException) { }
+    }
+
+    private static void KillGroup(int pgid)
+    {
+        if (kill(-pgid, 9) != 0) kill(pgid, 9);
+    }
+
+    /// <summary>Kills every process the slot uid owns (kill -1 as that uid): catches daemons that escaped the group.</summary>
+    private void SweepSlot(int slot)
+    {
+        if (!DropsPrivileges) return;
+        var uid = SlotUid(slot).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var psi = new ProcessStartInfo("/usr/bin/setpriv") { UseShellExecute = false, RedirectStandardError = true, RedirectStandardOutput = true };
+        foreach (var a in (string[])[$"--reuid={uid}", $"--regid={uid}", "--clear-groups", "--", "/bin/kill", "-KILL", "-1"]) psi.ArgumentList.Add(a);
+        psi.Environment.Clear();
+        using var p = Process.Start(psi)!;
+        p.WaitForExit(5000);
+    }
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern int kill(int pid, int sig);
+
+    [DllImport("libc")]
+    private static extern uint geteuid();
+
+    public static bool IsRoot => OperatingSystem.IsLinux() && geteuid() == 0;
+}

@@ -1,0 +1,86 @@
+using System.IO.Compression;
+using System.Reflection;
+using System.Text.Json;
+
+namespace CodeLm.Eval.Problems;
+
+/// <summary>
+/// Loads problems from HumanEval JSONL (task_id, prompt, canonical_solution, test, entry_point) or the HumanEval-X layout
+/// (task ids like "CPP/0", plus declaration and example_test), gzip or plain; and the built-in problem set.
+/// </summary>
+public static class ProblemSet
+{
+    public const string BuiltinName = "builtin";
+
+    /// <summary>Loads a problem file. <paramref name="language"/> overrides the language for ids without a known prefix.</summary>
+    public static IReadOnlyList<Problem> Load(string path, string? language = null)
+    {
+        if (path == BuiltinName) return LoadBuiltin();
+        if (!File.Exists(path)) throw new FileNotFoundException($"problem file not found: {path}", path);
+        using var stream = OpenMaybeGzip(path);
+        return Parse(stream, path, language);
+    }
+
+    /// <summary>The small problem set written for this project: a few problems per language with canonical solutions.</summary>
+    public static IReadOnlyList<Problem> LoadBuiltin()
+    {
+        using var stream = typeof(ProblemSet).Assembly.GetManifestResourceStream("CodeLm.Eval.Problems.builtin.jsonl")
+            ?? throw new InvalidOperationException("the built-in problem set is missing from the assembly");
+        return Parse(stream, "builtin.jsonl", null);
+    }
+
+    /// <summary>Opens a file, transparently gunzipping it when it starts with the gzip magic bytes.</summary>
+    public static Stream OpenMaybeGzip(string path)
+    {
+        var file = File.OpenRead(path);
+        Span<byte> magic = stackalloc byte[2];
+        var read = file.Read(magic);
+        file.Position = 0;
+        return read == 2 && magic[0] == 0x1f && magic[1] == 0x8b ? new GZipStream(file, CompressionMode.Decompress) : file;
+    }
+
+    public static IReadOnlyList<Problem> Parse(Stream stream, string sourceName, string? language)
+    {
+        var forced = language is null ? null : EvalLanguages.Normalize(language)
+            ?? throw new ArgumentException($"unsupported language '{language}' (supported: {string.Join(", ", EvalLanguages.All)})");
+        var problems = new List<Problem>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        using var reader = new StreamReader(stream);
+        string? line;
+        var lineNo = 0;
+        try
+        {
+            while ((line = reader.ReadLine()) != null)
+            {
+                lineNo++;
+                if (string.IsNullOrWhiteSpace(line)) continue;
+                var p = ParseLine(line, forced, sourceName, lineNo);
+                if (!seen.Add(p.TaskId)) throw new InvalidDataException($"{sourceName}:{lineNo}: duplicate task_id '{p.TaskId}'");
+                problems.Add(p);
+            }
+        }
+        catch (InvalidDataException e) when (e.InnerException is null && e.Message.Contains("gzip", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new InvalidDataException($"{sourceName}: corrupt gzip data ({e.Message})", e);
+        }
+        if (problems.Count == 0) throw new InvalidDataException($"{sourceName}: no problems found");
+        return problems;
+    }
+
+    private static Problem ParseLine(string line, string? forced, string source, int lineNo)
+    {
+        JsonElement root;
+        try { root = JsonDocument.Parse(line).RootElement; }
+        catch (JsonException e) { throw new InvalidDataException($"{source}:{lineNo}: not valid JSON ({e.Message})"); }
+        string Req(string name) => root.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String
+            ? v.GetString()! : throw new InvalidDataException($"{source}:{lineNo}: missing string field '{name}'");
+        string? Opt(string name) => root.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+
+        var taskId = Req("task_id");
+        var language = forced ?? (Opt("language") is { } l ? EvalLanguages.Normalize(l) : null) ?? EvalLanguages.FromTaskId(taskId)
+            ?? throw new InvalidDataException($"{source}:{lineNo}: cannot tell the language of '{taskId}'; pass --language");
+        var entry = Opt("entry_point") ?? "";
+        return new Problem(taskId, language, Req("prompt"), Opt("canonical_solution") ?? "", Req("test"), entry,
+            Opt("declaration"), Opt("example_test"));
+    }
+}

@@ -1,0 +1,22 @@
+using CodeLm.Eval.Execution;
+using CodeLm.Eval.Problems;
+using Xunit.Abstractions;
+
+namespace CodeLm.Eval.Tests;
+
+[Collection(ExecutorCollection.Name)]
+public sealed class ToolchainTests(ExecutorFixture fixture, ITestOutputHelper output)
+{
+    [Fact]
+    public void Probe_reports_every_language_and_the_machine_toolchains_are_available()
+    {
+        foreach (var note in fixture.Executor.SandboxNotes) output.WriteLine(note);
+        foreach (var (lang, s) in fixture.Executor.Toolchains) output.WriteLine($"{lang}: {(s.Available ? "available" : "unavailable")} {s.Detail}");
+        Assert.Equal(EvalLanguages.All.Order(), fixture.Executor.Toolchains.Keys.Order());
+        // The machines this suite runs on have python3, node, g++, javac/java and dotnet; Go is optional.
+        foreach (var lang in new[] { EvalLanguages.Python, EvalLanguages.JavaScript, EvalLanguages.Cpp, EvalLanguages.Java, EvalLanguages.CSharp })
+            Assert.True(fixture.Executor.IsAvailable(lang), $"{lang}: {fixture.Executor.Toolchains[lang].Detail}");
+        var go = fixture.Executor.Toolchains[EvalLanguages.Go];
+        Assert.Equal(Toolchain.Find("go") is not null, go.Available);
+    }
+}
