@@ -23,8 +23,9 @@ public sealed class LanguageServer(CompletionService completions, DocumentStore 
     public int? ClientProcessId { get; private set; }
 
     [JsonRpcMethod("initialize", UseSingleObjectParameterDeserialization = true)]
-    public InitializeResult Initialize(InitializeParams? p)
+    public InitializeResult Initialize(JsonElement? json)
     {
+        var p = Parse<InitializeParams>(json);
         if (Interlocked.CompareExchange(ref state, 1, 0) != 0)
             throw Error(ErrorCodes.InvalidRequest, "initialize may be sent only once");
         ClientProcessId = p?.ProcessId;
@@ -59,32 +60,36 @@ public sealed class LanguageServer(CompletionService completions, DocumentStore 
     }
 
     [JsonRpcMethod("workspace/didChangeConfiguration", UseSingleObjectParameterDeserialization = true)]
-    public void DidChangeConfiguration(DidChangeConfigurationParams? p)
+    public void DidChangeConfiguration(JsonElement? json)
     {
+        var p = ParseNotification<DidChangeConfigurationParams>(json, "DidChangeConfiguration");
         completions.Settings = completions.Settings.With(p?.Settings, log.Warn);
         completions.Cache.Clear();
         log.Info($"settings {Describe(completions.Settings)}");
     }
 
     [JsonRpcMethod("textDocument/didOpen", UseSingleObjectParameterDeserialization = true)]
-    public void DidOpen(DidOpenTextDocumentParams? p)
+    public void DidOpen(JsonElement? json)
     {
+        var p = ParseNotification<DidOpenTextDocumentParams>(json, "DidOpen");
         if (p?.TextDocument?.Uri is not { } uri) { log.Warn("didOpen without a textDocument ignored"); return; }
         documents.Open(p.TextDocument);
         log.Debug($"open {uri} ({p.TextDocument.LanguageId}, v{p.TextDocument.Version}, {p.TextDocument.Text?.Length ?? 0} chars)");
     }
 
     [JsonRpcMethod("textDocument/didChange", UseSingleObjectParameterDeserialization = true)]
-    public void DidChange(DidChangeTextDocumentParams? p)
+    public void DidChange(JsonElement? json)
     {
+        var p = ParseNotification<DidChangeTextDocumentParams>(json, "DidChange");
         if (p?.TextDocument?.Uri is not { } uri || p.ContentChanges == null) { log.Warn("didChange without a textDocument or changes ignored"); return; }
         if (!documents.Change(uri, p.TextDocument.Version, p.ContentChanges.Where(c => c != null).ToList()))
             log.Warn($"didChange for {uri}, which is not open, ignored");
     }
 
     [JsonRpcMethod("textDocument/didClose", UseSingleObjectParameterDeserialization = true)]
-    public void DidClose(DidCloseTextDocumentParams? p)
+    public void DidClose(JsonElement? json)
     {
+        var p = ParseNotification<DidCloseTextDocumentParams>(json, "DidClose");
         if (p?.TextDocument?.Uri is { } uri) documents.Close(uri);
     }
 
@@ -92,8 +97,9 @@ public sealed class LanguageServer(CompletionService completions, DocumentStore 
     public void DidSave(JsonElement? _ = null) { }
 
     [JsonRpcMethod("textDocument/inlineCompletion", UseSingleObjectParameterDeserialization = true)]
-    public async Task<InlineCompletionList> InlineCompletion(InlineCompletionParams? p, CancellationToken ct)
+    public async Task<InlineCompletionList> InlineCompletion(JsonElement? json, CancellationToken ct)
     {
+        var p = Parse<InlineCompletionParams>(json);
         var (doc, cursor) = Locate(p?.TextDocument, p?.Position);
         if (doc == null) return InlineCompletionList.Empty;
         var text = doc.Text;
@@ -106,8 +112,9 @@ public sealed class LanguageServer(CompletionService completions, DocumentStore 
     }
 
     [JsonRpcMethod("textDocument/completion", UseSingleObjectParameterDeserialization = true)]
-    public async Task<CompletionList> Completion(CompletionParams? p, CancellationToken ct)
+    public async Task<CompletionList> Completion(JsonElement? json, CancellationToken ct)
     {
+        var p = Parse<CompletionParams>(json);
         var (doc, cursor) = Locate(p?.TextDocument, p?.Position);
         if (doc == null) return new CompletionList(false, []);
         var text = doc.Text;
@@ -148,6 +155,22 @@ public sealed class LanguageServer(CompletionService completions, DocumentStore 
             case 2: throw Error(ErrorCodes.InvalidRequest, "the server is shutting down");
         }
     }
+
+    /// <summary>Request parameters; a shape that does not fit is InvalidParams (StreamJsonRpc would report a generic failure).</summary>
+    private static T? Parse<T>(JsonElement? json) where T : class
+    {
+        if (json is not { ValueKind: JsonValueKind.Object } e) return null;
+        try { return e.Deserialize<T>(Json); }
+        catch (JsonException x) { throw Error(ErrorCodes.InvalidParams, "Invalid params: " + x.Message); }
+    }
+
+    private T? ParseNotification<T>(JsonElement? json, string method) where T : class
+    {
+        try { return Parse<T>(json); }
+        catch (LocalRpcException x) { log.Warn($"{method}: {x.Message}"); return null; }
+    }
+
+    private static readonly JsonSerializerOptions Json = LspServerHost.JsonOptions();
 
     private static LocalRpcException Error(int code, string message) => new(message) { ErrorCode = code };
 
