@@ -1,4 +1,6 @@
 using System.CommandLine;
+using CodeLm.Server;
+using CodeLm.Server.Completion;
 
 namespace CodeLm.Cli;
 
@@ -6,8 +8,36 @@ public static class ServeCommands
 {
     public static Command Create()
     {
-        var cmd = new Command("serve", "Serve inline completions over the Language Server Protocol (stdio).");
-        cmd.SetAction(_ => { Console.Error.WriteLine("codelm serve: this stage has not landed yet; see the README for its status."); return 2; });
+        var checkpoint = new Option<string>("--checkpoint") { Description = "Checkpoint directory (config.json, model.safetensors, tokenizer/).", Required = true };
+        var device = new Option<string>("--device") { Description = "cpu, cuda or auto.", DefaultValueFactory = _ => "cpu" };
+        var logFile = new Option<string?>("--log-file") { Description = "Append the log to this file instead of stderr (stdout is the protocol)." };
+        var verbose = new Option<bool>("--verbose") { Description = "Log every completion (debug level)." };
+        var maxNew = new Option<int>("--max-new-tokens") { Description = "Default most tokens per completion (the client's setting wins).", DefaultValueFactory = _ => 48 };
+        var temperature = new Option<float>("--temperature") { Description = "Default sampling temperature; 0 is greedy.", DefaultValueFactory = _ => 0f };
+        var budget = new Option<int>("--context-budget") { Description = "Default prompt budget in tokens (capped by the model's context).", DefaultValueFactory = _ => 1024 };
+        var noWarmup = new Option<bool>("--no-warmup") { Description = "Skip the warm-up completion at startup." };
+
+        var cmd = new Command("serve", """
+            Serve inline completions over the Language Server Protocol on stdin/stdout.
+            Editors start it as a language server (the VS Code extension does; neovim: vim.lsp.start_client with cmd
+            {"codelm", "serve", "--checkpoint", DIR}). It answers textDocument/inlineCompletion (ghost text) and
+            textDocument/completion; settings come from initializationOptions and workspace/didChangeConfiguration.
+            """)
+        {
+            checkpoint, device, logFile, verbose, maxNew, temperature, budget, noWarmup,
+        };
+        cmd.SetAction(async (parse, ct) =>
+        {
+            var settings = new CompletionSettings
+            {
+                MaxNewTokens = parse.GetValue(maxNew),
+                Temperature = parse.GetValue(temperature),
+                ContextBudget = parse.GetValue(budget),
+            };
+            var options = new ServeOptions(parse.GetValue(checkpoint)!, parse.GetValue(device)!, parse.GetValue(logFile),
+                parse.GetValue(verbose) ? LogLevel.Debug : LogLevel.Info, settings, WarmUp: !parse.GetValue(noWarmup));
+            return await ServeRunner.RunAsync(options, ct);
+        });
         return cmd;
     }
 }

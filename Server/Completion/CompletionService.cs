@@ -1,0 +1,89 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+
+namespace CodeLm.Server.Completion;
+
+/// <summary>How a completion request ended, with timings for the log and the benchmark.</summary>
+public sealed record CompletionOutcome(ShapedCompletion? Completion, bool Cached, bool Superseded, double Milliseconds);
+
+/// <summary>
+/// Turns (document text, cursor) into a shaped completion: prompt under budget, LRU cache, one generation at a time on
+/// the model, and a newer request for the same document cancelling the older one.
+/// </summary>
+public sealed class CompletionService(ICompletionEngine engine, ServerLog log, int cacheCapacity = 512)
+{
+    private readonly ConcurrentDictionary<string, CancellationTokenSource> inFlight = new(StringComparer.Ordinal);
+    private readonly SemaphoreSlim modelGate = new(1, 1);
+    private CompletionSettings settings = new();
+
+    public CompletionCache Cache { get; } = new(cacheCapacity);
+
+    public CompletionSettings Settings
+    {
+        get => Volatile.Read(ref settings);
+        set => Volatile.Write(ref settings, value);
+    }
+
+    public long Generated, CacheHits, Superseded;
+
+    /// <summary>
+    /// Registers the request as the newest for <paramref name="uri"/> (cancelling older ones) synchronously, then completes
+    /// asynchronously. Throws <see cref="OperationCanceledException"/> when <paramref name="ct"/> (the client) cancels;
+    /// returns a superseded outcome when a newer request for the document took over.
+    /// </summary>
+    public Task<CompletionOutcome> CompleteAsync(string uri, string text, int offset, string languageId, CancellationToken ct)
+    {
+        var mine = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        inFlight.AddOrUpdate(uri, mine, (_, previous) =>
+        {
+            if (previous != mine)
+                try { previous.Cancel(); } catch (ObjectDisposedException) { } // it finished meanwhile
+            return mine;
+        });
+        return RunAsync(uri, text, offset, languageId, mine, ct);
+    }
+
+    private async Task<CompletionOutcome> RunAsync(string uri, string text, int offset, string languageId, CancellationTokenSource mine, CancellationToken clientCt)
+    {
+        var clock = Stopwatch.StartNew();
+        try
+        {
+            await Task.Yield(); // leave the dispatch thread: prompt building tokenizes
+            var s = Settings;
+            var ctx = CursorContext.Create(text, offset);
+            var budget = Math.Min(s.ContextBudget, engine.ContextLength - s.MaxNewTokens);
+            var prompt = PromptBuilder.Build(ctx.Prefix, ctx.Suffix, LanguageIds.ToLanguage(languageId), budget, s.PrefixShare, engine.CountTokens);
+            var options = new EngineOptions(s.MaxNewTokens, s.Temperature);
+            var key = CompletionCache.KeyOf(prompt, options, ctx.Mode);
+            var cached = Cache.TryGet(key, out var raw);
+            if (cached) Interlocked.Increment(ref CacheHits);
+            else
+            {
+                await modelGate.WaitAsync(mine.Token);
+                try
+                {
+                    mine.Token.ThrowIfCancellationRequested();
+                    raw = engine.Complete(prompt, options, soFar => CompletionShaper.ShouldStop(ctx, soFar), mine.Token);
+                }
+                finally { modelGate.Release(); }
+                Interlocked.Increment(ref Generated);
+                Cache.Add(key, raw);
+            }
+            var shaped = CompletionShaper.Shape(ctx, raw);
+            log.Debug($"completion {uri} mode={ctx.Mode} cached={cached} {clock.Elapsed.TotalMilliseconds:F0} ms: {Preview(shaped?.InsertText)}");
+            return new CompletionOutcome(shaped, cached, false, clock.Elapsed.TotalMilliseconds);
+        }
+        catch (OperationCanceledException) when (!clientCt.IsCancellationRequested)
+        {
+            Interlocked.Increment(ref Superseded);
+            return new CompletionOutcome(null, false, true, clock.Elapsed.TotalMilliseconds);
+        }
+        finally
+        {
+            inFlight.TryRemove(new KeyValuePair<string, CancellationTokenSource>(uri, mine));
+            mine.Dispose();
+        }
+    }
+
+    private static string Preview(string? s) => s == null ? "(none)" : s.Length <= 60 ? s.Replace("\n", "\\n") : s[..60].Replace("\n", "\\n") + "…";
+}

@@ -1,0 +1,180 @@
+using System.Text.Json;
+using CodeLm.Server.Completion;
+using CodeLm.Server.Documents;
+using CodeLm.Server.Protocol;
+using StreamJsonRpc;
+
+namespace CodeLm.Server;
+
+/// <summary>
+/// The LSP methods this server answers. StreamJsonRpc dispatches them in arrival order without concurrency (see
+/// <see cref="LspServerHost"/>), so document changes apply in order; completions continue off the dispatch thread.
+/// </summary>
+public sealed class LanguageServer(CompletionService completions, DocumentStore documents, ServerLog log, string version)
+{
+    private int state; // 0 = waiting for initialize, 1 = running, 2 = shut down
+    private readonly TaskCompletionSource<int> exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Completes with the process exit code when `exit` arrives (0 after shutdown, 1 otherwise).</summary>
+    public Task<int> Exited => exited.Task;
+
+    public bool ShutdownRequested => Volatile.Read(ref state) == 2;
+
+    public int? ClientProcessId { get; private set; }
+
+    [JsonRpcMethod("initialize", UseSingleObjectParameterDeserialization = true)]
+    public InitializeResult Initialize(JsonElement? json)
+    {
+        var p = Parse<InitializeParams>(json);
+        if (Interlocked.CompareExchange(ref state, 1, 0) != 0)
+            throw Error(ErrorCodes.InvalidRequest, "initialize may be sent only once");
+        ClientProcessId = p?.ProcessId;
+        completions.Settings = completions.Settings.With(p?.InitializationOptions, log.Warn);
+        log.Info($"initialize from {p?.ClientInfo?.Name ?? "an unnamed client"} {p?.ClientInfo?.Version}; settings {Describe(completions.Settings)}");
+        return new InitializeResult(
+            new ServerCapabilities(
+                PositionEncoding: "utf-16",
+                TextDocumentSync: new TextDocumentSyncOptions(OpenClose: true, Change: 2),
+                InlineCompletionProvider: true,
+                CompletionProvider: new CompletionOptions(TriggerCharacters: [], ResolveProvider: false)),
+            new ServerInfo("codelm", version));
+    }
+
+    [JsonRpcMethod("initialized", UseSingleObjectParameterDeserialization = true)]
+    public void Initialized(JsonElement? _ = null) => log.Info("client initialized");
+
+    [JsonRpcMethod("shutdown")]
+    public object? Shutdown()
+    {
+        RequireRunning();
+        Volatile.Write(ref state, 2);
+        log.Info("shutdown requested");
+        return null;
+    }
+
+    [JsonRpcMethod("exit")]
+    public void Exit()
+    {
+        log.Info("exit");
+        exited.TrySetResult(ShutdownRequested ? 0 : 1);
+    }
+
+    [JsonRpcMethod("workspace/didChangeConfiguration", UseSingleObjectParameterDeserialization = true)]
+    public void DidChangeConfiguration(JsonElement? json)
+    {
+        var p = ParseNotification<DidChangeConfigurationParams>(json, "DidChangeConfiguration");
+        completions.Settings = completions.Settings.With(p?.Settings, log.Warn);
+        completions.Cache.Clear();
+        log.Info($"settings {Describe(completions.Settings)}");
+    }
+
+    [JsonRpcMethod("textDocument/didOpen", UseSingleObjectParameterDeserialization = true)]
+    public void DidOpen(JsonElement? json)
+    {
+        var p = ParseNotification<DidOpenTextDocumentParams>(json, "DidOpen");
+        if (p?.TextDocument?.Uri is not { } uri) { log.Warn("didOpen without a textDocument ignored"); return; }
+        documents.Open(p.TextDocument);
+        log.Debug($"open {uri} ({p.TextDocument.LanguageId}, v{p.TextDocument.Version}, {p.TextDocument.Text?.Length ?? 0} chars)");
+    }
+
+    [JsonRpcMethod("textDocument/didChange", UseSingleObjectParameterDeserialization = true)]
+    public void DidChange(JsonElement? json)
+    {
+        var p = ParseNotification<DidChangeTextDocumentParams>(json, "DidChange");
+        if (p?.TextDocument?.Uri is not { } uri || p.ContentChanges == null) { log.Warn("didChange without a textDocument or changes ignored"); return; }
+        if (!documents.Change(uri, p.TextDocument.Version, p.ContentChanges.Where(c => c != null).ToList()))
+            log.Warn($"didChange for {uri}, which is not open, ignored");
+    }
+
+    [JsonRpcMethod("textDocument/didClose", UseSingleObjectParameterDeserialization = true)]
+    public void DidClose(JsonElement? json)
+    {
+        var p = ParseNotification<DidCloseTextDocumentParams>(json, "DidClose");
+        if (p?.TextDocument?.Uri is { } uri) documents.Close(uri);
+    }
+
+    [JsonRpcMethod("textDocument/didSave", UseSingleObjectParameterDeserialization = true)]
+    public void DidSave(JsonElement? _ = null) { }
+
+    [JsonRpcMethod("textDocument/inlineCompletion", UseSingleObjectParameterDeserialization = true)]
+    public async Task<InlineCompletionList> InlineCompletion(JsonElement? json, CancellationToken ct)
+    {
+        var p = Parse<InlineCompletionParams>(json);
+        var (doc, cursor) = Locate(p?.TextDocument, p?.Position);
+        if (doc == null) return InlineCompletionList.Empty;
+        var text = doc.Text;
+        var offset = TextDocument.OffsetOf(text, cursor);
+        var outcome = await completions.CompleteAsync(doc.Uri, text, offset, doc.LanguageId, ct);
+        if (outcome.Completion is not { } c) return InlineCompletionList.Empty;
+        var start = TextDocument.PositionOf(text, offset);
+        var end = TextDocument.PositionOf(text, offset + c.ReplaceLength);
+        return new InlineCompletionList([new InlineCompletionItem(c.InsertText, new Protocol.Range(start, end))]);
+    }
+
+    [JsonRpcMethod("textDocument/completion", UseSingleObjectParameterDeserialization = true)]
+    public async Task<CompletionList> Completion(JsonElement? json, CancellationToken ct)
+    {
+        var p = Parse<CompletionParams>(json);
+        var (doc, cursor) = Locate(p?.TextDocument, p?.Position);
+        if (doc == null) return new CompletionList(false, []);
+        var text = doc.Text;
+        var offset = TextDocument.OffsetOf(text, cursor);
+        var outcome = await completions.CompleteAsync(doc.Uri, text, offset, doc.LanguageId, ct);
+        if (outcome.Completion is not { } c) return new CompletionList(false, []);
+        var start = TextDocument.PositionOf(text, offset);
+        var end = TextDocument.PositionOf(text, offset + c.ReplaceLength);
+        // The edit starts at the cursor, so the client filters on nothing typed and nothing typed is lost.
+        var firstLine = c.InsertText.Split('\n')[0];
+        var label = firstLine.Trim().Length > 0 ? firstLine.Trim() : c.InsertText.Trim();
+        var item = new CompletionItem(
+            Label: label.Length > 80 ? label[..80] + "…" : label,
+            Kind: 1,
+            Detail: "codelm",
+            FilterText: c.InsertText,
+            InsertTextFormat: 1,
+            TextEdit: new TextEdit(new Protocol.Range(start, end), c.InsertText),
+            SortText: "0");
+        return new CompletionList(false, [item]);
+    }
+
+    private (TextDocument? Doc, Position Cursor) Locate(TextDocumentIdentifier? id, Position? position)
+    {
+        RequireRunning();
+        if (id?.Uri == null || position == null) throw Error(ErrorCodes.InvalidParams, "textDocument and position are required");
+        var doc = documents.Get(id.Uri);
+        if (doc == null) { log.Warn($"completion for {id.Uri}, which is not open"); return (null, position); }
+        if (!completions.Settings.IsEnabledFor(doc.LanguageId)) return (null, position);
+        return (doc, position);
+    }
+
+    private void RequireRunning()
+    {
+        switch (Volatile.Read(ref state))
+        {
+            case 0: throw Error(ErrorCodes.ServerNotInitialized, "the server has not been initialized");
+            case 2: throw Error(ErrorCodes.InvalidRequest, "the server is shutting down");
+        }
+    }
+
+    /// <summary>Request parameters; a shape that does not fit is InvalidParams (StreamJsonRpc would report a generic failure).</summary>
+    private static T? Parse<T>(JsonElement? json) where T : class
+    {
+        if (json is not { ValueKind: JsonValueKind.Object } e) return null;
+        try { return e.Deserialize<T>(Json); }
+        catch (JsonException x) { throw Error(ErrorCodes.InvalidParams, "Invalid params: " + x.Message); }
+    }
+
+    private T? ParseNotification<T>(JsonElement? json, string method) where T : class
+    {
+        try { return Parse<T>(json); }
+        catch (LocalRpcException x) { log.Warn($"{method}: {x.Message}"); return null; }
+    }
+
+    private static readonly JsonSerializerOptions Json = LspServerHost.JsonOptions();
+
+    private static LocalRpcException Error(int code, string message) => new(message) { ErrorCode = code };
+
+    private static string Describe(CompletionSettings s) =>
+        $"maxNewTokens={s.MaxNewTokens} temperature={s.Temperature} contextBudget={s.ContextBudget} prefixShare={s.PrefixShare} " +
+        $"enabledLanguages=[{string.Join(",", s.EnabledLanguages)}] enabled={s.Enabled}";
+}

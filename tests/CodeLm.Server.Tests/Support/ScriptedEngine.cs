@@ -1,0 +1,30 @@
+using CodeLm.Server.Completion;
+
+namespace CodeLm.Server.Tests.Support;
+
+/// <summary>
+/// A deterministic engine for tests of the protocol layer, where the model is not what is under test: it answers with
+/// <see cref="Respond"/>, can be slowed down (honouring cancellation), and records every prompt and option it saw.
+/// Tokens are counted as whitespace-separated words plus line breaks.
+/// </summary>
+public sealed class ScriptedEngine : ICompletionEngine
+{
+    public Func<FimPrompt, string> Respond { get; set; } = _ => "completion()";
+    public TimeSpan Delay { get; set; }
+    public List<(FimPrompt Prompt, EngineOptions Options)> Calls { get; } = [];
+    public int ContextLength { get; set; } = 4096;
+
+    public int CountTokens(string text) => text.Split([' ', '\n', '\t'], StringSplitOptions.RemoveEmptyEntries).Length + text.Count(c => c == '\n');
+
+    public string Complete(FimPrompt prompt, EngineOptions options, Func<string, bool> shouldStop, CancellationToken ct)
+    {
+        lock (Calls) Calls.Add((prompt, options));
+        if (Delay > TimeSpan.Zero) Task.Delay(Delay, ct).GetAwaiter().GetResult();
+        ct.ThrowIfCancellationRequested();
+        var full = Respond(prompt);
+        // Stream it character by character the way a model streams tokens, stopping where the server says.
+        for (var i = 1; i <= full.Length; i++)
+            if (shouldStop(full[..i])) return full[..i];
+        return full;
+    }
+}
