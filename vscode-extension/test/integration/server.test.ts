@@ -51,7 +51,6 @@ describe('codelm serve (real server, tiny checkpoint)', function () {
   let work: string;
   let settings: CodeLmSettings;
   let server: RunningServer;
-  const fromServer: string[] = [];
 
   const inline = (line: number, character: number, token?: TokenLike) =>
     server.connection.sendRequest(
@@ -73,7 +72,6 @@ describe('codelm serve (real server, tiny checkpoint)', function () {
     );
     server.connection.onRequest(RegistrationRequest.type, () => undefined);
     server.connection.onRequest(WorkDoneProgressCreateRequest.type, () => undefined);
-    server.connection.onNotification((method) => fromServer.push(method));
   });
 
   after(async () => {
