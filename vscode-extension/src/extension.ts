@@ -1,0 +1,125 @@
+// Entry point: wires the vscode API into the Controller, the status bar and the inline-completion middleware.
+import * as fs from 'fs';
+import * as os from 'os';
+import * as vscode from 'vscode';
+import { LanguageClient, LanguageClientOptions, ServerOptions, TransportKind } from 'vscode-languageclient/node';
+import { ClientLike, Controller, Host, ReadyPlan } from './controller';
+import { createInlineCompletionMiddleware } from './inlineMiddleware';
+import { RequestGate } from './requestGate';
+import { FileProbe, planLaunch } from './serverLaunch';
+import { CodeLmSettings, readSettings, SECTION, serverSettings } from './settings';
+import { StatusController } from './statusBar';
+
+let controller: Controller | undefined;
+
+const probe: FileProbe = {
+  isFile: (p) => statOf(p)?.isFile() ?? false,
+  isDirectory: (p) => statOf(p)?.isDirectory() ?? false,
+};
+
+function statOf(p: string): fs.Stats | undefined {
+  try {
+    return fs.statSync(p);
+  } catch {
+    return undefined;
+  }
+}
+
+export async function activate(context: vscode.ExtensionContext): Promise<void> {
+  const log = vscode.window.createOutputChannel('CodeLm', { log: true });
+  const item = vscode.window.createStatusBarItem('codelm.status', vscode.StatusBarAlignment.Right, 100);
+  item.name = 'CodeLm';
+  const status = new StatusController(item);
+  const gate = new RequestGate(() => controller?.settings.debounceMs ?? 0);
+
+  const middleware = createInlineCompletionMiddleware<
+    vscode.TextDocument,
+    vscode.Position,
+    vscode.InlineCompletionContext,
+    vscode.CancellationToken,
+    vscode.InlineCompletionItem[] | vscode.InlineCompletionList
+  >({
+    gate,
+    observer: status,
+    isActive: () => controller?.isActive ?? false,
+    isExplicit: (ctx) => ctx.triggerKind === vscode.InlineCompletionTriggerKind.Invoke,
+  });
+
+  const host: Host = {
+    readSettings: () => readSettings(vscode.workspace.getConfiguration(SECTION)),
+    planLaunch: (settings) =>
+      planLaunch(
+        settings,
+        {
+          pathVariable: process.env.PATH ?? '',
+          homeDir: os.homedir(),
+          workspaceFolder: vscode.workspace.workspaceFolders?.[0]?.uri.fsPath,
+        },
+        probe,
+      ),
+    createClient: (plan, settings) => createClient(plan, settings, log, middleware),
+    showError: (message, ...actions) => vscode.window.showErrorMessage(message, ...actions),
+    openSettings: (settingId) => void vscode.commands.executeCommand('workbench.action.openSettings', settingId),
+    showLog: () => log.show(true),
+    log: (message) => log.info(message),
+    writeEnabled: (enabled) => vscode.workspace.getConfiguration(SECTION).update('enabled', enabled, vscode.ConfigurationTarget.Global),
+  };
+  controller = new Controller(host, status, () => gate.cancelAll());
+  const c = controller;
+
+  context.subscriptions.push(
+    log,
+    item,
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration(SECTION)) void c.configurationChanged();
+    }),
+    vscode.commands.registerCommand('codelm.toggle', () => c.toggle()),
+    vscode.commands.registerCommand('codelm.enable', () => c.setEnabled(true)),
+    vscode.commands.registerCommand('codelm.disable', () => c.setEnabled(false)),
+    vscode.commands.registerCommand('codelm.restartServer', () => c.restart()),
+    vscode.commands.registerCommand('codelm.showLog', () => log.show(true)),
+    vscode.commands.registerCommand('codelm.triggerCompletion', () => vscode.commands.executeCommand('editor.action.inlineSuggest.trigger')),
+  );
+  await c.start();
+}
+
+export async function deactivate(): Promise<void> {
+  const c = controller;
+  controller = undefined;
+  await c?.dispose();
+}
+
+function createClient(
+  plan: ReadyPlan,
+  settings: CodeLmSettings,
+  log: vscode.LogOutputChannel,
+  provideInlineCompletionItems: ReturnType<typeof createInlineCompletionMiddleware<
+    vscode.TextDocument,
+    vscode.Position,
+    vscode.InlineCompletionContext,
+    vscode.CancellationToken,
+    vscode.InlineCompletionItem[] | vscode.InlineCompletionList
+  >>,
+): ClientLike {
+  const serverOptions: ServerOptions = {
+    command: plan.command,
+    args: plan.args,
+    transport: TransportKind.stdio,
+    options: { env: process.env },
+  };
+  const clientOptions: LanguageClientOptions = {
+    documentSelector: settings.enabledLanguages.flatMap((language) => [
+      { language, scheme: 'file' },
+      { language, scheme: 'untitled' },
+    ]),
+    outputChannel: log,
+    initializationOptions: serverSettings(settings),
+    middleware: {
+      provideInlineCompletionItems,
+      // Ghost text comes from inlineCompletion; the server's textDocument/completion is a fallback for
+      // editors without it, so asking it too would run the model twice per keystroke.
+      provideCompletionItem: () => null,
+    },
+  };
+  return new LanguageClient('codelm', 'CodeLm', serverOptions, clientOptions);
+}

@@ -1,0 +1,96 @@
+// The extension's settings: read from the `codelm` configuration section, clamped to sane ranges,
+// and turned into the payloads the server understands (initializationOptions and didChangeConfiguration).
+
+export interface CodeLmSettings {
+  readonly enabled: boolean;
+  readonly serverPath: string;
+  readonly checkpointPath: string;
+  readonly enabledLanguages: readonly string[];
+  readonly maxNewTokens: number;
+  readonly temperature: number;
+  readonly debounceMs: number;
+  readonly contextBudget: number;
+}
+
+/** What the server reads, under `initializationOptions` and `{ codelm: ... }` in didChangeConfiguration. */
+export interface ServerSettings {
+  maxNewTokens: number;
+  temperature: number;
+  contextBudget: number;
+  enabledLanguages: string[];
+}
+
+/** The slice of `vscode.WorkspaceConfiguration` used here. */
+export interface ConfigReader {
+  get<T>(key: string): T | undefined;
+}
+
+export const SECTION = 'codelm';
+
+// Must match the defaults in package.json's contributes.configuration (a unit test checks).
+export const DEFAULTS: CodeLmSettings = {
+  enabled: true,
+  serverPath: 'codelm',
+  checkpointPath: '',
+  enabledLanguages: ['python', 'csharp', 'javascript', 'typescript', 'java', 'go', 'rust', 'cpp', 'c'],
+  maxNewTokens: 64,
+  temperature: 0.2,
+  debounceMs: 200,
+  contextBudget: 1024,
+};
+
+export function readSettings(config: ConfigReader): CodeLmSettings {
+  const languages = config.get<unknown>('enabledLanguages');
+  return {
+    enabled: typeof config.get('enabled') === 'boolean' ? (config.get<boolean>('enabled') as boolean) : DEFAULTS.enabled,
+    serverPath: trimmedOr(config.get('serverPath'), DEFAULTS.serverPath),
+    checkpointPath: trimmedOr(config.get('checkpointPath'), DEFAULTS.checkpointPath),
+    enabledLanguages: Array.isArray(languages)
+      ? [...new Set(languages.filter((l): l is string => typeof l === 'string').map((l) => l.trim()).filter((l) => l.length > 0))]
+      : DEFAULTS.enabledLanguages,
+    maxNewTokens: clampInt(config.get('maxNewTokens'), 1, 1024, DEFAULTS.maxNewTokens),
+    temperature: clampNumber(config.get('temperature'), 0, 2, DEFAULTS.temperature),
+    debounceMs: clampInt(config.get('debounceMs'), 0, 5000, DEFAULTS.debounceMs),
+    contextBudget: clampInt(config.get('contextBudget'), 16, 32768, DEFAULTS.contextBudget),
+  };
+}
+
+export function serverSettings(settings: CodeLmSettings): ServerSettings {
+  return {
+    maxNewTokens: settings.maxNewTokens,
+    temperature: settings.temperature,
+    contextBudget: settings.contextBudget,
+    enabledLanguages: [...settings.enabledLanguages],
+  };
+}
+
+/** Params of `workspace/didChangeConfiguration`: the server reads `settings.codelm`. */
+export function didChangeConfigurationParams(settings: CodeLmSettings): { settings: { codelm: ServerSettings } } {
+  return { settings: { codelm: serverSettings(settings) } };
+}
+
+/** Changes the running server cannot take over didChangeConfiguration: they need a new process or document selector. */
+export function needsRestart(before: CodeLmSettings, after: CodeLmSettings): boolean {
+  return (
+    before.serverPath !== after.serverPath ||
+    before.checkpointPath !== after.checkpointPath ||
+    before.enabledLanguages.join('\n') !== after.enabledLanguages.join('\n')
+  );
+}
+
+export function serverSettingsChanged(before: CodeLmSettings, after: CodeLmSettings): boolean {
+  return JSON.stringify(serverSettings(before)) !== JSON.stringify(serverSettings(after));
+}
+
+function trimmedOr(value: unknown, fallback: string): string {
+  return typeof value === 'string' && value.trim().length > 0 ? value.trim() : fallback;
+}
+
+function clampNumber(value: unknown, min: number, max: number, fallback: number): number {
+  if (typeof value !== 'number' || !Number.isFinite(value)) return fallback;
+  return Math.min(max, Math.max(min, value));
+}
+
+function clampInt(value: unknown, min: number, max: number, fallback: number): number {
+  return Math.round(clampNumber(value, min, max, fallback));
+}
