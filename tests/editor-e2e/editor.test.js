@@ -1,0 +1,188 @@
+// The packaged CodeLm extension in code-server (VS Code 1.100.3 in the browser), driven by headless Chromium:
+// ghost text from the real `codelm serve` with a tiny checkpoint trained in this run, accepted with Tab; and with a
+// broken server path, the error state and no ghost text. Run through run.sh, which installs everything first.
+const assert = require('assert');
+const { execFileSync, spawn } = require('child_process');
+const fs = require('fs');
+const http = require('http');
+const net = require('net');
+const os = require('os');
+const path = require('path');
+const { chromium } = require('playwright-core');
+
+const repo = path.resolve(__dirname, '..', '..');
+// The extension's own test helpers (compiled by `npm run build` in vscode-extension): the same tiny checkpoint
+// recipe and codelm.dll lookup as its protocol-level integration test.
+const helpers = path.join(repo, 'vscode-extension', 'out', 'test', 'integration');
+const { buildTinyCheckpoint, TRAINED_DOCUMENT } = require(path.join(helpers, 'tinyCheckpoint.js'));
+const { codelmDll } = require(path.join(helpers, 'codelmServer.js'));
+
+const codeServer = process.env.CODE_SERVER_BIN;
+const vsix = process.env.CODELM_VSIX;
+const artifacts = path.join(__dirname, 'artifacts');
+
+// On disk, greet's body is empty; pressing Enter after `def greet(name):` auto-indents into the body, which makes
+// the editor text exactly the document the tiny model was trained to complete.
+const ON_DISK = TRAINED_DOCUMENT.text.replace('\n    \n', '\n\n');
+const ACCEPTED = `def greet(name):\n    ${TRAINED_DOCUMENT.expected}\n`;
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
+}
+
+function healthy(port) {
+  return new Promise((resolve) => {
+    const req = http.get({ host: '127.0.0.1', port, path: '/healthz', timeout: 2000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode === 200);
+    });
+    req.on('error', () => resolve(false));
+    req.on('timeout', () => req.destroy());
+  });
+}
+
+async function until(what, check, timeoutMs, log = () => '') {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}\n${log()}`);
+}
+
+function writeSettings(userData, settings) {
+  const file = path.join(userData, 'User', 'settings.json');
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file + '.tmp', JSON.stringify(settings, null, 2));
+  fs.renameSync(file + '.tmp', file);
+}
+
+describe('CodeLm in VS Code (code-server + headless Chromium)', function () {
+  let work, userData, folder, file, port, server, serverLog = '', browser, page, settings;
+
+  before(async function () {
+    assert.ok(codeServer && fs.existsSync(codeServer), 'CODE_SERVER_BIN is not set or missing: run tests/editor-e2e/run.sh');
+    assert.ok(vsix && fs.existsSync(vsix), 'CODELM_VSIX is not set or missing: run tests/editor-e2e/run.sh');
+    fs.mkdirSync(artifacts, { recursive: true });
+    work = fs.mkdtempSync(path.join(os.tmpdir(), 'codelm-e2e-'));
+    userData = path.join(work, 'user-data');
+    const extensions = path.join(work, 'extensions');
+    folder = path.join(work, 'project');
+    fs.mkdirSync(folder);
+    file = path.join(folder, 'greet.py');
+    fs.writeFileSync(file, ON_DISK);
+
+    const checkpoint = await buildTinyCheckpoint(fs.mkdtempSync(path.join(work, 'ckpt-')));
+    settings = {
+      'security.workspace.trust.enabled': false,
+      'workbench.startupEditor': 'none',
+      'workbench.tips.enabled': false,
+      'extensions.ignoreRecommendations': true,
+      'editor.inlineSuggest.enabled': true,
+      'files.autoSave': 'off',
+      'codelm.serverPath': codelmDll(),
+      'codelm.checkpointPath': checkpoint,
+      'codelm.temperature': 0,
+      'codelm.maxNewTokens': 24,
+    };
+    writeSettings(userData, settings);
+
+    const common = ['--user-data-dir', userData, '--extensions-dir', extensions];
+    execFileSync(codeServer, [...common, '--install-extension', vsix], { stdio: 'pipe', timeout: 120_000 });
+    assert.ok(fs.readdirSync(extensions).some((d) => d.startsWith('codelm.codelm-')), `extension not installed in ${extensions}`);
+
+    port = await freePort();
+    server = spawn(codeServer, ['--auth', 'none', '--bind-addr', `127.0.0.1:${port}`, '--disable-telemetry', '--disable-update-check', ...common, folder], {
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const collect = (chunk) => (serverLog = (serverLog + chunk).slice(-20_000));
+    server.stdout.on('data', collect);
+    server.stderr.on('data', collect);
+    await until('code-server to listen', () => healthy(port), 90_000, () => serverLog);
+
+    browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(folder)}`);
+    await page.waitForSelector('.monaco-workbench', { timeout: 90_000 });
+  });
+
+  afterEach(async function () {
+    if (this.currentTest?.state === 'failed' && page) {
+      await page.screenshot({ path: path.join(artifacts, `failed-${this.currentTest.title.replace(/\W+/g, '-')}.png`) }).catch(() => undefined);
+      fs.writeFileSync(path.join(artifacts, 'code-server.log'), serverLog);
+    }
+  });
+
+  after(async function () {
+    await browser?.close().catch(() => undefined);
+    if (server?.pid !== undefined) {
+      try {
+        process.kill(-server.pid, 'SIGTERM'); // code-server and its children (extension host, codelm serve)
+      } catch {
+        /* already gone */
+      }
+    }
+    if (work) fs.rmSync(work, { recursive: true, force: true });
+  });
+
+  it('shows ghost text from codelm serve in a function body, and Tab accepts it', async function () {
+    // Open the file by clicking it in the explorer.
+    await page.getByRole('treeitem', { name: /greet\.py/ }).first().click({ timeout: 60_000 });
+    const editor = page.locator('.monaco-editor[data-uri$="greet.py"], .editor-instance .monaco-editor').first();
+    await editor.locator('.view-lines').waitFor({ timeout: 30_000 });
+    // The extension activated on the Python file, started the server and loaded the checkpoint.
+    await page.locator('[aria-label="CodeLm: ready"]').first().waitFor({ timeout: 120_000 });
+
+    // Cursor to the end of `def greet(name):`, then Enter: the editor indents into the function body.
+    await editor.locator('.view-line').first().click();
+    await page.keyboard.press('Control+Home');
+    await page.keyboard.press('End');
+    await page.keyboard.press('Enter');
+
+    const ghost = page.locator('.ghost-text-decoration');
+    await ghost.first().waitFor({ state: 'visible', timeout: 60_000 });
+    const shown = (await ghost.allTextContents()).join('').replace(/\u00a0/g, ' ');
+    await page.screenshot({ path: path.join(artifacts, 'ghost-text.png') });
+    assert.strictEqual(shown, TRAINED_DOCUMENT.expected);
+
+    await page.keyboard.press('Tab');
+    await until('the ghost text to be gone', async () => (await ghost.count()) === 0, 10_000);
+    await page.keyboard.press('Control+S');
+    await until('the accepted completion on disk', () => fs.readFileSync(file, 'utf8').startsWith(ACCEPTED), 15_000, () => fs.readFileSync(file, 'utf8'));
+    assert.strictEqual(fs.readFileSync(file, 'utf8'), ON_DISK.replace('def greet(name):\n', ACCEPTED));
+  });
+
+  it('with a wrong server path: error status, a clear message, and no ghost text', async function () {
+    // Back to the empty body (the editor reloads the unchanged-in-memory file from disk).
+    fs.writeFileSync(file, ON_DISK);
+    const editor = page.locator('.editor-instance .monaco-editor').first();
+    await until('the editor to reload the file', async () => !(await editor.locator('.view-lines').innerText()).includes('Hello'), 20_000);
+
+    // Settings apply without a reload: the extension restarts, finds no server, and says so.
+    writeSettings(userData, { ...settings, 'codelm.serverPath': '/nonexistent/codelm' });
+    await page.locator('[aria-label="CodeLm: error"]').first().waitFor({ timeout: 60_000 });
+    await page.getByText(/server "\/nonexistent\/codelm" was not found/).first().waitFor({ timeout: 30_000 });
+    await page.getByRole('button', { name: 'Open Settings' }).first().waitFor({ timeout: 10_000 });
+
+    await editor.locator('.view-line').first().click();
+    await page.keyboard.press('Control+Home');
+    await page.keyboard.press('End');
+    await page.keyboard.press('Enter');
+    // Well past the debounce and the time the working server took to answer above.
+    await new Promise((r) => setTimeout(r, 4000));
+    await page.screenshot({ path: path.join(artifacts, 'server-error.png') });
+    assert.strictEqual(await page.locator('.ghost-text-decoration').count(), 0);
+  });
+});
