@@ -10,7 +10,9 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 MSBUILDDISABLENODEREUSE=1
 
 CODE_SERVER_VERSION=4.100.3          # the newest that runs on node 20 (later ones need node 22+)
 RIPGREP_PACKAGE_VERSION=1.15.11      # @vscode/ripgrep, a code-server dependency
-RIPGREP_ASSET=ripgrep-v13.0.0-13-x86_64-unknown-linux-musl.tar.gz
+# The release asset its postinstall looks for: 1.15.11 from the npm registry asks for v13.0.0-10; -13 is seeded too
+# in case a rebuild of the package moves to it.
+RIPGREP_ASSETS=(ripgrep-v13.0.0-10-x86_64-unknown-linux-musl.tar.gz ripgrep-v13.0.0-13-x86_64-unknown-linux-musl.tar.gz)
 
 fail() { echo "editor-e2e: FAILED: $*" >&2; exit 1; }
 mkdir -p "$here/artifacts"
@@ -50,13 +52,15 @@ if [ "$installed" != "$CODE_SERVER_VERSION" ] || ! "$cs_bin" --version >/dev/nul
   # @vscode/ripgrep downloads rg from GitHub in its postinstall, which fails offline: seed its download cache
   # with Debian's rg, packed the way the release asset is.
   cache="$(node -p "require('os').tmpdir()")/vscode-ripgrep-cache-$RIPGREP_PACKAGE_VERSION"
-  if [ ! -s "$cache/$RIPGREP_ASSET" ]; then
-    staging=$(mktemp -d)
-    install -m 0755 /usr/bin/rg "$staging/rg"
-    mkdir -p "$cache"
-    tar -czf "$cache/$RIPGREP_ASSET.tmp" -C "$staging" rg && mv "$cache/$RIPGREP_ASSET.tmp" "$cache/$RIPGREP_ASSET"
-    rm -rf "$staging"
-  fi
+  staging=$(mktemp -d)
+  install -m 0755 /usr/bin/rg "$staging/rg"
+  mkdir -p "$cache"
+  for asset in "${RIPGREP_ASSETS[@]}"; do
+    if [ ! -s "$cache/$asset" ]; then
+      tar -czf "$cache/$asset.tmp" -C "$staging" rg && mv "$cache/$asset.tmp" "$cache/$asset"
+    fi
+  done
+  rm -rf "$staging"
   echo "editor-e2e: installing code-server $CODE_SERVER_VERSION (a few minutes)" >&2
   rm -rf "$cs_dir" && mkdir -p "$cs_dir"
   echo '{ "name": "code-server-install", "private": true }' >"$cs_dir/package.json"
