@@ -171,10 +171,19 @@ describe('CodeLm in VS Code (code-server + headless Chromium)', function () {
     await until('the editor to reload the file', async () => !(await editor.locator('.view-lines').innerText()).includes('Hello'), 20_000);
 
     // Settings apply without a reload: the extension restarts, finds no server, and says so.
+    await page.locator('[aria-label="CodeLm: ready"]').first().waitFor({ timeout: 10_000 });
     writeSettings(userData, { ...settings, 'codelm.serverPath': '/nonexistent/codelm' });
     await page.locator('[aria-label="CodeLm: error"]').first().waitFor({ timeout: 60_000 });
-    await page.getByText(/server "\/nonexistent\/codelm" was not found/).first().waitFor({ timeout: 30_000 });
+    // The message, with its button: as a toast, or in the notification center if the toast is already gone.
+    const message = page.getByText(/server "\/nonexistent\/codelm" was not found/).first();
+    try {
+      await message.waitFor({ timeout: 10_000 });
+    } catch {
+      await page.locator('.statusbar [aria-label*="Notifications"], .statusbar [aria-label*="notifications"]').first().click();
+      await message.waitFor({ timeout: 10_000 });
+    }
     await page.getByRole('button', { name: 'Open Settings' }).first().waitFor({ timeout: 10_000 });
+    await page.screenshot({ path: path.join(artifacts, 'server-error-message.png') });
 
     await editor.locator('.view-line').first().click();
     await page.keyboard.press('Control+Home');

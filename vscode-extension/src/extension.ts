@@ -2,11 +2,11 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as vscode from 'vscode';
-import { LanguageClient, LanguageClientOptions, ServerOptions, TransportKind } from 'vscode-languageclient/node';
+import { LanguageClient, LanguageClientOptions, ServerOptions } from 'vscode-languageclient/node';
 import { ClientLike, Controller, Host, ReadyPlan } from './controller';
 import { createInlineCompletionMiddleware } from './inlineMiddleware';
 import { RequestGate } from './requestGate';
-import { FileProbe, planLaunch } from './serverLaunch';
+import { executableFor, FileProbe, planLaunch } from './serverLaunch';
 import { CodeLmSettings, readSettings, SECTION, serverSettings } from './settings';
 import { StatusController } from './statusBar';
 
@@ -101,12 +101,7 @@ function createClient(
     vscode.InlineCompletionItem[] | vscode.InlineCompletionList
   >>,
 ): ClientLike {
-  const serverOptions: ServerOptions = {
-    command: plan.command,
-    args: plan.args,
-    transport: TransportKind.stdio,
-    options: { env: process.env },
-  };
+  const serverOptions: ServerOptions = executableFor(plan, process.env);
   const clientOptions: LanguageClientOptions = {
     documentSelector: settings.enabledLanguages.flatMap((language) => [
       { language, scheme: 'file' },

@@ -22,6 +22,14 @@ export type LaunchPlan =
   | { readonly ok: true; readonly command: string; readonly args: string[]; readonly checkpoint: string }
   | { readonly ok: false; readonly problem: LaunchProblem; readonly message: string; readonly setting: string };
 
+/**
+ * The language client's ServerOptions for a plan. No `transport`: the client then speaks LSP over the child's
+ * stdin/stdout as is, whereas TransportKind.stdio would append `--stdio`, which `codelm serve` does not take.
+ */
+export function executableFor(plan: Extract<LaunchPlan, { ok: true }>, env: NodeJS.ProcessEnv): { command: string; args: string[]; options: { env: NodeJS.ProcessEnv } } {
+  return { command: plan.command, args: [...plan.args], options: { env } };
+}
+
 export function planLaunch(settings: CodeLmSettings, env: LaunchEnvironment, probe: FileProbe): LaunchPlan {
   const server = resolveServer(settings.serverPath, env, probe);
   if (server === undefined) {

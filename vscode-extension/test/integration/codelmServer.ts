@@ -5,7 +5,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { createProtocolConnection, ProtocolConnection, StreamMessageReader, StreamMessageWriter } from 'vscode-languageserver-protocol/node';
-import { FileProbe, planLaunch } from '../../src/serverLaunch';
+import { executableFor, FileProbe, planLaunch } from '../../src/serverLaunch';
 import { CodeLmSettings } from '../../src/settings';
 
 export const repoRoot = path.resolve(__dirname, '..', '..', '..', '..');
@@ -49,7 +49,9 @@ export interface RunningServer {
 export function startServer(settings: CodeLmSettings): RunningServer {
   const plan = planLaunch(settings, { pathVariable: process.env.PATH ?? '', homeDir: os.homedir() }, realFiles);
   if (!plan.ok) throw new Error(plan.message);
-  const child = spawn(plan.command, plan.args, { stdio: ['pipe', 'pipe', 'pipe'], env: process.env });
+  // The very ServerOptions the extension hands vscode-languageclient (which spawns command + args as given).
+  const executable = executableFor(plan, process.env);
+  const child = spawn(executable.command, executable.args, { stdio: ['pipe', 'pipe', 'pipe'], env: executable.options.env });
   let stderr = '';
   child.stderr.setEncoding('utf8');
   child.stderr.on('data', (chunk: string) => {

@@ -2,7 +2,7 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { expand, FileProbe, planLaunch } from '../../src/serverLaunch';
+import { executableFor, expand, FileProbe, planLaunch } from '../../src/serverLaunch';
 import { DEFAULTS } from '../../src/settings';
 
 // The real file system: a temp dir with a codelm executable, a codelm.dll and checkpoint directories.
@@ -70,5 +70,13 @@ describe('planLaunch', () => {
   it('expands ${workspaceFolder}', () => {
     assert.strictEqual(expand('${workspaceFolder}/a/../b', env), path.join(root, 'ws', 'b'));
     assert.strictEqual(expand('/abs/x', env), '/abs/x');
+  });
+
+  it('hands the language client the plan as is: no transport, so no --stdio is appended', () => {
+    const plan = planLaunch({ ...DEFAULTS, checkpointPath: path.join(root, 'ws', 'ckpt') }, env, probe);
+    assert.ok(plan.ok);
+    const executable = executableFor(plan, { PATH: '/bin' });
+    assert.deepStrictEqual(executable, { command: plan.command, args: plan.args, options: { env: { PATH: '/bin' } } });
+    assert.ok(!('transport' in executable));
   });
 });
