@@ -21,7 +21,7 @@ public static class ShardCommands
             Interrupted runs resume from finished chunks; outputs appear atomically, manifest.json last.
             Example: codelm data tokenize --corpus runs/corpus --tokenizer runs/tokenizer --out runs/shards
             """) { corpus, tokenizer, output, threads, chunk, force };
-        cmd.SetAction(async (parse, ct) =>
+        cmd.SetAction((parse, ct) => CliProgress.Guard(async () =>
         {
             var options = new ShardBuildOptions(parse.GetValue(corpus)!, parse.GetValue(tokenizer)!, parse.GetValue(output)!,
                 parse.GetValue(threads), parse.GetValue(chunk), parse.GetValue(force));
@@ -42,7 +42,7 @@ public static class ShardCommands
             Console.WriteLine($"shards: {result.OutputDir} ({m.TokenType}, vocab {m.VocabSize:N0}, tokenizer {m.TokenizerHash[..12]}, corpus {m.CorpusHash[..12]}); " +
                               $"{result.ChunksTokenized} chunks tokenized, {result.ChunksReused} reused, {(DateTime.UtcNow - started).TotalSeconds:F1} s");
             return 0;
-        });
+        }));
         data.Add(cmd);
     }
 }

@@ -30,7 +30,7 @@ public static class TokenizerCommands
             Each sampled file is its language tag line plus its content, as in training.
             Example: codelm tokenizer train --corpus runs/corpus --out runs/tokenizer --vocab-size 32768
             """) { corpus, output, vocab, minFreq, sample, seed, threads };
-        cmd.SetAction(async (parse, ct) =>
+        cmd.SetAction((parse, ct) => CliProgress.Guard(async () =>
         {
             var options = new TokenizerTrainingOptions(parse.GetValue(corpus)!, parse.GetValue(output)!, parse.GetValue(vocab),
                 parse.GetValue(minFreq), parse.GetValue(sample) * 1_000_000, parse.GetValue(seed), parse.GetValue(threads));
@@ -47,7 +47,7 @@ public static class TokenizerCommands
             table.AddRow("time", $"{(DateTime.UtcNow - started).TotalSeconds:F1} s");
             AnsiConsole.Write(table);
             return 0;
-        });
+        }));
         return cmd;
     }
 }
@@ -55,6 +55,19 @@ public static class TokenizerCommands
 /// <summary>Live progress on stderr (when it is a terminal) for a library call that reports through IProgress.</summary>
 internal static class CliProgress
 {
+    /// <summary>Turns expected failures (bad input, missing files, cancellation) into one clear line and an exit code.</summary>
+    public static async Task<int> Guard(Func<Task<int>> action)
+    {
+        try { return await action(); }
+        catch (OperationCanceledException) { Console.Error.WriteLine("codelm: cancelled (finished work is kept; rerun to resume)."); return 130; }
+        catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException or UnauthorizedAccessException or InvalidOperationException)
+        {
+            Console.Error.WriteLine($"codelm: error: {e.Message}");
+            if (Environment.GetEnvironmentVariable("CODELM_DEBUG") == "1") Console.Error.WriteLine(e);
+            return 1;
+        }
+    }
+
     public static async Task<TResult> RunAsync<TProgress, TResult>(string title,
         Func<IProgress<TProgress>, CancellationToken, Task<TResult>> work,
         Func<TProgress, (string Label, double Value, double Max)> describe, CancellationToken ct)
