@@ -139,7 +139,7 @@ public sealed class Generator
             if (n > 1)
             {
                 cache.SelectRows(zeros(n, ScalarType.Int64, _device));
-                last = last.expand(n, -1);
+                last = last.expand(n, -1).contiguous(); // its own rows, so an observer may edit them
             }
             logits = last.DetachFromDisposeScope();
         }
