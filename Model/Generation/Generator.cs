@@ -30,6 +30,25 @@ public sealed class Generator
         model.eval();
     }
 
+    /// <summary>
+    /// A generator for a checkpoint directory (config.json + model.safetensors + tokenizer/), or for a training run
+    /// directory, in which case its best/ checkpoint, else its latest one, is used.
+    /// </summary>
+    public static Generator Load(string checkpointOrRunDir, Device device)
+    {
+        var (model, _, tokenizer) = Checkpoint.Load(ResolveCheckpoint(checkpointOrRunDir), device);
+        return new Generator(model, tokenizer, device);
+    }
+
+    /// <summary>The checkpoint directory <see cref="Load"/> would read for <paramref name="dir"/>.</summary>
+    public static string ResolveCheckpoint(string dir)
+    {
+        if (File.Exists(Path.Combine(dir, Checkpoint.ConfigFile)) || !Directory.Exists(dir)) return dir;
+        var best = Training.RunCheckpoints.BestPath(dir);
+        if (File.Exists(Path.Combine(best, Checkpoint.ConfigFile))) return best;
+        return Training.RunCheckpoints.Latest(dir) ?? dir;
+    }
+
     public Gpt Model => _model;
     public CodeTokenizer Tokenizer => _codec;
     public int ContextLength => _model.Config.ContextLength;
@@ -120,7 +139,7 @@ public sealed class Generator
             if (n > 1)
             {
                 cache.SelectRows(zeros(n, ScalarType.Int64, _device));
-                last = last.expand(n, -1);
+                last = last.expand(n, -1).contiguous(); // its own rows, so an observer may edit them
             }
             logits = last.DetachFromDisposeScope();
         }
