@@ -1,0 +1,32 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace CodeLm.Model;
+
+/// <summary>Pre-norm Transformer block: x + attn(ln_1(x)), then x + mlp(ln_2(x)).</summary>
+public sealed class Block : nn.Module
+{
+    private readonly LayerNorm ln_1;
+    private readonly CausalSelfAttention attn;
+    private readonly LayerNorm ln_2;
+    private readonly Mlp mlp;
+
+    public Block(GptConfig config) : base("block")
+    {
+        ln_1 = nn.LayerNorm(config.Embedding, config.LayerNormEpsilon, elementwise_affine: true, bias: false);
+        attn = new CausalSelfAttention(config);
+        ln_2 = nn.LayerNorm(config.Embedding, config.LayerNormEpsilon, elementwise_affine: true, bias: false);
+        mlp = new Mlp(config);
+        RegisterComponents();
+    }
+
+    internal CausalSelfAttention Attention => attn;
+    internal Mlp Mlp => mlp;
+
+    public Tensor forward(Tensor x, KvCache? cache, int layer)
+    {
+        x = x + attn.forward(ln_1.forward(x), cache, layer);
+        return x + mlp.forward(ln_2.forward(x));
+    }
+}

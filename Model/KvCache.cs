@@ -1,0 +1,79 @@
+using static TorchSharp.torch;
+
+namespace CodeLm.Model;
+
+/// <summary>
+/// Preallocated keys and values for incremental decoding: per layer [B, H, capacity, D], filled left to right.
+/// <see cref="Gpt"/> writes each forward's new positions at <see cref="Length"/> and then advances it.
+/// </summary>
+public sealed class KvCache : IDisposable
+{
+    private Tensor[] _keys;
+    private Tensor[] _values;
+
+    public KvCache(GptConfig config, int batch, int capacity, Device device, ScalarType dtype = ScalarType.Float32)
+    {
+        if (capacity > config.ContextLength)
+            throw new ArgumentException($"KV cache capacity {capacity} exceeds the model context {config.ContextLength}.");
+        Capacity = capacity;
+        Batch = batch;
+        _keys = new Tensor[config.Layers];
+        _values = new Tensor[config.Layers];
+        for (int i = 0; i < config.Layers; i++)
+        {
+            _keys[i] = zeros([batch, config.Heads, capacity, config.HeadDim], dtype, device).DetachFromDisposeScope();
+            _values[i] = zeros([batch, config.Heads, capacity, config.HeadDim], dtype, device).DetachFromDisposeScope();
+        }
+    }
+
+    /// <summary>Positions already filled (the same for every sequence in the batch).</summary>
+    public int Length { get; private set; }
+    public int Capacity { get; }
+    public int Batch { get; private set; }
+
+    /// <summary>Stores this step's keys/values [B, H, T, D] for <paramref name="layer"/> and returns views of everything so far.</summary>
+    internal (Tensor keys, Tensor values) Append(int layer, Tensor k, Tensor v)
+    {
+        int t = (int)k.shape[2];
+        if (Length + t > Capacity)
+            throw new InvalidOperationException($"KV cache is full: {Length} + {t} positions exceed its capacity {Capacity}.");
+        using (no_grad())
+        {
+            _keys[layer].narrow(2, Length, t).copy_(k);
+            _values[layer].narrow(2, Length, t).copy_(v);
+        }
+        return (_keys[layer].narrow(2, 0, Length + t), _values[layer].narrow(2, 0, Length + t));
+    }
+
+    internal void Advance(int positions) => Length += positions;
+
+    /// <summary>Rewinds to <paramref name="length"/> positions (later ones are overwritten by the next forward).</summary>
+    public void Truncate(int length)
+    {
+        if (length < 0 || length > Length) throw new ArgumentOutOfRangeException(nameof(length));
+        Length = length;
+    }
+
+    /// <summary>
+    /// Keeps (and reorders or repeats) batch rows: rows = [0,0,0] turns a one-prompt prefill into three samples;
+    /// rows = [0,2] drops finished sequence 1.
+    /// </summary>
+    public void SelectRows(Tensor rows)
+    {
+        for (int i = 0; i < _keys.Length; i++)
+        {
+            var k = _keys[i].index_select(0, rows).DetachFromDisposeScope();
+            var v = _values[i].index_select(0, rows).DetachFromDisposeScope();
+            _keys[i].Dispose(); _values[i].Dispose();
+            _keys[i] = k; _values[i] = v;
+        }
+        Batch = (int)rows.shape[0];
+    }
+
+    public void Dispose()
+    {
+        foreach (var t in _keys) t.Dispose();
+        foreach (var t in _values) t.Dispose();
+        _keys = []; _values = [];
+    }
+}

@@ -1,0 +1,53 @@
+namespace CodeLm.Model.Training;
+
+/// <summary>The sentinel ids FIM needs (from the tokenizer).</summary>
+public sealed record FimTokens(int EndOfText, int Prefix, int Middle, int Suffix);
+
+/// <summary>
+/// Fill-in-the-middle (Bavarian et al. 2022): with probability <c>Rate</c>, a document is decoded to text, cut at two
+/// uniformly random character positions into prefix / middle / suffix, and re-encoded as
+/// PSM: &lt;fim_prefix&gt; prefix &lt;fim_suffix&gt; suffix &lt;fim_middle&gt; middle, or (with probability <c>SpmRate</c>)
+/// SPM: &lt;fim_prefix&gt;&lt;fim_suffix&gt; suffix &lt;fim_middle&gt; prefix middle.
+/// The first line (the language tag) always stays at the start of the prefix.
+/// </summary>
+public sealed class FimTransform(Func<string, int[]> encode, Func<int[], string> decode, FimTokens tokens, double rate = 0.5, double spmRate = 0.5)
+{
+    public double Rate { get; } = rate;
+    public double SpmRate { get; } = spmRate;
+
+    public int[] Apply(int[] document, Random rng)
+    {
+        // Always draw the same number of random values, so a document's fate does not depend on the rate alone.
+        double pick = rng.NextDouble(), spm = rng.NextDouble(), a = rng.NextDouble(), b = rng.NextDouble();
+        if (pick >= Rate || document.Length == 0) return document;
+
+        var text = decode(document);
+        int newline = text.IndexOf('\n');
+        int start = newline >= 0 && text.AsSpan(0, newline).Contains("language:", StringComparison.Ordinal) ? newline + 1 : 0;
+        int span = text.Length - start;
+        int i = start + (int)(a * (span + 1)), j = start + (int)(b * (span + 1));
+        if (i > j) (i, j) = (j, i);
+        i = AvoidSurrogateSplit(text, Math.Min(i, text.Length));
+        j = AvoidSurrogateSplit(text, Math.Min(j, text.Length));
+
+        var prefix = encode(text[..i]);
+        var middle = encode(text[i..j]);
+        var suffix = encode(text[j..]);
+        var output = new List<int>(document.Length + 8);
+        if (spm < SpmRate)
+        {
+            output.Add(tokens.Prefix); output.Add(tokens.Suffix); output.AddRange(suffix);
+            output.Add(tokens.Middle); output.AddRange(prefix); output.AddRange(middle);
+        }
+        else
+        {
+            output.Add(tokens.Prefix); output.AddRange(prefix);
+            output.Add(tokens.Suffix); output.AddRange(suffix);
+            output.Add(tokens.Middle); output.AddRange(middle);
+        }
+        return output.ToArray();
+    }
+
+    private static int AvoidSurrogateSplit(string text, int index) =>
+        index > 0 && index < text.Length && char.IsLowSurrogate(text[index]) && char.IsHighSurrogate(text[index - 1]) ? index - 1 : index;
+}

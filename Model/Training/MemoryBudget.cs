@@ -1,0 +1,42 @@
+namespace CodeLm.Model.Training;
+
+/// <summary>A conservative estimate of training memory, checked before the first step.</summary>
+public static class MemoryBudget
+{
+    /// <summary>Bytes for weights, gradients, AdamW moments (+ a bf16 working copy) and one micro-batch of activations.</summary>
+    public static long Estimate(GptConfig c, int batch, int seq, bool bf16)
+    {
+        long n = c.ParameterCount();
+        long state = n * (4 + 4 + 8) + (bf16 ? n * 4 : 0);
+        int act = bf16 ? 2 : 4;
+        // Per layer and token: ~34·E activations saved for backward plus the attention scores (H·T), as in Korthikanti et al.
+        long perLayer = (long)batch * seq * (34L * c.Embedding + 5L * c.Heads * seq) * act / 2;
+        long logits = (long)batch * seq * c.VocabSize * 4 * 3;
+        return state + c.Layers * perLayer + logits;
+    }
+
+    /// <summary>Available physical memory on this machine (MemAvailable), or null when unknown.</summary>
+    public static long? AvailableHostBytes()
+    {
+        try
+        {
+            foreach (var line in File.ReadLines("/proc/meminfo"))
+                if (line.StartsWith("MemAvailable:", StringComparison.Ordinal))
+                    return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) * 1024;
+        }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
+        var gc = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+        return gc > 0 ? gc : null;
+    }
+
+    public static void Check(GptConfig c, int batch, int seq, bool bf16, long? available)
+    {
+        if (available == null) return;
+        long need = Estimate(c, batch, seq, bf16);
+        if (need > available)
+            throw new InvalidOperationException(
+                $"This run needs about {need / (1 << 20):N0} MiB ({c.ParameterCount() / 1e6:F1}M parameters, batch {batch} x {seq} tokens) " +
+                $"but only {available / (1 << 20):N0} MiB is available. Use a smaller --batch-size with more --grad-accum, a shorter --seq-len, or a smaller --config.");
+    }
+}

@@ -1,0 +1,52 @@
+namespace CodeLm.Model.Training;
+
+/// <summary>Everything about a training run except the model shape and the data.</summary>
+public sealed record TrainOptions
+{
+    public required string OutDir { get; init; }
+    public int BatchSize { get; init; } = 8;
+    public int GradAccumulation { get; init; } = 1;
+    /// <summary>Training window length; defaults to the model's context.</summary>
+    public int? SequenceLength { get; init; }
+    public int MaxSteps { get; init; } = 1000;
+    public int WarmupSteps { get; init; } = 100;
+    public double LearningRate { get; init; } = 6e-4;
+    /// <summary>Cosine floor; defaults to LearningRate / 10.</summary>
+    public double? MinLearningRate { get; init; }
+    public double WeightDecay { get; init; } = 0.1;
+    public double GradClip { get; init; } = 1.0;
+    public int Seed { get; init; } = 1337;
+    public int EvalInterval { get; init; } = 100;
+    public int EvalBatches { get; init; } = 20;
+    /// <summary>Checkpoint every N steps; defaults to EvalInterval. A checkpoint is also written at the end and on cancel.</summary>
+    public int? CheckpointInterval { get; init; }
+    public int KeepLast { get; init; } = 3;
+    public double FimRate { get; init; } = 0.5;
+    public double FimSpmRate { get; init; } = 0.5;
+    /// <summary>cpu, cuda, cuda:N or auto.</summary>
+    public string Device { get; init; } = "auto";
+    /// <summary>fp32, bf16 or auto (bf16 with fp32 master weights on CUDA, fp32 on CPU).</summary>
+    public string Precision { get; init; } = "auto";
+    /// <summary>Peak FLOP/s for MFU; measured with a matmul probe when not given.</summary>
+    public double? PeakFlops { get; init; }
+    public bool Resume { get; init; }
+    /// <summary>Stop (with a checkpoint) after this step although the schedule runs to MaxSteps: for time-sliced jobs.</summary>
+    public int? StopAtStep { get; init; }
+    /// <summary>Torch intra-op threads; 0 keeps libtorch's default.</summary>
+    public int Threads { get; init; }
+    /// <summary>Skip the memory-fit check (for machines whose free memory is misreported).</summary>
+    public bool SkipMemoryCheck { get; init; }
+
+    public int EffectiveCheckpointInterval => CheckpointInterval ?? EvalInterval;
+    public double EffectiveMinLr => MinLearningRate ?? LearningRate / 10;
+
+    public void Validate()
+    {
+        if (BatchSize <= 0 || GradAccumulation <= 0 || MaxSteps <= 0 || EvalBatches <= 0 || EvalInterval <= 0 || KeepLast <= 0)
+            throw new ArgumentException("Batch size, gradient accumulation, max steps, eval interval/batches and keep-last must be positive.");
+        if (WarmupSteps < 0 || WarmupSteps > MaxSteps) throw new ArgumentException($"Warmup steps {WarmupSteps} must be between 0 and max steps {MaxSteps}.");
+        if (LearningRate <= 0) throw new ArgumentException("Learning rate must be positive.");
+        if (FimRate is < 0 or > 1 || FimSpmRate is < 0 or > 1) throw new ArgumentException("FIM rates must be between 0 and 1.");
+        if (Precision is not ("auto" or "fp32" or "bf16")) throw new ArgumentException($"Unknown precision '{Precision}': use fp32, bf16 or auto.");
+    }
+}

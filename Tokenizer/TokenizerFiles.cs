@@ -1,0 +1,136 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace CodeLm.Tokenizer;
+
+/// <summary>
+/// Reads and writes a tokenizer directory: <c>tokenizer.json</c> (Hugging Face format: Split(our regex) + ByteLevel
+/// pre-tokenizer, byte-level BPE model, ByteLevel decoder), <c>vocab.json</c> and <c>merges.txt</c> (GPT-2 format).
+/// Token strings are byte-level strings (<see cref="ByteLevel"/>); specials are ids 0..4.
+/// </summary>
+public static class TokenizerFiles
+{
+    public const string TokenizerJson = "tokenizer.json", VocabJson = "vocab.json", MergesTxt = "merges.txt";
+
+    private static readonly JsonSerializerOptions Pretty = new() { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    /// <summary>Writes the three files; each atomically (temp file, then rename), tokenizer.json last.</summary>
+    /// <param name="tokens">Token string by id: the 5 specials, the 256 byte tokens, then one per merge.</param>
+    /// <param name="merges">Merged pairs in rank order, as byte-level strings.</param>
+    public static void Save(string directory, IReadOnlyList<string> tokens, IReadOnlyList<(string Left, string Right)> merges)
+    {
+        Directory.CreateDirectory(directory);
+        var vocab = new JsonObject();
+        for (var id = 0; id < tokens.Count; id++) vocab[tokens[id]] = id;
+
+        var merged = new StringBuilder("#version: 0.2\n");
+        var mergeArray = new JsonArray();
+        foreach (var (l, r) in merges)
+        {
+            merged.Append(l).Append(' ').Append(r).Append('\n');
+            mergeArray.Add($"{l} {r}");
+        }
+
+        var added = new JsonArray();
+        for (var id = 0; id < SpecialTokens.All.Count; id++)
+            added.Add(new JsonObject
+            {
+                ["id"] = id, ["content"] = SpecialTokens.All[id], ["single_word"] = false, ["lstrip"] = false,
+                ["rstrip"] = false, ["normalized"] = false, ["special"] = true,
+            });
+
+        var json = new JsonObject
+        {
+            ["version"] = "1.0",
+            ["truncation"] = null,
+            ["padding"] = null,
+            ["added_tokens"] = added,
+            ["normalizer"] = null,
+            ["pre_tokenizer"] = new JsonObject
+            {
+                ["type"] = "Sequence",
+                ["pretokenizers"] = new JsonArray(
+                    new JsonObject
+                    {
+                        ["type"] = "Split", ["pattern"] = new JsonObject { ["Regex"] = CodePreTokenizer.Pattern },
+                        ["behavior"] = "Isolated", ["invert"] = false,
+                    },
+                    new JsonObject { ["type"] = "ByteLevel", ["add_prefix_space"] = false, ["trim_offsets"] = false, ["use_regex"] = false }),
+            },
+            ["post_processor"] = null,
+            ["decoder"] = new JsonObject { ["type"] = "ByteLevel", ["add_prefix_space"] = false, ["trim_offsets"] = false, ["use_regex"] = false },
+            ["model"] = new JsonObject
+            {
+                ["type"] = "BPE", ["dropout"] = null, ["unk_token"] = null, ["continuing_subword_prefix"] = null,
+                ["end_of_word_suffix"] = null, ["fuse_unk"] = false, ["byte_fallback"] = false, ["ignore_merges"] = false,
+                ["vocab"] = vocab, ["merges"] = mergeArray,
+            },
+        };
+
+        WriteAtomic(Path.Combine(directory, VocabJson), Encoding.UTF8.GetBytes(vocab.ToJsonString(Pretty)));
+        WriteAtomic(Path.Combine(directory, MergesTxt), Encoding.UTF8.GetBytes(merged.ToString()));
+        WriteAtomic(Path.Combine(directory, TokenizerJson), Encoding.UTF8.GetBytes(json.ToJsonString(Pretty)));
+    }
+
+    /// <summary>Token strings by id and merges by rank, read back from tokenizer.json (validated).</summary>
+    public static (string[] Tokens, (string Left, string Right)[] Merges) Read(string tokenizerJsonPath)
+    {
+        if (!File.Exists(tokenizerJsonPath))
+            throw new FileNotFoundException($"No tokenizer at '{tokenizerJsonPath}'. Train one with `codelm tokenizer train`.", tokenizerJsonPath);
+        JsonNode root;
+        try { root = JsonNode.Parse(File.ReadAllBytes(tokenizerJsonPath)) ?? throw new InvalidDataException("empty JSON"); }
+        catch (JsonException e) { throw new InvalidDataException($"'{tokenizerJsonPath}' is not valid JSON: {e.Message}"); }
+
+        var pattern = root["pre_tokenizer"]?["pretokenizers"]?[0]?["pattern"]?["Regex"]?.GetValue<string>();
+        if (pattern != CodePreTokenizer.Pattern)
+            throw new InvalidDataException($"'{tokenizerJsonPath}' was not written by CodeLm's BPE trainer: its pre-tokenizer differs from CodeLm's code split rule.");
+        var model = root["model"] as JsonObject ?? throw new InvalidDataException($"'{tokenizerJsonPath}' has no model.");
+        if (model["type"]?.GetValue<string>() != "BPE") throw new InvalidDataException($"'{tokenizerJsonPath}' is not a BPE tokenizer.");
+
+        var vocab = model["vocab"] as JsonObject ?? throw new InvalidDataException($"'{tokenizerJsonPath}' has no model.vocab.");
+        var tokens = new string[vocab.Count];
+        foreach (var (token, idNode) in vocab)
+        {
+            var id = idNode!.GetValue<int>();
+            if (id < 0 || id >= tokens.Length || tokens[id] != null)
+                throw new InvalidDataException($"'{tokenizerJsonPath}': token ids must be 0..{tokens.Length - 1} without gaps; '{token}' has {id}.");
+            tokens[id] = token;
+        }
+        for (var i = 0; i < SpecialTokens.All.Count; i++)
+            if (tokens[i] != SpecialTokens.All[i])
+                throw new InvalidDataException($"'{tokenizerJsonPath}': id {i} must be the special token {SpecialTokens.All[i]}, found '{tokens[i]}'.");
+
+        var mergesNode = model["merges"] as JsonArray ?? throw new InvalidDataException($"'{tokenizerJsonPath}' has no model.merges.");
+        var merges = new (string, string)[mergesNode.Count];
+        for (var r = 0; r < merges.Length; r++)
+        {
+            var m = mergesNode[r];
+            if (m is JsonArray pair && pair.Count == 2) merges[r] = (pair[0]!.GetValue<string>(), pair[1]!.GetValue<string>());
+            else
+            {
+                var s = m?.GetValue<string>() ?? "";
+                var sp = s.IndexOf(' ');
+                if (sp <= 0) throw new InvalidDataException($"'{tokenizerJsonPath}': merge {r} '{s}' is not 'left right'.");
+                merges[r] = (s[..sp], s[(sp + 1)..]);
+            }
+        }
+        return (tokens, merges);
+    }
+
+    /// <summary>sha256 (lower-case hex) of a file's bytes.</summary>
+    public static string Sha256File(string path)
+    {
+        using var f = File.OpenRead(path);
+        return Convert.ToHexStringLower(SHA256.HashData(f));
+    }
+
+    internal static void WriteAtomic(string path, ReadOnlySpan<byte> bytes)
+    {
+        var tmp = path + ".tmp-" + Environment.ProcessId;
+        File.WriteAllBytes(tmp, bytes.ToArray());
+        File.Move(tmp, path, overwrite: true);
+    }
+}
