@@ -51,7 +51,7 @@ export function readSettings(config: ConfigReader): CodeLmSettings {
     maxNewTokens: clampInt(config.get('maxNewTokens'), 1, 1024, DEFAULTS.maxNewTokens),
     temperature: clampNumber(config.get('temperature'), 0, 2, DEFAULTS.temperature),
     debounceMs: clampInt(config.get('debounceMs'), 0, 5000, DEFAULTS.debounceMs),
-    contextBudget: clampInt(config.get('contextBudget'), 16, 32768, DEFAULTS.contextBudget),
+    contextBudget: clampInt(config.get('contextBudget'), 32, 32768, DEFAULTS.contextBudget),
   };
 }
 

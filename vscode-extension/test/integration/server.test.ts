@@ -103,8 +103,8 @@ describe('codelm serve (real server, tiny checkpoint)', function () {
     assert.ok(result !== null && Array.isArray(result.items), JSON.stringify(result));
     assert.strictEqual(result.items.length, 1, `${JSON.stringify(result)}\n${server.stderr().slice(-2000)}`);
     const item = result.items[0];
-    assert.strictEqual(typeof item.insertText, 'string');
-    assert.ok(TRAINED_DOCUMENT.expected.startsWith(String(item.insertText).trimEnd().slice(0, 8)), `got ${JSON.stringify(item.insertText)}`);
+    // The tiny model learned this file by heart, so greedy decoding gives back the body it was trained on.
+    assert.strictEqual(item.insertText, TRAINED_DOCUMENT.expected);
     assert.deepStrictEqual(item.range?.start, cursor);
   });
 

@@ -28,7 +28,7 @@ describe('settings', () => {
     assert.strictEqual(s.maxNewTokens, 1024);
     assert.strictEqual(s.temperature, 0);
     assert.strictEqual(s.debounceMs, 13);
-    assert.strictEqual(s.contextBudget, 16);
+    assert.strictEqual(s.contextBudget, 32);
     assert.deepStrictEqual(s.enabledLanguages, ['python', 'go']);
   });
 
