@@ -41,6 +41,7 @@ public static class CorpusCleaner
 
         // ---- List files of every ok repository, in (repo name, path) order.
         var sw = Stopwatch.StartNew();
+        var cpuStart = Process.GetCurrentProcess().TotalProcessorTime;
         var order = Enumerable.Range(0, repos.Count).Where(i => repos[i].Status == CrawledRepo.Ok)
                               .OrderBy(i => repos[i].Name, StringComparer.Ordinal).ToList();
         var files = new List<FileEntry>();
@@ -167,6 +168,7 @@ public static class CorpusCleaner
         }
         signatures = [];
         var dedupTime = sw.Elapsed;
+        var scanDedupCpu = Process.GetCurrentProcess().TotalProcessorTime - cpuStart;
 
         // ---- Split and write.
         sw.Restart();
@@ -221,7 +223,7 @@ public static class CorpusCleaner
         await CorpusFiles.WriteAsync(Path.Combine(o.OutDir, CorpusFiles.Validation), Rows(true), ct);
         CorpusStats.WriteAtomic(Path.Combine(o.OutDir, CorpusStats.FileName), JsonSerializer.Serialize(stats, CorpusStats.Json) + "\n");
         progress?.Report(new CorpusProgress("write", null, 0, 0, stats.Kept.Files, stats.Kept.Files, 0, 0));
-        stats.Timings = new CorpusTimings(TimeSpan.Zero, scanTime, dedupTime, sw.Elapsed);
+        stats.Timings = new CorpusTimings(TimeSpan.Zero, scanTime, dedupTime, sw.Elapsed) { ScanDedupCpu = scanDedupCpu };
         return stats;
     }
 

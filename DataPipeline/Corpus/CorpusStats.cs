@@ -58,7 +58,11 @@ public sealed class RepoCounts
 }
 
 /// <summary>Wall-clock time per phase. Not part of stats.json (which must be byte-identical across runs).</summary>
-public sealed record CorpusTimings(TimeSpan Crawl, TimeSpan Scan, TimeSpan Dedup, TimeSpan Write);
+public sealed record CorpusTimings(TimeSpan Crawl, TimeSpan Scan, TimeSpan Dedup, TimeSpan Write)
+{
+    /// <summary>Process CPU time spent in scan + dedup (all threads), for throughput per CPU-second on a shared machine.</summary>
+    public TimeSpan ScanDedupCpu { get; init; }
+}
 
 /// <summary>stats.json: what was kept per language, dropped per filter, deduplicated and redacted.</summary>
 public sealed class CorpusStats
