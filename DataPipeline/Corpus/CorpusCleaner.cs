@@ -50,6 +50,11 @@ public static class CorpusCleaner
         {
             ct.ThrowIfCancellationRequested();
             int start = files.Count, dropStart = listDrops.Count;
+            if (!Directory.Exists(CachePath(o, repos[ri])))
+            {
+                failed[ri] = $"clone {repos[ri].CacheKey} is not in the cache {o.CacheDir}; crawl again with the same --cache";
+                continue;
+            }
             try
             {
                 using var repo = new Repository(CachePath(o, repos[ri]));
@@ -112,6 +117,8 @@ public static class CorpusCleaner
             stats.PerRepo[repos[ri].Name].Files++;
             Bump(stats.Dropped, reason, bytes);
         }
+        stats.ScannedFiles = files.Count(f => !failed.ContainsKey(f.Repo));
+        stats.ScannedBytes = files.Where(f => !failed.ContainsKey(f.Repo)).Sum(f => f.Size);
         var alive = new bool[n];
         for (int i = 0; i < n; i++)
         {

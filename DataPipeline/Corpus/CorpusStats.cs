@@ -86,6 +86,9 @@ public sealed class CorpusStats
     [JsonIgnore] public CorpusTimings? Timings { get; set; }
     /// <summary>Bytes of MinHash state per file held in memory during dedup (the signature).</summary>
     [JsonIgnore] public int SignatureBytesPerFile { get; set; }
+    /// <summary>Bytes of the blobs actually read and cleaned (files not dropped by path, size or symlink/submodule checks).</summary>
+    [JsonIgnore] public long ScannedBytes { get; set; }
+    [JsonIgnore] public long ScannedFiles { get; set; }
 
     public const string FileName = "stats.json";
 

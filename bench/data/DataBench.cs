@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using CodeLm.DataPipeline.Clean;
 using CodeLm.DataPipeline.Corpus;
 using CodeLm.DataPipeline.Crawl;
 using LibGit2Sharp;
@@ -24,31 +25,33 @@ public static class DataBench
         if (only is null or "shared")
             datasets.Add(("shared corpus (9 repos)", Directory.GetDirectories(Path.Combine(root, "..", "shared", "corpus"), "*.git").Order().Select(p => new RepoSource(p)).ToList()));
         if (only is null or "stdlib")
-            datasets.Add(("python3 stdlib", [new RepoSource(StdlibRepo(work))]));
+            datasets.Add(("python3 lib tree (stdlib + site-packages)", [new RepoSource(StdlibRepo(work))]));
 
         Console.WriteLine($"# DataPipeline clean+dedup benchmark: {repeats} repeats, {jobs} threads, {Environment.ProcessorCount} cores, load {LoadAverage()}");
         foreach (var (name, sources) in datasets)
         {
             var o = new CorpusBuildOptions { Sources = sources, CacheDir = Path.Combine(work, "cache"), OutDir = Path.Combine(work, "out-" + name.Split(' ')[0]), Parallelism = jobs };
             var manifest = await CorpusBuilder.CrawlAsync(o);
+            CorpusStats? lastStats = null;
             var rows = new List<(double Anchor, double Clean, double CleanCpu, double Ratio, long Bytes, int Files)>();
             long peakBefore = Process.GetCurrentProcess().PeakWorkingSet64;
             for (int r = 0; r < repeats; r++)
             {
                 var (anchorBytes, anchorSeconds) = RawRead(o, manifest, jobs);
-                var stats = await CorpusBuilder.CleanAsync(o, manifest);
+                var stats = lastStats = await CorpusBuilder.CleanAsync(o, manifest);
                 var t = stats.Timings!;
                 var cpu = t.ScanDedupCpu.TotalSeconds;
                 double seconds = (t.Scan + t.Dedup).TotalSeconds;
-                double mb = stats.Input.Bytes / 1e6;
-                var row = (anchorBytes / 1e6 / anchorSeconds, mb / seconds, mb / cpu, (mb / seconds) / (anchorBytes / 1e6 / anchorSeconds), stats.Input.Bytes, (int)stats.Input.Files);
+                double mb = stats.ScannedBytes / 1e6;
+                if (stats.ScannedBytes != anchorBytes) throw new InvalidOperationException($"anchor read {anchorBytes} bytes but the cleaner read {stats.ScannedBytes}");
+                var row = (anchorBytes / 1e6 / anchorSeconds, mb / seconds, mb / cpu, (mb / seconds) / (anchorBytes / 1e6 / anchorSeconds), stats.ScannedBytes, (int)stats.ScannedFiles);
                 rows.Add(row);
                 Console.Error.WriteLine($"  {name} #{r + 1}: anchor {row.Item1:F1} MB/s, clean+dedup {row.Item2:F1} MB/s ({t.Scan.TotalSeconds:F2}s scan, {t.Dedup.TotalSeconds:F2}s dedup, {t.Write.TotalSeconds:F2}s write), {row.Item3:F1} MB/cpu-s, ratio {row.Item4:F3}");
             }
             var proc = Process.GetCurrentProcess();
             var last = rows[^1];
             Console.WriteLine();
-            Console.WriteLine($"## {name}: {last.Files} files, {last.Bytes / 1e6:F1} MB input");
+            Console.WriteLine($"## {name}: {last.Files} files, {last.Bytes / 1e6:F1} MB read and cleaned (of {lastStats!.Input.Files} files, {lastStats.Input.Bytes / 1e6:F1} MB in the trees)");
             Console.WriteLine("| figure | median | min | max |");
             Console.WriteLine("|---|---|---|---|");
             Line("anchor: raw blob read (MB/s)", rows.Select(x => x.Anchor));
@@ -74,17 +77,20 @@ public static class DataBench
     private static (long Bytes, double Seconds) RawRead(CorpusBuildOptions o, CorpusManifest manifest, int jobs)
     {
         var blobs = new List<(string Repo, ObjectId Id)>();
+        bool Scanned(string path, long size) =>
+            FileFilters.ByPath(path, size, o.Cleaning) == null && (LanguageDetector.FromPath(path) != null || !Path.HasExtension(path));
         foreach (var r in manifest.Repos.Where(r => r.Status == CrawledRepo.Ok))
         {
             var path = Path.Combine(o.CacheDir, r.CacheKey!);
             using var repo = new Repository(path);
-            void Walk(Tree t)
+            void Walk(Tree t, string prefix)
             {
                 foreach (var e in t)
-                    if (e.TargetType == TreeEntryTargetType.Tree) Walk((Tree)e.Target);
-                    else if (e.TargetType == TreeEntryTargetType.Blob && e.Mode != Mode.SymbolicLink) blobs.Add((path, e.Target.Id));
+                    if (e.Mode == Mode.Directory) { if (!FileFilters.IsVendored(prefix + e.Name, o.Cleaning.VendoredDirectories)) Walk((Tree)e.Target, prefix + e.Name + "/"); }
+                    else if (e.TargetType == TreeEntryTargetType.Blob && e.Mode != Mode.SymbolicLink &&
+                             Scanned(prefix + e.Name, repo.ObjectDatabase.RetrieveObjectMetadata(e.Target.Id).Size)) blobs.Add((path, e.Target.Id));
             }
-            Walk(repo.Lookup<Commit>(r.Commit).Tree);
+            Walk(repo.Lookup<Commit>(r.Commit).Tree, "");
         }
         long bytes = 0;
         var sw = Stopwatch.StartNew();
@@ -96,7 +102,6 @@ public static class DataBench
                 {
                     if (!open.TryGetValue(blobs[i].Repo, out var repo)) open[blobs[i].Repo] = repo = new Repository(blobs[i].Repo);
                     var blob = repo.Lookup<Blob>(blobs[i].Id);
-                    if (blob.Size > 1_000_000) continue;
                     var buf = new byte[blob.Size];
                     using var s = blob.GetContentStream();
                     s.ReadExactly(buf);
@@ -108,10 +113,10 @@ public static class DataBench
         return (bytes, sw.Elapsed.TotalSeconds);
     }
 
-    /// <summary>A git repository of the installed Python standard library (sources, tests, data; no site-packages or bytecode), made once.</summary>
+    /// <summary>A git repository of the installed Python library tree (stdlib + site-packages; no bytecode or native libraries), made once.</summary>
     private static string StdlibRepo(string work)
     {
-        var repo = Path.Combine(work, "python-stdlib");
+        var repo = Path.Combine(work, "python-lib");
         if (Directory.Exists(Path.Combine(repo, ".git"))) return repo;
         var psi = new ProcessStartInfo("python3", ["-c", "import sysconfig;print(sysconfig.get_paths()['stdlib'])"]) { RedirectStandardOutput = true };
         using (var p = Process.Start(psi)!) { var stdlib = p.StandardOutput.ReadToEnd().Trim(); p.WaitForExit(); Copy(stdlib, repo); }
@@ -127,7 +132,7 @@ public static class DataBench
         foreach (var file in Directory.EnumerateFiles(from, "*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = FileAttributes.ReparsePoint }))
         {
             var rel = Path.GetRelativePath(from, file);
-            if (rel.StartsWith("site-packages") || rel.Contains("__pycache__") || rel.EndsWith(".pyc")) continue;
+            if (rel.Contains("__pycache__") || rel.EndsWith(".pyc") || rel.EndsWith(".so") || rel.EndsWith(".a")) continue;
             var dest = Path.Combine(to, rel);
             Directory.CreateDirectory(Path.GetDirectoryName(dest)!);
             File.Copy(file, dest, overwrite: true);
