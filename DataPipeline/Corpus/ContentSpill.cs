@@ -1,0 +1,60 @@
+using System.Text;
+
+namespace CodeLm.DataPipeline.Corpus;
+
+/// <summary>
+/// An append-only temp file holding the cleaned text of every candidate file between the scan and the write pass, so
+/// memory holds only per-file metadata and MinHash signatures, never the corpus itself. Deleted when disposed.
+/// </summary>
+internal sealed class ContentSpill : IDisposable
+{
+    public const string Prefix = ".codelm-spill-";
+    private readonly FileStream _stream;
+    private readonly Lock _lock = new();
+    public string Path { get; }
+
+    public ContentSpill(string directory)
+    {
+        Directory.CreateDirectory(directory);
+        foreach (var stale in Directory.GetFiles(directory, Prefix + "*")) TryDelete(stale);
+        Path = System.IO.Path.Combine(directory, $"{Prefix}{Environment.ProcessId}-{Guid.NewGuid():N}.tmp");
+        _stream = new FileStream(Path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.Read, 1 << 20, FileOptions.DeleteOnClose);
+    }
+
+    /// <summary>Appends the UTF-8 text and returns where it lies.</summary>
+    public (long Offset, int Length) Append(string text)
+    {
+        var bytes = Encoding.UTF8.GetBytes(text);
+        lock (_lock)
+        {
+            long offset = _stream.Position;
+            _stream.Write(bytes);
+            return (offset, bytes.Length);
+        }
+    }
+
+    public void FinishWriting()
+    {
+        lock (_lock) _stream.Flush();
+    }
+
+    public string Read(long offset, int length)
+    {
+        var buf = new byte[length];
+        int read = 0;
+        while (read < length)
+        {
+            int n = RandomAccess.Read(_stream.SafeFileHandle, buf.AsSpan(read), offset + read);
+            if (n == 0) throw new IOException($"spill file {Path} is truncated");
+            read += n;
+        }
+        return Encoding.UTF8.GetString(buf);
+    }
+
+    public void Dispose() => _stream.Dispose();
+
+    private static void TryDelete(string path)
+    {
+        try { File.Delete(path); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+}

@@ -1,0 +1,31 @@
+using System.Text.Json;
+using CodeLm.DataPipeline.Crawl;
+
+namespace CodeLm.DataPipeline.Corpus;
+
+/// <summary>manifest.json: every source with its URL, commit, license and status (ok / skipped / failed with the reason).</summary>
+public sealed class CorpusManifest
+{
+    public const string FileName = "manifest.json";
+    public List<CrawledRepo> Repos { get; set; } = [];
+
+    public static CorpusManifest Load(string corpusDir)
+    {
+        var path = Path.Combine(corpusDir, FileName);
+        if (!File.Exists(path)) throw new FileNotFoundException($"{path} not found; run `codelm data crawl` first", path);
+        try
+        {
+            return JsonSerializer.Deserialize<CorpusManifest>(File.ReadAllText(path), CorpusStats.Json) ?? throw new InvalidDataException($"{path} is empty");
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"{path} is not a valid manifest: {e.Message}", e);
+        }
+    }
+
+    public void Save(string corpusDir)
+    {
+        Directory.CreateDirectory(corpusDir);
+        CorpusStats.WriteAtomic(Path.Combine(corpusDir, FileName), JsonSerializer.Serialize(this, CorpusStats.Json) + "\n");
+    }
+}
