@@ -3,6 +3,7 @@ using CodeLm.DataPipeline.Corpus;
 using CodeLm.Tokenizer;
 using CodeLm.Tokenizer.Shards;
 using CodeLm.Tokenizer.Text;
+using SplitStats = CodeLm.Tokenizer.Shards.SplitStats;
 
 namespace CodeLm.DataPipeline.Shards;
 
