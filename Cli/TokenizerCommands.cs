@@ -43,9 +43,9 @@ public static class TokenizerCommands
             table.AddRow("vocabulary", $"{result.VocabSize:N0} ({result.Merges:N0} merges)");
             table.AddRow("sample", $"{result.SampledDocuments:N0} files, {result.SampledChars / 1e6:F1} M chars of {result.CorpusChars / 1e6:F1} M");
             table.AddRow("unique words", $"{result.UniqueWords:N0}");
-            table.AddRow("sha256", result.Hash);
             table.AddRow("time", $"{(DateTime.UtcNow - started).TotalSeconds:F1} s");
             AnsiConsole.Write(table);
+            Console.WriteLine($"tokenizer: {result.OutputDir} (sha256 {result.Hash})");
             return 0;
         }));
         return cmd;
