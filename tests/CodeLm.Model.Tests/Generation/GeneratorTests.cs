@@ -238,8 +238,10 @@ public class GeneratorTests(GenerationFixture fixture)
         var best = TinyCheckpoint.Create(Path.Combine(run, "best"), fixture.Tokenizer, seed: 9);
         Assert.Equal(best, Generator.ResolveCheckpoint(run));
         var options = new SamplingOptions(MaxNewTokens: 12, Temperature: 0.7f, Seed: 4);
-        var fromRun = Generator.Load(run, CPU).Generate("import os\n", 1, options)[0];
-        var fromBest = Generator.Load(best, CPU).Generate("import os\n", 1, options)[0];
+        using var runGenerator = Generator.Load(run, CPU);
+        using var bestGenerator = Generator.Load(best, CPU);
+        var fromRun = runGenerator.Generate("import os\n", 1, options)[0];
+        var fromBest = bestGenerator.Generate("import os\n", 1, options)[0];
         Assert.Equal(fromBest.TokenIds, fromRun.TokenIds);
         Assert.Equal(12, fromRun.Tokens);
         var missing = Assert.Throws<DirectoryNotFoundException>(() => Generator.Load(Path.Combine(dir.Path, "nope"), CPU));
