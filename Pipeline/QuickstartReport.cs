@@ -54,7 +54,7 @@ public static class QuickstartReport
         foreach (var row in summary["languages"]!.AsArray())
         {
             var pass = row!["pass_at_k"] as JsonObject ?? [];
-            var cells = string.Join(" | ", ks.Select(k => pass[k.ToString(inv)] is { } v ? Num(v) : "-"));
+            var cells = string.Join(" | ", ks.Select(k => pass[$"pass@{k}"] is { } v ? Num(v) : "-"));
             sb.AppendLine(inv, $"| {row["language"]} | {row["problems"]} | {row["samples"]} | {cells} |");
         }
         sb.AppendLine().AppendLine("A model trained for minutes on one repository is not expected to pass these; the numbers show the harness end to end.");
