@@ -20,11 +20,12 @@ public static class QuickstartCommand
         var batch = new Option<int>("--batch-size") { Description = "Sequences per training step.", DefaultValueFactory = _ => defaults.BatchSize };
         var seqLen = new Option<int?>("--seq-len") { Description = "Training window in tokens (default: the preset's context)." };
         var evalSamples = new Option<int>("--eval-samples") { Description = "Samples per built-in eval problem.", DefaultValueFactory = _ => defaults.EvalSamples };
+        var evalTokens = new Option<int>("--eval-max-new-tokens") { Description = "Most tokens generated per eval sample.", DefaultValueFactory = _ => defaults.EvalMaxNewTokens };
         var device = new Option<string>("--device") { Description = "cpu, cuda, cuda:N or auto.", DefaultValueFactory = _ => defaults.Device };
         var fresh = new Option<bool>("--fresh") { Description = "Delete the work directory and start over." };
         var cmd = new Command("quickstart", "Run the whole pipeline offline on a small default: corpus, tokenizer, model, eval, and how to serve it.")
         {
-            workDir, sources, steps, preset, vocab, batch, seqLen, evalSamples, device, fresh,
+            workDir, sources, steps, preset, vocab, batch, seqLen, evalSamples, evalTokens, device, fresh,
         };
         cmd.SetAction(async (parse, ct) =>
         {
@@ -32,7 +33,7 @@ public static class QuickstartCommand
             {
                 WorkDir = parse.GetValue(workDir)!, Sources = parse.GetValue(sources) ?? [], Steps = parse.GetValue(steps),
                 Preset = parse.GetValue(preset)!, VocabSize = parse.GetValue(vocab), BatchSize = parse.GetValue(batch),
-                SequenceLength = parse.GetValue(seqLen), EvalSamples = parse.GetValue(evalSamples), Device = parse.GetValue(device)!,
+                SequenceLength = parse.GetValue(seqLen), EvalSamples = parse.GetValue(evalSamples), EvalMaxNewTokens = parse.GetValue(evalTokens), Device = parse.GetValue(device)!,
                 Fresh = parse.GetValue(fresh),
             };
             var runtime = Devices.Resolve(options.Device);

@@ -182,10 +182,9 @@ public static class Quickstart
     /// <summary>The git repository this program was started in (from the working directory up), for the offline default corpus.</summary>
     public static string FindOwnRepository()
     {
-        foreach (var start in new[] { Environment.CurrentDirectory, AppContext.BaseDirectory })
-            for (var dir = new DirectoryInfo(start); dir != null; dir = dir.Parent)
-                if (Directory.Exists(Path.Combine(dir.FullName, ".git")) || File.Exists(Path.Combine(dir.FullName, ".git")))
-                    return dir.FullName;
+        for (var dir = new DirectoryInfo(Environment.CurrentDirectory); dir != null; dir = dir.Parent)
+            if (Directory.Exists(Path.Combine(dir.FullName, ".git")) || File.Exists(Path.Combine(dir.FullName, ".git")))
+                return dir.FullName;
         throw new InvalidOperationException(
             "No git repository found from the working directory up, so the quickstart has nothing to crawl. " +
             "Run it inside a clone of CodeLm, or pass --source <repo path or URL> (repeatable).");
