@@ -11,7 +11,9 @@ public static class CliRunner
         Console.CancelKeyPress += (_, e) => { e.Cancel = true; cts.Cancel(); };
         try
         {
-            return await root.Parse(args).InvokeAsync(cancellationToken: cts.Token);
+            // No response files: `--prompt @file.py` is our own syntax. Exceptions reach the handlers below, not a stack trace.
+            var parse = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
+            return await parse.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false }, cts.Token);
         }
         catch (OperationCanceledException)
         {

@@ -1,11 +1,200 @@
 using System.CommandLine;
+using CodeLm.DataPipeline.Clean;
+using CodeLm.DataPipeline.Corpus;
+using CodeLm.DataPipeline.Crawl;
+using CodeLm.DataPipeline.Dedup;
+using Spectre.Console;
 
 namespace CodeLm.Cli;
 
-/// <summary>`codelm data crawl|clean|build`.</summary>
+/// <summary>`codelm data crawl|clean|build`: parses options, calls <see cref="CorpusBuilder"/>, renders progress and the summary.</summary>
 public static class CorpusCommands
 {
+    /// <summary>Exit code when the corpus was written but some repositories failed (listed in manifest.json and the summary).</summary>
+    public const int PartialFailureExitCode = 2;
+
+    private sealed class Shared
+    {
+        public readonly Argument<string[]> Sources = new("sources")
+        {
+            Description = "Repositories: URLs or local paths (working or bare repos), each optionally pinned as SOURCE#BRANCH|TAG|COMMIT.",
+            Arity = ArgumentArity.ZeroOrMore,
+        };
+        public readonly Option<string?> List = new("--list") { Description = "A file with one source per line (\"SOURCE [REF]\"; # starts a comment)." };
+        public readonly Option<string> Cache = new("--cache") { Description = "Where bare clones are kept between runs.", DefaultValueFactory = _ => DefaultCache() };
+        public readonly Option<string> Out = new("--out", "-o") { Description = "Corpus directory (manifest.json, train.parquet, validation.parquet, stats.json).", DefaultValueFactory = _ => "corpus" };
+        public readonly Option<string[]> Licenses = new("--license") { Description = "Keep only repositories with one of these SPDX licenses (repeatable), e.g. MIT Apache-2.0.", AllowMultipleArgumentsPerToken = true };
+        public readonly Option<string[]> Languages = new("--language") { Description = "Keep only these languages (repeatable), e.g. Python C#. Default: every detected language.", AllowMultipleArgumentsPerToken = true };
+        public readonly Option<double> Validation = new("--validation-fraction") { Description = "Share of kept bytes for validation, by whole repositories.", DefaultValueFactory = _ => 0.1 };
+        public readonly Option<ulong> Seed = new("--seed") { Description = "Seeds the split and MinHash.", DefaultValueFactory = _ => 0UL };
+        public readonly Option<long> MaxFileBytes = new("--max-file-bytes") { Description = "Drop larger files.", DefaultValueFactory = _ => 1_000_000L };
+        public readonly Option<int> MaxLine = new("--max-line-length") { Description = "Drop files with a longer line.", DefaultValueFactory = _ => 1000 };
+        public readonly Option<double> MaxMeanLine = new("--max-mean-line-length") { Description = "Drop files whose mean line is longer.", DefaultValueFactory = _ => 100.0 };
+        public readonly Option<double> MinAlnum = new("--min-alphanumeric") { Description = "Drop files with a smaller alphanumeric fraction.", DefaultValueFactory = _ => 0.25 };
+        public readonly Option<double> Jaccard = new("--jaccard") { Description = "Near-duplicate Jaccard threshold (MinHash 256 permutations, LSH 25x10).", DefaultValueFactory = _ => 0.7 };
+        public readonly Option<bool> NoNear = new("--no-near-dedup") { Description = "Skip MinHash near-duplicate removal (exact dedup still runs)." };
+        public readonly Option<bool> NoRedact = new("--no-redact") { Description = "Keep emails, IPs and secrets as they are." };
+        public readonly Option<bool> NoCSharp = new("--no-csharp-check") { Description = "Do not drop C# files that Roslyn cannot parse." };
+        public readonly Option<int> Jobs = new("--jobs", "-j") { Description = "Worker threads.", DefaultValueFactory = _ => Environment.ProcessorCount };
+        public readonly Option<string> TokenEnv = new("--token-env") { Description = "Environment variable holding a token for private HTTPS repos (never logged).", DefaultValueFactory = _ => Secrets.DefaultTokenVariable };
+
+        public void AddTo(Command cmd, bool crawl, bool clean)
+        {
+            if (crawl) { cmd.Add(Sources); cmd.Add(List); cmd.Add(Licenses); cmd.Add(TokenEnv); }
+            cmd.Add(Cache); cmd.Add(Out); cmd.Add(Jobs);
+            if (clean)
+            {
+                foreach (var o in new Option[] { Languages, Validation, Seed, MaxFileBytes, MaxLine, MaxMeanLine, MinAlnum, Jaccard, NoNear, NoRedact, NoCSharp })
+                    cmd.Add(o);
+            }
+        }
+
+        public CorpusBuildOptions Parse(ParseResult p, bool needSources)
+        {
+            var sources = (p.GetValue(Sources) ?? []).Select(RepoSource.Parse).ToList();
+            if (p.GetValue(List) is { } list) sources.AddRange(RepoSource.ReadList(list));
+            if (needSources && sources.Count == 0) throw new UserFacingException("no repositories given: pass URLs or paths, or --list FILE");
+            var languages = p.GetValue(Languages);
+            var licenses = p.GetValue(Licenses);
+            return new CorpusBuildOptions
+            {
+                Sources = sources,
+                CacheDir = p.GetValue(Cache)!,
+                OutDir = p.GetValue(Out)!,
+                LicenseAllowList = licenses is { Length: > 0 } ? licenses : null,
+                ValidationFraction = p.GetValue(Validation),
+                Seed = p.GetValue(Seed),
+                Parallelism = Math.Max(1, p.GetValue(Jobs)),
+                TokenVariable = p.GetValue(TokenEnv) ?? Secrets.DefaultTokenVariable,
+                Cleaning = new CleaningOptions
+                {
+                    MaxFileBytes = p.GetValue(MaxFileBytes), MaxLineLength = p.GetValue(MaxLine), MaxMeanLineLength = p.GetValue(MaxMeanLine),
+                    MinAlphanumericFraction = p.GetValue(MinAlnum), Redact = !p.GetValue(NoRedact), CheckCSharpSyntax = !p.GetValue(NoCSharp),
+                    Languages = languages is { Length: > 0 } ? languages : null,
+                },
+                Dedup = new DedupOptions { JaccardThreshold = p.GetValue(Jaccard), Near = !p.GetValue(NoNear) },
+            };
+        }
+    }
+
     public static void AddTo(Command data)
     {
+        var crawl = new Command("crawl", "Clone or update repositories into the cache and write manifest.json (commit, license, status of each).");
+        var crawlOpts = new Shared();
+        crawlOpts.AddTo(crawl, crawl: true, clean: false);
+        crawl.SetAction(async (p, ct) =>
+        {
+            var o = crawlOpts.Parse(p, needSources: true);
+            var manifest = await WithProgress(progress => CorpusBuilder.CrawlAsync(o, progress, ct));
+            PrintRepos(manifest.Repos.Select(r => (r.Name, r.Status, r.Commit, r.License, r.Reason)));
+            Console.WriteLine($"manifest: {Path.Combine(o.OutDir, CorpusManifest.FileName)}");
+            return manifest.Repos.Any(r => r.Status == CrawledRepo.Failed) ? PartialFailureExitCode : 0;
+        });
+
+        var clean = new Command("clean", "Filter, deduplicate, redact and split the crawled repositories (from --out's manifest.json) into the Parquet corpus.");
+        var cleanOpts = new Shared();
+        cleanOpts.AddTo(clean, crawl: false, clean: true);
+        clean.SetAction(async (p, ct) =>
+        {
+            var o = cleanOpts.Parse(p, needSources: false);
+            var stats = await WithProgress(progress => CorpusBuilder.CleanAsync(o, null, progress, ct));
+            return Summarize(o, stats, CorpusManifest.Load(o.OutDir));
+        });
+
+        var build = new Command("build", "crawl + clean in one go: repositories in, language-tagged deduplicated corpus out.");
+        var buildOpts = new Shared();
+        buildOpts.AddTo(build, crawl: true, clean: true);
+        build.SetAction(async (p, ct) =>
+        {
+            var o = buildOpts.Parse(p, needSources: true);
+            var stats = await WithProgress(progress => CorpusBuilder.BuildAsync(o, progress, ct));
+            return Summarize(o, stats, CorpusManifest.Load(o.OutDir));
+        });
+
+        data.Add(crawl);
+        data.Add(clean);
+        data.Add(build);
+    }
+
+    private static string DefaultCache()
+    {
+        var xdg = Environment.GetEnvironmentVariable("XDG_CACHE_HOME");
+        var root = string.IsNullOrEmpty(xdg) ? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache") : xdg;
+        return Path.Combine(root, "codelm", "repos");
+    }
+
+    /// <summary>Runs the work with a live progress display on stderr when it is a terminal, silently otherwise.</summary>
+    private static async Task<T> WithProgress<T>(Func<IProgress<CorpusProgress>?, Task<T>> work)
+    {
+        if (Console.IsErrorRedirected) return await work(null);
+        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+        T result = default!;
+        await console.Progress()
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
+            .StartAsync(async ctx =>
+            {
+                var tasks = new Dictionary<string, ProgressTask>();
+                var gate = new Lock();
+                var progress = new CallbackProgress(p =>
+                {
+                    lock (gate)
+                    {
+                        if (!tasks.TryGetValue(p.Phase, out var t)) tasks[p.Phase] = t = ctx.AddTask(p.Phase);
+                        (double value, double max, string label) = p.Phase switch
+                        {
+                            "crawl" => (p.ReposDone, p.ReposTotal, $"crawl  {p.ReposDone}/{p.ReposTotal} repos"),
+                            "scan" => (p.BytesDone, p.BytesTotal, $"clean  {p.FilesDone}/{p.FilesTotal} files, {p.BytesDone / 1e6:F1}/{p.BytesTotal / 1e6:F1} MB"),
+                            "dedup" => (1, 1, "dedup"),
+                            _ => (p.FilesDone, p.FilesTotal, $"write  {p.FilesDone}/{p.FilesTotal} rows"),
+                        };
+                        t.MaxValue = Math.Max(1, max);
+                        t.Value = value;
+                        t.Description = Markup.Escape(label);
+                    }
+                });
+                result = await work(progress);
+                lock (gate) foreach (var t in tasks.Values) { t.Value = t.MaxValue; t.StopTask(); }
+            });
+        return result;
+    }
+
+    private sealed class CallbackProgress(Action<CorpusProgress> report) : IProgress<CorpusProgress>
+    {
+        public void Report(CorpusProgress value) => report(value);
+    }
+
+    private static void PrintRepos(IEnumerable<(string Name, string Status, string? Commit, string License, string? Reason)> repos)
+    {
+        var table = new Table().AddColumns("repository", "status", "commit", "license", "reason");
+        foreach (var r in repos)
+            table.AddRow(Markup.Escape(r.Name), Markup.Escape(r.Status), Markup.Escape(r.Commit?[..12] ?? ""), Markup.Escape(r.License), Markup.Escape(r.Reason ?? ""));
+        AnsiConsole.Write(table);
+    }
+
+    private static int Summarize(CorpusBuildOptions o, CorpusStats s, CorpusManifest manifest)
+    {
+        PrintRepos(manifest.Repos.Select(r =>
+        {
+            var st = s.PerRepo.GetValueOrDefault(r.Name);
+            return (r.Name, st?.Status ?? r.Status, r.Commit, r.License, st?.Reason ?? r.Reason);
+        }));
+        var langs = new Table().AddColumns("language", "files", "MB", "train files", "validation files");
+        foreach (var (name, l) in s.Languages.OrderByDescending(kv => kv.Value.Bytes))
+            langs.AddRow(Markup.Escape(name), l.Files.ToString(), (l.Bytes / 1e6).ToString("F2"), l.TrainFiles.ToString(), l.ValidationFiles.ToString());
+        langs.AddRow("[bold]total[/]", s.Kept.Files.ToString(), (s.Kept.Bytes / 1e6).ToString("F2"), s.Train.Files.ToString(), s.Validation.Files.ToString());
+        AnsiConsole.Write(langs);
+        var drops = new Table().AddColumns("dropped by", "files", "MB");
+        foreach (var (reason, d) in s.Dropped.OrderByDescending(kv => kv.Value.Files))
+            drops.AddRow(Markup.Escape(reason), d.Files.ToString(), (d.Bytes / 1e6).ToString("F2"));
+        AnsiConsole.Write(drops);
+        var red = string.Join(", ", s.Redactions.Where(kv => kv.Value > 0).Select(kv => $"{kv.Key} {kv.Value}"));
+        Console.WriteLine($"input {s.Input.Files} files ({s.Input.Bytes / 1e6:F1} MB) -> kept {s.Kept.Files} files ({s.Kept.Bytes / 1e6:F1} MB); " +
+                          $"duplicates: {s.Duplicates.ExactFiles} exact, {s.Duplicates.NearFiles} near in {s.Duplicates.NearClusters} clusters; " +
+                          $"C# syntax errors: {s.CSharpSyntaxErrors}; redactions: {(red.Length == 0 ? "none" : red)}");
+        Console.WriteLine($"split by {s.SplitBy}: train {s.Train.Files} files from {s.Train.Repos.Count} repos, validation {s.Validation.Files} files from {s.Validation.Repos.Count} repos");
+        if (s.Timings is { } t)
+            Console.Error.WriteLine($"time: crawl {t.Crawl.TotalSeconds:F1}s, clean {t.Scan.TotalSeconds:F1}s, dedup {t.Dedup.TotalSeconds:F1}s, write {t.Write.TotalSeconds:F1}s");
+        Console.WriteLine($"corpus: {Path.GetFullPath(o.OutDir)}");
+        return s.Repos.Failed > 0 ? PartialFailureExitCode : 0;
     }
 }

@@ -1,22 +1,81 @@
 using System.CommandLine;
 using CodeLm.Model.Native;
+using CodeLm.Pipeline;
+using Spectre.Console;
 
 namespace CodeLm.Cli;
 
 public static class QuickstartCommand
 {
+    private static readonly string[] Stages = ["corpus", "tokenizer", "shards", "train", "sample", "eval"];
+
     public static Command Create()
     {
-        var device = new Option<string>("--device") { Description = "cpu, cuda, cuda:N or auto.", DefaultValueFactory = _ => "cpu" };
-        var cmd = new Command("quickstart", "Run the whole pipeline offline on a small default: corpus, tokenizer, model, eval, and how to serve it.") { device };
-        cmd.SetAction(parse =>
+        var defaults = new QuickstartOptions();
+        var workDir = new Option<string>("--work-dir") { Description = "Where every stage writes its output; rerunning reuses finished stages.", DefaultValueFactory = _ => defaults.WorkDir };
+        var sources = new Option<string[]>("--source") { Description = "A repository to crawl (path or URL, optional #branch-or-commit); repeatable. Default: the CodeLm repository you are in.", AllowMultipleArgumentsPerToken = false };
+        var steps = new Option<int>("--steps") { Description = "Training steps.", DefaultValueFactory = _ => defaults.Steps };
+        var preset = new Option<string>("--preset") { Description = "Model preset: tiny, small, gpt2-124m, 350m.", DefaultValueFactory = _ => defaults.Preset };
+        var vocab = new Option<int>("--vocab-size") { Description = "Tokenizer vocabulary (small by default: the default corpus is one repository).", DefaultValueFactory = _ => defaults.VocabSize };
+        var batch = new Option<int>("--batch-size") { Description = "Sequences per training step.", DefaultValueFactory = _ => defaults.BatchSize };
+        var seqLen = new Option<int?>("--seq-len") { Description = "Training window in tokens (default: the preset's context)." };
+        var evalSamples = new Option<int>("--eval-samples") { Description = "Samples per built-in eval problem.", DefaultValueFactory = _ => defaults.EvalSamples };
+        var evalTokens = new Option<int>("--eval-max-new-tokens") { Description = "Most tokens generated per eval sample.", DefaultValueFactory = _ => defaults.EvalMaxNewTokens };
+        var device = new Option<string>("--device") { Description = "cpu, cuda, cuda:N or auto.", DefaultValueFactory = _ => defaults.Device };
+        var fresh = new Option<bool>("--fresh") { Description = "Delete the work directory and start over." };
+        var cmd = new Command("quickstart", "Run the whole pipeline offline on a small default: corpus, tokenizer, model, eval, and how to serve it.")
         {
-            var r = RuntimeCheck.Run(parse.GetValue(device)!);
-            Console.WriteLine($"model runtime: libtorch {r.TorchVersion} on {r.Device}, {r.Threads} threads, native glue loaded {r.LoaderMode}" +
-                              (r.PatchedPath != null ? $" ({r.PatchedPath})" : ""));
-            Console.WriteLine($"smoke training: loss {r.LossBefore:F4} -> {r.LossAfter:F4} in {r.Milliseconds:F0} ms");
-            return r.LossAfter < r.LossBefore ? 0 : 1;
+            workDir, sources, steps, preset, vocab, batch, seqLen, evalSamples, evalTokens, device, fresh,
+        };
+        cmd.SetAction(async (parse, ct) =>
+        {
+            var options = new QuickstartOptions
+            {
+                WorkDir = parse.GetValue(workDir)!, Sources = parse.GetValue(sources) ?? [], Steps = parse.GetValue(steps),
+                Preset = parse.GetValue(preset)!, VocabSize = parse.GetValue(vocab), BatchSize = parse.GetValue(batch),
+                SequenceLength = parse.GetValue(seqLen), EvalSamples = parse.GetValue(evalSamples), EvalMaxNewTokens = parse.GetValue(evalTokens), Device = parse.GetValue(device)!,
+                Fresh = parse.GetValue(fresh),
+            };
+            var runtime = Devices.Resolve(options.Device);
+            Console.Error.WriteLine($"codelm quickstart: work dir {Path.GetFullPath(options.WorkDir)}, device {runtime.type}, TorchSharp native glue: {TorchNativeLoader.Mode}");
+
+            IReadOnlyList<StageResult> results;
+            if (Console.IsErrorRedirected)
+            {
+                string? last = null;
+                results = await Quickstart.RunAsync(options, new Progress<QuickstartEvent>(e =>
+                {
+                    // Plain log lines when not on a terminal: stage changes and every tenth of a stage.
+                    var line = $"[{e.Stage}] {e.Message}";
+                    var key = e.Stage + (e.Fraction is { } f ? ((int)(f * 10)).ToString() : e.Message);
+                    if (key != last) Console.Error.WriteLine(line);
+                    last = key;
+                }), ct);
+            }
+            else
+            {
+                var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+                results = await console.Progress()
+                    .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new SpinnerColumn())
+                    .StartAsync(async ctx =>
+                    {
+                        var tasks = Stages.ToDictionary(s => s, s => ctx.AddTask(s, autoStart: false, maxValue: 1));
+                        return await Quickstart.RunAsync(options, new Progress<QuickstartEvent>(e =>
+                        {
+                            var task = tasks[e.Stage];
+                            if (!task.IsStarted) task.StartTask();
+                            task.Description = $"{e.Stage,-9} {Markup.Escape(Truncate(e.Message, 70))}";
+                            if (e.Fraction is { } f) task.Value = Math.Min(1, f);
+                            if (e.Message is "done" or "reused from the previous run") task.StopTask();
+                        }), ct);
+                    });
+            }
+            Console.WriteLine(QuickstartReport.Render(options, results));
+            Console.WriteLine($"report: {Path.GetFullPath(options.ReportPath)}");
+            return 0;
         });
         return cmd;
     }
+
+    private static string Truncate(string s, int n) => s.Length <= n ? s : s[..(n - 1)] + "…";
 }

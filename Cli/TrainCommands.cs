@@ -7,6 +7,17 @@ namespace CodeLm.Cli;
 
 public static class TrainCommands
 {
+    /// <summary>Expected failures (bad shards, config, resume) print one clear line instead of a stack trace.</summary>
+    private static int Fail(Exception e)
+    {
+        Console.Error.WriteLine($"codelm train: error: {e.Message}");
+        if (Environment.GetEnvironmentVariable("CODELM_DEBUG") == "1") Console.Error.WriteLine(e);
+        return 1;
+    }
+
+    private static bool Expected(Exception e) =>
+        e is ArgumentException or InvalidOperationException or IOException or InvalidDataException or UnauthorizedAccessException or NotSupportedException;
+
     public static Command Create()
     {
         var data = new Option<string>("--data") { Description = "Shard directory from `codelm data tokenize` (train/validation .bin/.idx, manifest.json, tokenizer/).", Required = true };
@@ -45,6 +56,13 @@ public static class TrainCommands
         };
         cmd.SetAction((ParseResult parse, CancellationToken ct) =>
         {
+            try { return Task.FromResult(Train(parse, ct)); }
+            catch (Exception e) when (Expected(e)) { return Task.FromResult(Fail(e)); }
+        });
+        return cmd;
+
+        int Train(ParseResult parse, CancellationToken ct)
+        {
             var (trainData, tok, handles) = ShardData.Open(parse.GetValue(data)!, parse.GetValue(tokenizer));
             using var _ = handles;
             var model = GptConfig.Parse(parse.GetValue(config)!, tok.VocabSize);
@@ -64,13 +82,12 @@ public static class TrainCommands
                 : RunWithProgressBar(model, trainData, options, ct);
             Console.WriteLine(result.Message);
             Console.WriteLine($"run directory: {Path.GetFullPath(options.OutDir)}");
-            return Task.FromResult(result.StopReason switch { "nan" => 3, "cancelled" => 130, _ => 0 });
-        });
-        return cmd;
+            return result.StopReason switch { "nan" => 3, "cancelled" => 130, _ => 0 };
+        }
     }
 
     private static string Line(TrainProgress p) => FormattableString.Invariant(
-        $"step {p.Step}/{p.MaxSteps} | loss {p.Loss:F4} | lr {p.Lr:E2} | grad {p.GradNorm:F2} | {p.TokensPerSecond:N0} tok/s | MFU {p.Mfu:P1} | ETA {Eta(p.Eta)}") +
+        $"step {p.Step}/{p.MaxSteps} | loss {p.Loss:F4} | lr {p.Lr:0.00e+0} | grad {p.GradNorm:F2} | {p.TokensPerSecond:N0} tok/s | MFU {p.Mfu:P1} | ETA {Eta(p.Eta)}") +
         (p.ValLoss is { } v ? FormattableString.Invariant($" | val {v:F4}") : "");
 
     private static string Eta(TimeSpan t) => t.TotalHours >= 1 ? $"{(int)t.TotalHours}h{t.Minutes:D2}m" : $"{t.Minutes}m{t.Seconds:D2}s";

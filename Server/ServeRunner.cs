@@ -6,7 +6,7 @@ namespace CodeLm.Server;
 
 /// <summary>What `codelm serve` was asked for. Settings are defaults; the client overrides them.</summary>
 public sealed record ServeOptions(string Checkpoint, string Device = "cpu", string? LogFile = null, LogLevel LogLevel = LogLevel.Info,
-    CompletionSettings? Settings = null, bool WarmUp = true);
+    CompletionSettings? Settings = null, bool WarmUp = true, bool ReuseKvCache = true);
 
 /// <summary>`codelm serve`: load the model once, warm it up, then speak LSP on stdin/stdout until exit.</summary>
 public static class ServeRunner
@@ -19,7 +19,7 @@ public static class ServeRunner
         Console.SetOut(Console.Error);
         using var log = ServerLog.Open(options.LogFile, options.LogLevel);
         var clock = Stopwatch.StartNew();
-        using var engine = GptCompletionEngine.Load(options.Checkpoint, options.Device);
+        using var engine = CheckpointCompletionEngine.Load(options.Checkpoint, options.Device, options.ReuseKvCache);
         log.Info($"loaded {options.Checkpoint} ({engine.Config.Layers} layers, {engine.Config.Embedding} wide, context {engine.ContextLength}) in {clock.ElapsedMilliseconds} ms");
         if (options.WarmUp)
         {

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Collections.Concurrent;
+using System.Runtime.InteropServices;
 using System.Text;
 
 namespace CodeLm.Tokenizer;
@@ -20,6 +21,7 @@ public sealed class CodeTokenizer
     private readonly int[] _mergeResult;                  // rank → merged id
     private readonly ConcurrentDictionary<string, int[]> _cache = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, int[]>.AlternateLookup<ReadOnlySpan<char>> _cacheBySpan;
+    private int _cacheEntries; // ConcurrentDictionary.Count takes every lock; count additions ourselves
 
     public int VocabSize => _tokenBytes.Length;
     public int EndOfText => 0;
@@ -105,8 +107,9 @@ public sealed class CodeTokenizer
                 var n = Encoding.UTF8.GetBytes(piece, buffer);
                 var start = ids.Count;
                 MergeInto(buffer[..n], ids);
-                if (piece.Length <= MaxCachedPieceLength && _cache.Count < MaxCacheEntries)
-                    _cacheBySpan.TryAdd(piece, ids.GetRange(start, ids.Count - start).ToArray());
+                if (piece.Length <= MaxCachedPieceLength && Volatile.Read(ref _cacheEntries) < MaxCacheEntries
+                    && _cacheBySpan.TryAdd(piece, CollectionsMarshal.AsSpan(ids)[start..].ToArray()))
+                    Interlocked.Increment(ref _cacheEntries);
             }
         }
         finally

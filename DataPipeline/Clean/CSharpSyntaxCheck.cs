@@ -12,6 +12,8 @@ public static class CSharpSyntaxCheck
     public static string? FirstError(string text, CancellationToken ct = default)
     {
         var tree = CSharpSyntaxTree.ParseText(text, Options, cancellationToken: ct);
+        // The root knows whether any diagnostic exists; walking them is only needed when one does.
+        if (!tree.GetRoot(ct).ContainsDiagnostics) return null;
         foreach (var d in tree.GetDiagnostics(ct))
             if (d.Severity == DiagnosticSeverity.Error)
             {

@@ -33,6 +33,8 @@ public static class Redactor
         StringComparison.Ordinal);
     private static readonly SearchValues<string> SecretNames = SearchValues.Create(
         ["key", "secret", "password", "passwd", "pwd", "token", "credential"], StringComparison.OrdinalIgnoreCase);
+    private static readonly SearchValues<string> VersionContext = SearchValues.Create(
+        ["version", "nuget", "package", "release", "sdk", "==", ">=", "~="], StringComparison.OrdinalIgnoreCase);
     private static readonly SearchValues<char> Digits = SearchValues.Create("0123456789");
     private static readonly HashSet<string> FileExtensionTlds = new(StringComparer.OrdinalIgnoreCase)
         { "png", "jpg", "jpeg", "gif", "svg", "webp", "ico", "js", "ts", "css", "py", "rb", "go", "rs", "cs", "java", "json", "html", "md", "txt" };
@@ -185,9 +187,12 @@ public static class Redactor
             else
             {
                 start = j;
-                len = RunLength(s, j, c => !char.IsWhiteSpace(c) && c is not (',' or ';' or '"' or '\'' or ')' or '(' or '}' or '{' or '[' or ']' or '<' or '>'));
+                len = RunLength(s, j, c => !char.IsWhiteSpace(c) && c is not (',' or ';' or '"' or '\'' or ')' or '(' or '}' or '{' or '[' or ']' or '<' or '>' or '&' or '?'));
                 int after = start + len;
                 if (after < s.Length && s[after] is '(' or '[' or '.') continue;
+                // Unquoted values are usually expressions (`key = value.Item1`, `token: progressToken2`): demand a long token.
+                var value = s.Slice(start, len);
+                if (len < 16 || value.Contains('.')) continue;
             }
             if (LooksLikeSecret(s.Slice(start, len)))
             {
@@ -214,7 +219,7 @@ public static class Redactor
         return startOk && endOk;
     }
 
-    /// <summary>At least 8 characters, letters and digits, no spaces, 3+ bits of entropy per character; not a hash or template.</summary>
+    /// <summary>At least 8 characters, letters and digits, no spaces, 3.5+ bits of entropy per character; not a hash, UUID or template.</summary>
     public static bool LooksLikeSecret(ReadOnlySpan<char> v)
     {
         if (v.Length < 8 || v.Length > 256) return false;
@@ -227,9 +232,22 @@ public static class Redactor
         }
         if (!letter || !digit) return false;
         if ((v.Length == 40 || v.Length == 64) && !v.ContainsAnyExcept("0123456789abcdefABCDEF")) return false; // sha-1 / sha-256
+        if (IsUuid(v)) return false;
         if (v.StartsWith("http", StringComparison.OrdinalIgnoreCase) || v[0] is '/' or '.' or '$' or '%' || v.Contains("{{", StringComparison.Ordinal) ||
             v.Contains("${", StringComparison.Ordinal)) return false;
-        return Entropy(v) >= 3.0;
+        return Entropy(v) >= 3.5;
+    }
+
+    /// <summary>8-4-4-4-12 hex digits.</summary>
+    public static bool IsUuid(ReadOnlySpan<char> v)
+    {
+        if (v.Length != 36) return false;
+        for (int i = 0; i < 36; i++)
+        {
+            bool dash = i is 8 or 13 or 18 or 23;
+            if (dash ? v[i] != '-' : !char.IsAsciiHexDigit(v[i])) return false;
+        }
+        return true;
     }
 
     public static double Entropy(ReadOnlySpan<char> v)
@@ -305,7 +323,8 @@ public static class Redactor
             if (!ok) continue;
             // A fifth part, a trailing word character or a "version" on the line makes it a version string.
             if (j < s.Length && (IsWord(s[j]) || (s[j] == '.' && j + 1 < s.Length && char.IsAsciiDigit(s[j + 1])))) { pos = j; continue; }
-            if (LineAround(s, i).Contains("version", StringComparison.OrdinalIgnoreCase)) { pos = j; continue; }
+            if (i > 0 && s[i - 1] == '/' && (i < 2 || s[i - 2] != '/')) { pos = j; continue; } // a path segment: pkgs/1.9.0.10/
+            if (LineAround(s, i).IndexOfAny(VersionContext) >= 0) { pos = j; continue; }
             pos = j;
             if (IsPublicIPv4(octets)) Add(ref hits, i, j - i, RedactionKind.IpAddress);
         }
@@ -350,7 +369,7 @@ public static class Redactor
             if (cand.Count(':') < 2 || !cand.ContainsAny(Digits)) continue;
             int groups = 0;
             foreach (var g in cand.Split(':')) if (!cand[g].IsEmpty) groups++;
-            if (groups < 2) continue;
+            if (groups < 3) continue; // `a[1::2]`, `x::y` are slices and paths, not addresses
             if (!IPAddress.TryParse(cand, out var ip) || ip.AddressFamily != AddressFamily.InterNetworkV6) continue;
             if (IsPublicIPv6(ip)) Add(ref hits, l, r - l, RedactionKind.IpAddress);
         }

@@ -41,6 +41,7 @@ public static class CorpusCleaner
 
         // ---- List files of every ok repository, in (repo name, path) order.
         var sw = Stopwatch.StartNew();
+        var cpuStart = Process.GetCurrentProcess().TotalProcessorTime;
         var order = Enumerable.Range(0, repos.Count).Where(i => repos[i].Status == CrawledRepo.Ok)
                               .OrderBy(i => repos[i].Name, StringComparer.Ordinal).ToList();
         var files = new List<FileEntry>();
@@ -49,6 +50,11 @@ public static class CorpusCleaner
         {
             ct.ThrowIfCancellationRequested();
             int start = files.Count, dropStart = listDrops.Count;
+            if (!Directory.Exists(CachePath(o, repos[ri])))
+            {
+                failed[ri] = $"clone {repos[ri].CacheKey} is not in the cache {o.CacheDir}; crawl again with the same --cache";
+                continue;
+            }
             try
             {
                 using var repo = new Repository(CachePath(o, repos[ri]));
@@ -111,6 +117,8 @@ public static class CorpusCleaner
             stats.PerRepo[repos[ri].Name].Files++;
             Bump(stats.Dropped, reason, bytes);
         }
+        stats.ScannedFiles = files.Count(f => !failed.ContainsKey(f.Repo));
+        stats.ScannedBytes = files.Where(f => !failed.ContainsKey(f.Repo)).Sum(f => f.Size);
         var alive = new bool[n];
         for (int i = 0; i < n; i++)
         {
@@ -167,6 +175,7 @@ public static class CorpusCleaner
         }
         signatures = [];
         var dedupTime = sw.Elapsed;
+        var scanDedupCpu = Process.GetCurrentProcess().TotalProcessorTime - cpuStart;
 
         // ---- Split and write.
         sw.Restart();
@@ -221,7 +230,7 @@ public static class CorpusCleaner
         await CorpusFiles.WriteAsync(Path.Combine(o.OutDir, CorpusFiles.Validation), Rows(true), ct);
         CorpusStats.WriteAtomic(Path.Combine(o.OutDir, CorpusStats.FileName), JsonSerializer.Serialize(stats, CorpusStats.Json) + "\n");
         progress?.Report(new CorpusProgress("write", null, 0, 0, stats.Kept.Files, stats.Kept.Files, 0, 0));
-        stats.Timings = new CorpusTimings(TimeSpan.Zero, scanTime, dedupTime, sw.Elapsed);
+        stats.Timings = new CorpusTimings(TimeSpan.Zero, scanTime, dedupTime, sw.Elapsed) { ScanDedupCpu = scanDedupCpu };
         return stats;
     }
 

@@ -25,7 +25,7 @@ public static class CorpusFiles
     private static readonly DataField ContentField = new DataField<string>("content", nullable: false);
     private static readonly ParquetSchema Schema = new(RepoField, PathField, LanguageField, LicenseField, ShaField, ContentField);
 
-    private static ParquetOptions Options => new() { CompressionMethod = CompressionMethod.Zstd, CompressionLevel = System.IO.Compression.CompressionLevel.Optimal };
+    private static ParquetOptions Options => new() { CompressionMethod = CompressionMethod.Zstd, CompressionLevel = System.IO.Compression.CompressionLevel.Fastest };
 
     /// <summary>Streams the rows of a corpus Parquet file in file order.</summary>
     public static async IAsyncEnumerable<CorpusRecord> ReadAsync(string parquetPath, [EnumeratorCancellation] CancellationToken ct = default)

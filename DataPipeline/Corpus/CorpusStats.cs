@@ -58,7 +58,11 @@ public sealed class RepoCounts
 }
 
 /// <summary>Wall-clock time per phase. Not part of stats.json (which must be byte-identical across runs).</summary>
-public sealed record CorpusTimings(TimeSpan Crawl, TimeSpan Scan, TimeSpan Dedup, TimeSpan Write);
+public sealed record CorpusTimings(TimeSpan Crawl, TimeSpan Scan, TimeSpan Dedup, TimeSpan Write)
+{
+    /// <summary>Process CPU time spent in scan + dedup (all threads), for throughput per CPU-second on a shared machine.</summary>
+    public TimeSpan ScanDedupCpu { get; init; }
+}
 
 /// <summary>stats.json: what was kept per language, dropped per filter, deduplicated and redacted.</summary>
 public sealed class CorpusStats
@@ -82,6 +86,9 @@ public sealed class CorpusStats
     [JsonIgnore] public CorpusTimings? Timings { get; set; }
     /// <summary>Bytes of MinHash state per file held in memory during dedup (the signature).</summary>
     [JsonIgnore] public int SignatureBytesPerFile { get; set; }
+    /// <summary>Bytes of the blobs actually read and cleaned (files not dropped by path, size or symlink/submodule checks).</summary>
+    [JsonIgnore] public long ScannedBytes { get; set; }
+    [JsonIgnore] public long ScannedFiles { get; set; }
 
     public const string FileName = "stats.json";
 

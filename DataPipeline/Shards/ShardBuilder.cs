@@ -3,6 +3,7 @@ using CodeLm.DataPipeline.Corpus;
 using CodeLm.Tokenizer;
 using CodeLm.Tokenizer.Shards;
 using CodeLm.Tokenizer.Text;
+using SplitStats = CodeLm.Tokenizer.Shards.SplitStats;
 
 namespace CodeLm.DataPipeline.Shards;
 
@@ -89,8 +90,9 @@ public static class ShardBuilder
 
         var tokCopy = ShardSet.TokenizerDir(outDir);
         Directory.CreateDirectory(tokCopy);
-        foreach (var name in new[] { TokenizerFiles.VocabJson, TokenizerFiles.MergesTxt, TokenizerFiles.TokenizerJson })
+        foreach (var name in TokenizerFiles.AllFiles)
         {
+            if (!File.Exists(Path.Combine(options.TokenizerDir, name))) continue; // tokenizer_config.json is optional
             var tmp = Path.Combine(tokCopy, name + ".tmp-" + Environment.ProcessId);
             File.Copy(Path.Combine(options.TokenizerDir, name), tmp, overwrite: true);
             File.Move(tmp, Path.Combine(tokCopy, name), overwrite: true);

@@ -13,7 +13,7 @@ public sealed record TokenizerTrainingOptions(
     string OutputDir,
     int VocabSize = 32768,
     long MinFrequency = 2,
-    long SampleBytes = 512L << 20,
+    long SampleChars = 512L << 20,
     int Seed = 0,
     int Threads = 0);
 
@@ -26,22 +26,34 @@ public static class TokenizerTraining
         IProgress<BpeTrainingProgress>? progress = null, CancellationToken ct = default)
     {
         new BpeTrainerOptions(options.VocabSize, options.MinFrequency).Validate();
-        if (options.SampleBytes <= 0) throw new ArgumentOutOfRangeException(nameof(options), options.SampleBytes, "sample size must be positive");
+        if (options.SampleChars <= 0) throw new ArgumentOutOfRangeException(nameof(options), options.SampleChars, "sample size must be positive");
         var trainPath = CorpusInputs.Splits(options.CorpusDir)[0].Path;
 
-        // Pass 1: corpus size, so the sample can be uniform over the whole file within the budget.
-        long corpusChars = 0;
-        await foreach (var r in CorpusFiles.ReadAsync(trainPath, ct)) corpusChars += r.Content.Length;
+        // Pass 1: each file's random draw and size. Files are then taken in draw order until the budget is reached,
+        // so the sample is uniform over files and its size lands on the budget (give or take the last file).
+        var draws = new List<(double Unit, long Chars)>();
+        await foreach (var r in CorpusFiles.ReadAsync(trainPath, ct))
+            draws.Add((Unit(options.Seed, r.Repo, r.Path), LanguageTag.Prefix(r.Language).Length + r.Content.Length));
+        var corpusChars = draws.Sum(d => d.Chars);
         if (corpusChars == 0) throw new InvalidDataException($"'{trainPath}' holds no text to train a tokenizer on.");
-        var keep = Math.Min(1.0, options.SampleBytes / (double)corpusChars);
+        var threshold = 1.0;
+        if (corpusChars > options.SampleChars)
+        {
+            draws.Sort();
+            long taken = 0;
+            foreach (var d in draws)
+            {
+                taken += d.Chars;
+                if (taken >= options.SampleChars) { threshold = d.Unit; break; }
+            }
+        }
 
         long docs = 0, chars = 0;
         IEnumerable<string> Sample()
         {
             foreach (var r in CorpusFiles.ReadAsync(trainPath, ct).ToBlockingEnumerable(ct))
             {
-                if (chars >= options.SampleBytes) yield break;
-                if (keep < 1 && Unit(options.Seed, r.Repo, r.Path) >= keep) continue;
+                if (Unit(options.Seed, r.Repo, r.Path) > threshold) continue;
                 var doc = LanguageTag.Prefix(r.Language) + r.Content;
                 docs++;
                 chars += doc.Length;

@@ -25,6 +25,9 @@ public sealed class CandidateExecutor : IDisposable
     public IReadOnlyDictionary<string, ToolchainStatus> Toolchains { get; }
     public ExecutorOptions Options { get; }
 
+    /// <summary>The directory holding each candidate's work directory while it runs (empty between runs).</summary>
+    public string WorkRoot => _root;
+
     private CandidateExecutor(SandboxProbe.Result probe, ExecutorOptions options, string root)
     {
         Sandbox = probe.Sandbox;

@@ -18,7 +18,8 @@ public sealed record SandboxOptions(
 /// Runs a list of <see cref="SandboxStep"/>s in a fresh process group (setsid), inside new network/mount/PID namespaces
 /// (unshare) where the machine allows it, with a private size-limited tmpfs as the only writable place, as an unprivileged
 /// per-slot uid, under rlimits, with a stripped environment, stdin at /dev/null and capped output. On timeout or when the
-/// output cap is hit the whole group is SIGKILLed; the PID namespace makes the kernel kill every descendant with it.
+/// output cap is hit the whole group is SIGKILLed; the PID namespace makes the kernel kill every descendant with it
+/// (its init is the launcher shell, which unshare --kill-child kills when the group goes).
 /// </summary>
 public sealed class Sandbox
 {
@@ -171,7 +172,9 @@ public sealed class Sandbox
             var cmd = StepCommand(step, uid, hostWorkDir);
             if (step.IsCompile && (last || !steps[i + 1].IsCompile))
                 cmd += $" && echo {Quote(compiledMarker)} >&2";
-            if (last && !step.IsCompile) s.Append("exec ").Append(cmd).Append('\n');
+            // The shell stays as the namespace's PID 1: a candidate running as PID 1 could not die of its own
+            // SIGABRT (init ignores default-action signals), so abort() and uncaught exceptions would turn into SIGSEGV.
+            if (last && !step.IsCompile) s.Append(cmd).Append("\nexit $?\n");
             else if (step.IsCompile) s.Append(cmd).Append($" || {{ echo {Quote(compileMarker)} >&2; exit {CompileFailedExit}; }}\n");
             else s.Append(cmd).Append(" || exit $?\n");
         }

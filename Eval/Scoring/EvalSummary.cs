@@ -52,7 +52,7 @@ public sealed record EvalSummary(
         var minN = results.Count == 0 ? 0 : results.Min(r => r.N);
         if (results.All(r => r.AllUnavailable))
             return new LanguageSummary(language, results.Count, samples, minN, statuses, new Dictionary<string, double>(),
-                "unavailable: " + (toolchains.TryGetValue(language, out var t) ? t : "no toolchain"));
+                toolchains.TryGetValue(language, out var t) && t.StartsWith("unavailable", StringComparison.Ordinal) ? t : "unavailable: " + (t ?? "no toolchain"));
         var scored = results.Where(r => !r.AllUnavailable).ToList();
         var pass = new Dictionary<string, double>();
         var omitted = new List<int>();

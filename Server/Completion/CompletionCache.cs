@@ -42,7 +42,7 @@ public sealed class CompletionCache(int capacity = 512)
     public void Clear() { lock (gate) { map.Clear(); order.Clear(); } }
 
     /// <summary>The key: everything the raw output depends on.</summary>
-    public static string KeyOf(FimPrompt prompt, EngineOptions options, CompletionMode mode) =>
+    public static string KeyOf(CompletionPrompt prompt, EngineOptions options, CompletionMode mode) =>
         string.Create(System.Globalization.CultureInfo.InvariantCulture,
             $"{mode}|{options.MaxNewTokens}|{options.Temperature}|{prompt.Prefix.Length}|{prompt.Prefix}\u0000{prompt.Suffix}");
 }

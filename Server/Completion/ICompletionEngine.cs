@@ -1,7 +1,7 @@
 namespace CodeLm.Server.Completion;
 
-/// <summary>A fill-in-the-middle prompt: <see cref="Prefix"/> already starts with the language tag line.</summary>
-public sealed record FimPrompt(string Prefix, string Suffix, string Language);
+/// <summary>A fill-in-the-middle prompt (laid out in the model's FIM format by the engine): <see cref="Prefix"/> already starts with the language tag line.</summary>
+public sealed record CompletionPrompt(string Prefix, string Suffix, string Language);
 
 public sealed record EngineOptions(int MaxNewTokens, float Temperature);
 
@@ -20,5 +20,5 @@ public interface ICompletionEngine
     /// The generated middle. Generation ends at end-of-text, at <see cref="EngineOptions.MaxNewTokens"/>, or as soon as
     /// <paramref name="shouldStop"/> returns true for the text so far. Throws <see cref="OperationCanceledException"/> when cancelled.
     /// </summary>
-    string Complete(FimPrompt prompt, EngineOptions options, Func<string, bool> shouldStop, CancellationToken ct);
+    string Complete(CompletionPrompt prompt, EngineOptions options, Func<string, bool> shouldStop, CancellationToken ct);
 }

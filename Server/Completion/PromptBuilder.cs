@@ -8,7 +8,7 @@ namespace CodeLm.Server.Completion;
 /// </summary>
 public static class PromptBuilder
 {
-    public static FimPrompt Build(string prefix, string suffix, string language, int budgetTokens, double prefixShare, Func<string, int> countTokens)
+    public static CompletionPrompt Build(string prefix, string suffix, string language, int budgetTokens, double prefixShare, Func<string, int> countTokens)
     {
         var tag = LanguageTag.Prefix(language);
         var budget = Math.Max(8, budgetTokens - countTokens(tag));
@@ -16,7 +16,7 @@ public static class PromptBuilder
         var keptSuffix = KeepStart(suffix, budget - prefixBudget, countTokens);
         // Whatever the suffix leaves unused goes to the prefix.
         var keptPrefix = KeepEnd(prefix, budget - countTokens(keptSuffix), countTokens);
-        return new FimPrompt(tag + keptPrefix, keptSuffix, language);
+        return new CompletionPrompt(tag + keptPrefix, keptSuffix, language);
     }
 
     /// <summary>The longest tail of <paramref name="text"/> within <paramref name="maxTokens"/>, starting at a line start when it can.</summary>

@@ -59,6 +59,12 @@ public class RedactorTests
     [InlineData("password = os.environ[\"DB_PASSWORD\"]\ntoken = get_token(user)\nkey = \"your-api-key-here\"\n")]
     [InlineData("monkey = \"Zx8qL2vRt9mW4pQ7\"\n")]
     [InlineData("if token == \"abc123def456ghi\":\n    pass\n")]
+    [InlineData("var key = value.Item1;\n_dict[key] = value.Item2;\nlong longKey = 9876543210L;\n")]
+    [InlineData("send({ token: progressToken2 });\nkey1 = \"some_cookie1\"\n")]
+    [InlineData("partialResultToken: '3b1db4c9-e011-489e-a9d1-0653e64707c2'\n")]
+    [InlineData("https://httpbin.org/get?key2=value2&key1=value1\n")]
+    [InlineData("zip(split[::2], split[1::2])\n")]
+    [InlineData("#r \"nuget: libtorch-cpu, 1.9.0.10\"\nls ~/.nuget/packages/libtorch-cpu/1.9.0.10/runtimes\n")]
     public void LookalikesSurvive(string text)
     {
         var (result, counts) = Run(text);

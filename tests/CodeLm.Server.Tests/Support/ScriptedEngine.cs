@@ -9,14 +9,14 @@ namespace CodeLm.Server.Tests.Support;
 /// </summary>
 public sealed class ScriptedEngine : ICompletionEngine
 {
-    public Func<FimPrompt, string> Respond { get; set; } = _ => "completion()";
+    public Func<CompletionPrompt, string> Respond { get; set; } = _ => "completion()";
     public TimeSpan Delay { get; set; }
-    public List<(FimPrompt Prompt, EngineOptions Options)> Calls { get; } = [];
+    public List<(CompletionPrompt Prompt, EngineOptions Options)> Calls { get; } = [];
     public int ContextLength { get; set; } = 4096;
 
     public int CountTokens(string text) => text.Split([' ', '\n', '\t'], StringSplitOptions.RemoveEmptyEntries).Length + text.Count(c => c == '\n');
 
-    public string Complete(FimPrompt prompt, EngineOptions options, Func<string, bool> shouldStop, CancellationToken ct)
+    public string Complete(CompletionPrompt prompt, EngineOptions options, Func<string, bool> shouldStop, CancellationToken ct)
     {
         lock (Calls) Calls.Add((prompt, options));
         if (Delay > TimeSpan.Zero) Task.Delay(Delay, ct).GetAwaiter().GetResult();

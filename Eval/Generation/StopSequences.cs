@@ -1,0 +1,22 @@
+using CodeLm.Eval.Problems;
+
+namespace CodeLm.Eval.Generation;
+
+/// <summary>
+/// Per-language stop sequences. Python uses Codex's set (a new top-level def/class/if/print/comment ends the function).
+/// Brace languages stop at a closing brace in column 0, which ends the function (C++, JavaScript, Go) or the class that
+/// holds it (Java, C#); <see cref="CompletionTruncation"/> then closes whatever is still open.
+/// </summary>
+public static class StopSequences
+{
+    public static IReadOnlyList<string> For(string language) => language switch
+    {
+        EvalLanguages.Python => ["\ndef ", "\nclass ", "\nif ", "\nprint", "\n#"],
+        EvalLanguages.Cpp => ["\n}", "\nint main", "\n#include"],
+        EvalLanguages.Java => ["\n}", "\npublic class Main"],
+        EvalLanguages.CSharp => ["\n}", "\npublic static class Tests"],
+        EvalLanguages.JavaScript => ["\n}", "\nconst test", "\nconsole.log"],
+        EvalLanguages.Go => ["\n}", "\nfunc Test"],
+        _ => [],
+    };
+}

@@ -1,0 +1,88 @@
+using System.Text.Json;
+using CodeLm.Server.Completion;
+using CodeLm.Server.Documents;
+using CodeLm.Server.Protocol;
+using CodeLm.Server.Tests.Support;
+using CodeLm.Tests;
+using StreamJsonRpc;
+
+namespace CodeLm.Server.Tests;
+
+/// <summary>
+/// The real `codelm serve` process on a real (tiny) checkpoint, driven over its stdin/stdout by a StreamJsonRpc client.
+/// Expected completions come from the same checkpoint run in this process through the same completion pipeline.
+/// </summary>
+[Collection(TinyCheckpointCollection.Name)]
+public sealed class EndToEndTests(TinyCheckpoint tiny)
+{
+    public const string Uri = "file:///project/scale.py";
+    public const string Document = "def scale(values, factor):\n    result = \n";
+
+    /// <summary>What the server must answer for <paramref name="text"/> at <paramref name="offset"/> under <paramref name="settings"/>.</summary>
+    public static async Task<ShapedCompletion?> ExpectedAsync(TinyCheckpoint tiny, string text, int offset, CompletionSettings settings)
+    {
+        using var engine = tiny.LoadEngine(reuseKvCache: false);
+        var service = new CompletionService(engine, new ServerLog(TextWriter.Null)) { Settings = settings };
+        return (await service.CompleteAsync("file:///expected", text, offset, "python", default)).Completion;
+    }
+
+    [Fact]
+    public async Task Initialize_open_edit_complete_cancel_shutdown_exit()
+    {
+        var offset = Document.IndexOf("= \n", StringComparison.Ordinal) + 2;
+        var expected = await ExpectedAsync(tiny, Document, offset, new CompletionSettings { MaxNewTokens = 24 });
+        Assert.NotNull(expected);
+
+        using var server = new ServerProcess(tiny.Dir);
+        using var client = new LspClient(server.ToServer, server.FromServer);
+        var init = await client.StartAsync(new { codelm = new { maxNewTokens = 24 } });
+        Assert.Equal("utf-16", init.GetProperty("capabilities").GetProperty("positionEncoding").GetString());
+
+        // Open with a typo and fix it incrementally: "res" → "result".
+        await client.OpenAsync(Uri, "python", Document.Replace("result", "res"));
+        await client.ChangeAsync(Uri, 2, 1, 7, 1, 7, "ult");
+        var cursor = TextDocument.PositionOf(Document, offset);
+        var list = await client.InlineAsync(Uri, cursor.Line, cursor.Character);
+        var item = list.GetProperty("items")[0];
+        Assert.Equal(expected.InsertText, item.GetProperty("insertText").GetString());
+        var end = TextDocument.PositionOf(Document, offset + expected.ReplaceLength);
+        Assert.Equal(cursor.Character, item.GetProperty("range").GetProperty("start").GetProperty("character").GetInt32());
+        Assert.Equal(end.Character, item.GetProperty("range").GetProperty("end").GetProperty("character").GetInt32());
+
+        var fallback = await client.RequestAsync("textDocument/completion", new { textDocument = new { uri = Uri }, position = cursor });
+        Assert.Equal(expected.InsertText, fallback.GetProperty("items")[0].GetProperty("textEdit").GetProperty("newText").GetString());
+
+        // A long generation (the checkpoint's probe runs 200 tokens on one line), cancelled by the client.
+        await client.NotifyAsync("workspace/didChangeConfiguration", new { settings = new { codelm = new { maxNewTokens = TinyCheckpoint.LongRun } } });
+        using (var cts = new CancellationTokenSource())
+        {
+            var slow = client.InlineAsync(Uri, cursor.Line, cursor.Character, cts.Token);
+            await Task.Delay(30);
+            cts.Cancel();
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => slow);
+        }
+        await client.NotifyAsync("workspace/didChangeConfiguration", new { settings = new { codelm = new { maxNewTokens = 24 } } });
+        Assert.Equal(expected.InsertText, LspClient.FirstInsertText(await client.InlineAsync(Uri, cursor.Line, cursor.Character)));
+
+        var unknown = await Assert.ThrowsAsync<RemoteMethodNotFoundException>(() => client.RequestAsync("codelm/unknown", new { }));
+        Assert.Equal(ErrorCodes.MethodNotFound, (int)unknown.ErrorCode);
+
+        await client.RequestAsync("shutdown", null);
+        await client.NotifyAsync("exit");
+        Assert.Equal(0, await server.WaitForExitAsync(TimeSpan.FromSeconds(20)));
+        var log = server.Stderr;
+        Assert.Contains("listening on stdio", log);
+        Assert.Contains("warmed up", log);
+        Assert.Contains("shutdown requested", log);
+    }
+
+    [Fact]
+    public void Serve_without_a_checkpoint_fails_with_a_clear_message()
+    {
+        using var temp = new TempDir();
+        var r = CodeLmCli.Run(["serve", "--checkpoint", temp.File("missing")], cwd: null, timeoutMs: 60_000);
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("does not exist", r.Stderr);
+        Assert.Equal("", r.Stdout);
+    }
+}

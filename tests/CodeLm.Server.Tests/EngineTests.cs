@@ -1,0 +1,64 @@
+using CodeLm.Model.Generation;
+using CodeLm.Server.Completion;
+using CodeLm.Server.Tests.Support;
+
+namespace CodeLm.Server.Tests;
+
+/// <summary>The checkpoint engine on a real (tiny, random-weight) model, checked against the Generator it builds on.</summary>
+[Collection(TinyCheckpointCollection.Name)]
+public sealed class EngineTests(TinyCheckpoint tiny)
+{
+    private static readonly CompletionPrompt[] Prompts =
+    [
+        new(TinyCheckpoint.ProbePrefix, "\n", "Python"),
+        new(TinyCheckpoint.ProbePrefix + "values", "\n    return result\n", "Python"),         // extends the prefix
+        new(TinyCheckpoint.ProbePrefix + "values *", "\n", "Python"),
+        new("// language: C#\npublic static int Twice(int x) => ", ";\n", "C#"),                // shares nothing
+        new(TinyCheckpoint.ProbePrefix, "\n", "Python"),                                       // back to the first
+    ];
+
+    [Fact]
+    public void Greedy_with_a_reused_kv_cache_equals_the_generator_token_for_token()
+    {
+        using var fast = tiny.LoadEngine(reuseKvCache: true);
+        using var reference = tiny.LoadEngine(reuseKvCache: false);
+        foreach (var p in Prompts)
+        {
+            var options = new EngineOptions(MaxNewTokens: 24, Temperature: 0);
+            var expected = reference.Complete(p, options, _ => false, CancellationToken.None);
+            Assert.Equal(expected, fast.Complete(p, options, _ => false, CancellationToken.None));
+        }
+        Assert.False(string.IsNullOrEmpty(fast.Complete(Prompts[0], new EngineOptions(24, 0), _ => false, default)), $"seed {tiny.Seed}");
+    }
+
+    [Fact]
+    public void Stops_at_the_first_stop_condition_and_honours_cancellation()
+    {
+        using var engine = tiny.LoadEngine();
+        var full = engine.Complete(Prompts[0], new EngineOptions(40, 0), _ => false, default);
+        var calls = 0;
+        var stopped = engine.Complete(Prompts[0], new EngineOptions(40, 0), text => ++calls >= 3, default);
+        Assert.Equal(3, calls);
+        Assert.StartsWith(stopped, full);
+        Assert.True(stopped.Length < full.Length);
+        using var cts = new CancellationTokenSource();
+        Assert.ThrowsAny<OperationCanceledException>(() => engine.Complete(Prompts[0], new EngineOptions(40, 0), _ => { cts.Cancel(); return false; }, cts.Token));
+        // Sampling goes through the Generator: deterministic for a given prompt, stoppable the same way.
+        var sampled = engine.Complete(Prompts[0], new EngineOptions(40, 0.8f), _ => false, default);
+        Assert.Equal(sampled, engine.Complete(Prompts[0], new EngineOptions(40, 0.8f), _ => false, default));
+        var sampledCalls = 0;
+        var sampledStopped = engine.Complete(Prompts[0], new EngineOptions(40, 0.8f), _ => ++sampledCalls >= 2, default);
+        Assert.StartsWith(sampledStopped, sampled);
+        // After a cancelled run the cache is still coherent.
+        Assert.Equal(full, engine.Complete(Prompts[0], new EngineOptions(40, 0), _ => false, default));
+    }
+
+    [Fact]
+    public void The_engine_counts_tokens_with_the_checkpoint_tokenizer_and_reports_its_context()
+    {
+        using var engine = tiny.LoadEngine();
+        Assert.Equal(256, engine.ContextLength);
+        Assert.True(engine.CountTokens(TinyCheckpoint.ProbePrefix) > 5);
+        Assert.Equal(0, engine.CountTokens(""));
+    }
+}
