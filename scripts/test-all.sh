@@ -13,9 +13,10 @@ status=0
 dotnet build CodeLm.sln -c Release -nologo -clp:ErrorsOnly
 dotnet test CodeLm.sln -c Release --no-build -nologo 2>&1 | tee "$log" || status=1
 
-if [ -f vscode-extension/package.json ]; then
-  (cd vscode-extension && npm test 2>&1) | tee -a "$log" || status=1
-fi
+(cd vscode-extension && npm test 2>&1) | tee -a "$log" || status=1
+
+# The extension in a real VS Code (code-server) driven by headless Chromium; installs code-server on first run.
+tests/editor-e2e/run.sh 2>&1 | tee -a "$log" || status=1
 
 # One closing line over all suites: dotnet's "Passed: N" / "Failed: N" per assembly and mocha's "N passing" / "N failing".
 sum() { grep -oE "$1" "$log" | grep -oE '[0-9]+' | awk '{s+=$1} END {print s+0}'; }
