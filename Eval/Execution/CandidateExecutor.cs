@@ -69,15 +69,18 @@ public sealed class CandidateExecutor : IDisposable
 
     public bool IsAvailable(string language) => Toolchains.TryGetValue(language, out var s) && s.Available;
 
-    /// <summary>Runs one candidate. <paramref name="slot"/> must be unique among candidates running at the same time.</summary>
-    public Task<ExecutionResult> ExecuteAsync(Problem problem, string completion, int slot, CancellationToken ct = default)
+    /// <summary>
+    /// Runs one candidate. <paramref name="slot"/> must be unique among candidates running at the same time;
+    /// <paramref name="timeout"/> overrides <see cref="ExecutorOptions.Timeout"/>.
+    /// </summary>
+    public Task<ExecutionResult> ExecuteAsync(Problem problem, string completion, int slot, CancellationToken ct = default, TimeSpan? timeout = null)
     {
         if (!IsAvailable(problem.Language))
         {
             var why = Toolchains.TryGetValue(problem.Language, out var s) ? s.Detail : "toolchain not probed";
             return Task.FromResult(new ExecutionResult(ExecutionStatus.Unavailable, null, 0, why));
         }
-        return RunAsync(problem, completion, slot, Options.Timeout, ct);
+        return RunAsync(problem, completion, slot, timeout ?? Options.Timeout, ct);
     }
 
     private async Task<ExecutionResult> RunAsync(Problem problem, string completion, int slot, TimeSpan timeout, CancellationToken ct)

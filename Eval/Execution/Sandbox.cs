@@ -119,6 +119,7 @@ public sealed class Sandbox
         if (!HasNamespaces) SweepSlot(slot);
         KillGroup(pid);
         await Task.WhenAny(Task.WhenAll(readOut, readErr), Task.Delay(TimeSpan.FromSeconds(2), CancellationToken.None));
+        killCts.Cancel(); // releases the compile-timeout timer
         sw.Stop();
         ct.ThrowIfCancellationRequested();
 

@@ -54,7 +54,8 @@ public sealed class HostileCandidateTests(ExecutorFixture fixture, ITestOutputHe
         using var outDir = new TempDir();
         try
         {
-            var summary = await EvalScorer.ScoreAsync(fixture.Executor, problems, samples, new ScoreOptions(outDir.Path, [1], 2));
+            var summary = await EvalScorer.ScoreAsync(fixture.Executor, problems, samples,
+                new ScoreOptions(outDir.Path, [1], 2) { Timeout = TimeSpan.FromSeconds(2) });
             var results = ResultsFile.Load(Path.Combine(outDir.Path, "results.jsonl")).Values.ToList();
             foreach (var r in results.OrderBy(r => r.TaskId))
                 output.WriteLine($"{r.TaskId,-34} {r.Samples[0].Status,-10} {r.Samples[0].DurationMs,6} ms  {FirstLine(r.Samples[0].Stderr)}");
@@ -65,7 +66,9 @@ public sealed class HostileCandidateTests(ExecutorFixture fixture, ITestOutputHe
             // Node queues writes to a full pipe instead of blocking, so its flood may end as a timeout instead.
             Assert.All(results.Where(r => r.TaskId.EndsWith("hostile-flood") && !r.TaskId.StartsWith("JavaScript")),
                 r => Assert.Equal("output limit exceeded", r.Samples[0].Stderr));
-            Assert.All(results.Where(r => r.TaskId.EndsWith("hostile-exit0")), r => Assert.Contains("sentinel", r.Samples[0].Stderr));
+            // Go: go test's -test.paniconexit0 turns os.Exit(0) into a panic; elsewhere the missing sentinel fails it.
+            Assert.All(results.Where(r => r.TaskId.EndsWith("hostile-exit0")), r =>
+                Assert.Contains(r.Language == EvalLanguages.Go ? "os.Exit(0)" : "sentinel", r.Samples[0].Stderr));
             Assert.All(results, r => Assert.DoesNotContain(secret, r.Samples[0].Stderr ?? ""));
             Assert.Equal(0.0, summary.Languages.Single(l => l.Language == "all").PassAtK["pass@1"]);
         }
