@@ -163,7 +163,7 @@ public sealed class Sandbox
             // The current directory (the host work dir) stays reachable through cwd after /tmp is covered.
             foreach (var d in new[] { "/tmp", "/var/tmp", "/dev/shm" })
                 s.Append($"if [ -d {d} ]; then mount -t tmpfs -o {tmpfs} codelm {d} || fail 'mount {d}'; fi\n");
-            s.Append($"mkdir {SandboxWorkDir} && cp -a . {SandboxWorkDir}/ && cd {SandboxWorkDir} || fail 'copy work dir'\n");
+            s.Append($"mkdir {SandboxWorkDir} && cp -R . {SandboxWorkDir}/ && cd {SandboxWorkDir} || fail 'copy work dir'\n");
         }
         s.Append("mkdir -p .tmp || fail 'make .tmp'\n");
         if (DropsPrivileges) s.Append($"chown -R {uid}:{uid} . || fail chown\n");
