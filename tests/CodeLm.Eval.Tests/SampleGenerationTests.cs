@@ -65,7 +65,7 @@ public sealed class SampleGenerationTests(ExecutorFixture fixture)
         BpeTrainer.Train(text, new BpeTrainerOptions(VocabSize: 400, MinFrequency: 1)).Save(dir.File("tok"));
         var tokenizer = CodeTokenizer.Load(dir.File("tok"));
         TinyCheckpoint.Create(dir.File("ckpt"), tokenizer, seed: 7);
-        var generator = Generator.Load(dir.File("ckpt"), Devices.Resolve("cpu"));
+        using var generator = Generator.Load(dir.File("ckpt"), Devices.Resolve("cpu"));
         var source = new GeneratorCompletionSource(generator, new SamplingOptions(MaxNewTokens: 16, Temperature: 0.8f, TopP: 0.95f, Seed: 1));
 
         var raw = source.Complete(SampleGenerator.BuildPrompt(problems[0]), 3, StopSequences.For(EvalLanguages.Python), CancellationToken.None);
