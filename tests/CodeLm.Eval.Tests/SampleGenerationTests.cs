@@ -47,7 +47,8 @@ public sealed class SampleGenerationTests(ExecutorFixture fixture)
         var summary = await EvalScorer.ScoreAsync(fixture.Executor, problems, samples.ToList(), new ScoreOptions(dir.File("eval"), [1, 2], 2));
         Assert.All(summary.Languages, l => Assert.Equal(1.0, l.PassAtK["pass@2"]));
 
-        // Rerun: every problem already has its samples; the source is not asked again.
+        // Rerun after a crash mid-write (torn last line): every problem already has its samples; the source is not asked again.
+        File.AppendAllText(dir.File("samples.jsonl"), "{\"task_id\":\"Py");
         var calls = source.Calls.Count;
         var again = SampleGenerator.Generate(source, problems, 2, dir.File("samples.jsonl"));
         Assert.Equal(calls, source.Calls.Count);
