@@ -7,6 +7,9 @@ namespace CodeLm.Eval.Execution;
 /// <summary>Options for executing candidates.</summary>
 public sealed record ExecutorOptions(TimeSpan Timeout, SandboxOptions? Sandbox = null)
 {
+    /// <summary>Tool name → executable path, overriding the lookup (e.g. a specific JDK's javac); a missing path makes the language unavailable.</summary>
+    public IReadOnlyDictionary<string, string>? ToolPaths { get; init; }
+
     public static ExecutorOptions Default { get; } = new(TimeSpan.FromSeconds(5));
 }
 
@@ -54,7 +57,7 @@ public sealed class CandidateExecutor : IDisposable
     private async Task<ToolchainStatus> ProbeLanguageAsync(string language, CancellationToken ct)
     {
         if (!LanguageRunner.All.TryGetValue(language, out var runner)) return new ToolchainStatus(language, false, "no runner for this language");
-        var found = runner.Tools.ToDictionary(t => t, Toolchain.Find);
+        var found = runner.Tools.ToDictionary(t => t, t => Options.ToolPaths?.TryGetValue(t, out var p) == true ? (File.Exists(p) ? p : null) : Toolchain.Find(t));
         var missing = found.Where(kv => kv.Value is null).Select(kv => kv.Key).ToList();
         if (missing.Count > 0) return new ToolchainStatus(language, false, "not installed: " + string.Join(", ", missing));
         lock (_tools) _tools[language] = found.ToDictionary(kv => kv.Key, kv => kv.Value!);
