@@ -85,7 +85,7 @@ public static class EvalCommands
             var options = new SamplingOptions(parse.GetValue(maxNew), parse.GetValue(temperature), 0, parse.GetValue(topP), 1, null, parse.GetValue(seed)).Validate();
             var samples = int.Max(1, parse.GetValue(n));
             var dev = Devices.Resolve(parse.GetValue(device)!);
-            var generator = Generator.Load(dir, dev);
+            using var generator = Generator.Load(dir, dev);
             Console.Error.WriteLine($"codelm eval: generating {samples} sample(s) for {problems.Count} problems with {Generator.ResolveCheckpoint(dir)} on {dev.type}");
             var source = new GeneratorCompletionSource(generator, options);
             var samplesPath = Path.Combine(outDir, "samples.jsonl");

@@ -7,6 +7,9 @@ namespace CodeLm.Eval.Execution;
 /// <summary>Options for executing candidates.</summary>
 public sealed record ExecutorOptions(TimeSpan Timeout, SandboxOptions? Sandbox = null)
 {
+    /// <summary>Tool name → executable path, overriding the lookup (e.g. a specific JDK's javac); a missing path makes the language unavailable.</summary>
+    public IReadOnlyDictionary<string, string>? ToolPaths { get; init; }
+
     public static ExecutorOptions Default { get; } = new(TimeSpan.FromSeconds(5));
 }
 
@@ -54,7 +57,7 @@ public sealed class CandidateExecutor : IDisposable
     private async Task<ToolchainStatus> ProbeLanguageAsync(string language, CancellationToken ct)
     {
         if (!LanguageRunner.All.TryGetValue(language, out var runner)) return new ToolchainStatus(language, false, "no runner for this language");
-        var found = runner.Tools.ToDictionary(t => t, Toolchain.Find);
+        var found = runner.Tools.ToDictionary(t => t, t => Options.ToolPaths?.TryGetValue(t, out var p) == true ? (File.Exists(p) ? p : null) : Toolchain.Find(t));
         var missing = found.Where(kv => kv.Value is null).Select(kv => kv.Key).ToList();
         if (missing.Count > 0) return new ToolchainStatus(language, false, "not installed: " + string.Join(", ", missing));
         lock (_tools) _tools[language] = found.ToDictionary(kv => kv.Key, kv => kv.Value!);
@@ -69,15 +72,18 @@ public sealed class CandidateExecutor : IDisposable
 
     public bool IsAvailable(string language) => Toolchains.TryGetValue(language, out var s) && s.Available;
 
-    /// <summary>Runs one candidate. <paramref name="slot"/> must be unique among candidates running at the same time.</summary>
-    public Task<ExecutionResult> ExecuteAsync(Problem problem, string completion, int slot, CancellationToken ct = default)
+    /// <summary>
+    /// Runs one candidate. <paramref name="slot"/> must be unique among candidates running at the same time;
+    /// <paramref name="timeout"/> overrides <see cref="ExecutorOptions.Timeout"/>.
+    /// </summary>
+    public Task<ExecutionResult> ExecuteAsync(Problem problem, string completion, int slot, CancellationToken ct = default, TimeSpan? timeout = null)
     {
         if (!IsAvailable(problem.Language))
         {
             var why = Toolchains.TryGetValue(problem.Language, out var s) ? s.Detail : "toolchain not probed";
             return Task.FromResult(new ExecutionResult(ExecutionStatus.Unavailable, null, 0, why));
         }
-        return RunAsync(problem, completion, slot, Options.Timeout, ct);
+        return RunAsync(problem, completion, slot, timeout ?? Options.Timeout, ct);
     }
 
     private async Task<ExecutionResult> RunAsync(Problem problem, string completion, int slot, TimeSpan timeout, CancellationToken ct)

@@ -119,6 +119,7 @@ public sealed class Sandbox
         if (!HasNamespaces) SweepSlot(slot);
         KillGroup(pid);
         await Task.WhenAny(Task.WhenAll(readOut, readErr), Task.Delay(TimeSpan.FromSeconds(2), CancellationToken.None));
+        killCts.Cancel(); // releases the compile-timeout timer
         sw.Stop();
         ct.ThrowIfCancellationRequested();
 
@@ -162,8 +163,9 @@ public sealed class Sandbox
             // The current directory (the host work dir) stays reachable through cwd after /tmp is covered.
             foreach (var d in new[] { "/tmp", "/var/tmp", "/dev/shm" })
                 s.Append($"if [ -d {d} ]; then mount -t tmpfs -o {tmpfs} codelm {d} || fail 'mount {d}'; fi\n");
-            s.Append($"mkdir {SandboxWorkDir} && cp -a . {SandboxWorkDir}/ && cd {SandboxWorkDir} || fail 'copy work dir'\n");
+            s.Append($"mkdir {SandboxWorkDir} && cp -R . {SandboxWorkDir}/ && cd {SandboxWorkDir} || fail 'copy work dir'\n");
         }
+        s.Append("mkdir -p .tmp || fail 'make .tmp'\n");
         if (DropsPrivileges) s.Append($"chown -R {uid}:{uid} . || fail chown\n");
         for (var i = 0; i < steps.Count; i++)
         {
@@ -193,7 +195,7 @@ public sealed class Sandbox
             parts.AddRange(["/usr/bin/setpriv", $"--reuid={uid}", $"--regid={uid}", "--clear-groups", "--no-new-privs", "--"]);
         parts.AddRange(["/usr/bin/env", "-i"]);
         var home = CandidateDir(hostWorkDir);
-        var env = new Dictionary<string, string> { ["HOME"] = home, ["TMPDIR"] = home, ["LANG"] = "C.UTF-8", ["PATH"] = "/usr/local/bin:/usr/bin:/bin" };
+        var env = new Dictionary<string, string> { ["HOME"] = home, ["TMPDIR"] = home + "/.tmp", ["LANG"] = "C.UTF-8", ["PATH"] = "/usr/local/bin:/usr/bin:/bin" };
         foreach (var (k, v) in step.Environment) env[k] = v;
         foreach (var (k, v) in env) parts.Add($"{k}={v}");
         parts.AddRange(step.Argv);

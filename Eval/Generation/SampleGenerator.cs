@@ -23,10 +23,12 @@ public static class SampleGenerator
     {
         if (n < 1) throw new ArgumentOutOfRangeException(nameof(n), "n must be at least 1");
         var existing = File.Exists(samplesPath) ? LoadTolerant(samplesPath) : [];
-        var kept = existing.GroupBy(s => s.TaskId).Where(g => g.Count() >= n).ToDictionary(g => g.Key, g => g.Take(n).ToList());
         var wanted = problems.Select(p => p.TaskId).ToHashSet();
-        var keptLines = kept.Where(kv => wanted.Contains(kv.Key)).SelectMany(kv => kv.Value).Select(s => SampleFile.ToJsonLine(s));
-        AtomicFile.WriteAllLines(samplesPath, keptLines);
+        var keptGroups = existing.GroupBy(e => e.Sample.TaskId).Where(g => g.Count() >= n && wanted.Contains(g.Key))
+            .ToDictionary(g => g.Key, g => g.Take(n).ToList());
+        // Kept lines are rewritten verbatim (with their raw text), in problem order.
+        AtomicFile.WriteAllLines(samplesPath, problems.Where(p => keptGroups.ContainsKey(p.TaskId)).SelectMany(p => keptGroups[p.TaskId]).Select(e => e.Line));
+        var kept = keptGroups.ToDictionary(kv => kv.Key, kv => kv.Value.Select(e => e.Sample).ToList());
 
         var resumed = problems.Count(p => kept.ContainsKey(p.TaskId));
         var done = resumed;
@@ -49,22 +51,25 @@ public static class SampleGenerator
         return problems.Where(p => kept.ContainsKey(p.TaskId)).SelectMany(p => kept[p.TaskId]).ToList();
     }
 
-    /// <summary>Reads samples, dropping a torn last line left by an interrupted run.</summary>
-    private static List<Sample> LoadTolerant(string path)
+    /// <summary>Reads samples with their original lines, dropping a torn last line left by an interrupted run.</summary>
+    private static List<(Sample Sample, string Line)> LoadTolerant(string path)
     {
-        var lines = File.ReadAllLines(path).ToList();
-        while (lines.Count > 0)
+        var result = new List<(Sample, string)>();
+        var lines = File.ReadAllLines(path).Where(l => l.Trim().Length > 0).ToList();
+        for (var i = 0; i < lines.Count; i++)
         {
             try
             {
-                using var doc = JsonDocument.Parse(lines[^1]);
-                break;
+                using var doc = JsonDocument.Parse(lines[i]);
+                var root = doc.RootElement;
+                result.Add((new Sample(root.GetProperty("task_id").GetString()!, root.GetProperty("completion").GetString()!), lines[i]));
             }
-            catch (JsonException) { lines.RemoveAt(lines.Count - 1); }
+            catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException)
+            {
+                if (i == lines.Count - 1) break; // torn by an interrupted run: that problem is regenerated
+                throw new InvalidDataException($"{path}:{i + 1}: not a sample line ({e.Message}); move the file away to start over");
+            }
         }
-        var tmp = path + ".resume-" + Environment.ProcessId;
-        File.WriteAllLines(tmp, lines);
-        try { return SampleFile.Load(tmp).ToList(); }
-        finally { File.Delete(tmp); }
+        return result;
     }
 }

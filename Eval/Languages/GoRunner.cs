@@ -28,7 +28,8 @@ public sealed class GoRunner : LanguageRunner
         var go = tools["go"];
         var env = new Dictionary<string, string>
         {
-            ["PATH"] = ToolDirPath(go), ["GOCACHE"] = Sandbox.SandboxWorkDir + "/.gocache", ["GOPATH"] = Sandbox.SandboxWorkDir + "/.gopath",
+            // GOCACHE and GOPATH default under HOME, the candidate's work directory.
+            ["PATH"] = ToolDirPath(go),
             ["GOFLAGS"] = "-mod=mod", ["GOPROXY"] = "off", ["GOTOOLCHAIN"] = "local", ["CGO_ENABLED"] = "0", ["GOTELEMETRY"] = "off",
         };
         return new PreparedRun([

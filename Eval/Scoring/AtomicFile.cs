@@ -1,7 +1,7 @@
 namespace CodeLm.Eval.Scoring;
 
 /// <summary>Writes files via a temp file in the same directory and a rename, so readers never see half a file.</summary>
-public static class AtomicFile
+internal static class AtomicFile
 {
     public static void WriteAllText(string path, string text)
     {

@@ -7,6 +7,9 @@ namespace CodeLm.Eval.Scoring;
 /// <summary>Where results go and how wide to run.</summary>
 public sealed record ScoreOptions(string OutputDir, IReadOnlyList<int> K, int Jobs)
 {
+    /// <summary>Per-candidate wall-clock limit; null uses the executor's.</summary>
+    public TimeSpan? Timeout { get; init; }
+
     public string ResultsPath => Path.Combine(OutputDir, "results.jsonl");
     public string SummaryPath => Path.Combine(OutputDir, "summary.json");
 }
@@ -65,7 +68,7 @@ public static class EvalScorer
         {
             if (!slots.TryTake(out var slot)) throw new InvalidOperationException("no free sandbox slot");
             ExecutionResult r;
-            try { r = await executor.ExecuteAsync(item.Problem, item.Completion, slot, token); }
+            try { r = await executor.ExecuteAsync(item.Problem, item.Completion, slot, token, options.Timeout); }
             finally { slots.Add(slot); }
             var entry = perProblem[item.Problem.TaskId];
             entry.Results[item.Index] = new SampleResult(item.Index, ExecutionResult.StatusName(r.Status), r.ExitCode, r.DurationMs,

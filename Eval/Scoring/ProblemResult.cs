@@ -23,6 +23,7 @@ public sealed record ProblemResult(
     [property: JsonPropertyName("samples_sha256")] string SamplesHash,
     [property: JsonPropertyName("samples")] IReadOnlyList<SampleResult> Samples)
 {
+    [JsonIgnore]
     public bool AllUnavailable => Samples.Count > 0 && Samples.All(s => s.Status == ExecutionResult.StatusName(ExecutionStatus.Unavailable));
 
     /// <summary>Identifies the completions a result was computed from, so a resumed run reruns a problem whose samples changed.</summary>

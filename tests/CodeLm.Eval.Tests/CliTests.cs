@@ -1,6 +1,11 @@
 using System.Text.Json;
+using CodeLm.Eval.Problems;
 using CodeLm.Eval.Scoring;
+using CodeLm.Model;
 using CodeLm.Tests;
+using CodeLm.Tokenizer;
+using CodeLm.Tokenizer.Text;
+using CodeLm.Tokenizer.Training;
 
 namespace CodeLm.Eval.Tests;
 
@@ -28,6 +33,30 @@ public sealed class CliTests
         Assert.Equal(1.0, summary.Languages.Single(l => l.Language == "Python").PassAtK["pass@2"]);
         var js = ResultsFile.Load(dir.File("out/results.jsonl"))["JavaScript/2"];
         Assert.Equal(["failed", "timed_out"], js.Samples.Select(s => s.Status));
+    }
+
+    [Fact]
+    public void Eval_run_generates_with_a_checkpoint_executes_scores_and_resumes()
+    {
+        using var dir = new TempDir();
+        var builtin = ProblemSet.LoadBuiltin();
+        BpeTrainer.Train(builtin.Select(p => LanguageTag.Prefix(p.Language) + p.Prompt + p.CanonicalSolution).ToList(),
+            new BpeTrainerOptions(VocabSize: 400, MinFrequency: 1)).Save(dir.File("tok"));
+        TinyCheckpoint.Create(dir.File("ckpt"), CodeTokenizer.Load(dir.File("tok")), seed: 3);
+        string[] args = ["eval", "run", "--checkpoint", dir.File("ckpt"), "--problems", "builtin", "--language", "Python", "--n", "2",
+            "--temperature", "0.8", "--max-new-tokens", "8", "--k", "1,2", "--device", "cpu", "--timeout", "2", "--out", dir.File("run")];
+        var r = CodeLmCli.Run(args, null);
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Equal(6, File.ReadAllLines(dir.File("run/samples.jsonl")).Length);
+        Assert.Equal(3, ResultsFile.Load(dir.File("run/results.jsonl")).Count);
+        Assert.Contains("pass@2", r.Stdout);
+        Assert.Equal(3, EvalSummary.Load(dir.File("run/summary.json")).Languages.Single().Problems);
+
+        var firstSamples = File.ReadAllText(dir.File("run/samples.jsonl"));
+        var again = CodeLmCli.Run(args, null);
+        Assert.True(again.ExitCode == 0, again.Stderr);
+        Assert.Contains("3 problems resumed", again.Stderr);
+        Assert.Equal(firstSamples, File.ReadAllText(dir.File("run/samples.jsonl")));
     }
 
     [Fact]

@@ -41,6 +41,7 @@ public sealed class HostileCandidateTests(ExecutorFixture fixture, ITestOutputHe
         foreach (var lang in fixture.AvailableLanguages)
         {
             var basis = builtin.First(p => p.Language == lang);
+            if (lang == EvalLanguages.Go) basis = GoBasis(basis);
             foreach (var (kind, completion) in Hostile(lang, basis, ctx))
             {
                 var p = basis with { TaskId = $"{lang}/hostile-{kind}" };
@@ -53,7 +54,8 @@ public sealed class HostileCandidateTests(ExecutorFixture fixture, ITestOutputHe
         using var outDir = new TempDir();
         try
         {
-            var summary = await EvalScorer.ScoreAsync(fixture.Executor, problems, samples, new ScoreOptions(outDir.Path, [1], 2));
+            var summary = await EvalScorer.ScoreAsync(fixture.Executor, problems, samples,
+                new ScoreOptions(outDir.Path, [1], 2) { Timeout = TimeSpan.FromSeconds(2) });
             var results = ResultsFile.Load(Path.Combine(outDir.Path, "results.jsonl")).Values.ToList();
             foreach (var r in results.OrderBy(r => r.TaskId))
                 output.WriteLine($"{r.TaskId,-34} {r.Samples[0].Status,-10} {r.Samples[0].DurationMs,6} ms  {FirstLine(r.Samples[0].Stderr)}");
@@ -64,7 +66,9 @@ public sealed class HostileCandidateTests(ExecutorFixture fixture, ITestOutputHe
             // Node queues writes to a full pipe instead of blocking, so its flood may end as a timeout instead.
             Assert.All(results.Where(r => r.TaskId.EndsWith("hostile-flood") && !r.TaskId.StartsWith("JavaScript")),
                 r => Assert.Equal("output limit exceeded", r.Samples[0].Stderr));
-            Assert.All(results.Where(r => r.TaskId.EndsWith("hostile-exit0")), r => Assert.Contains("sentinel", r.Samples[0].Stderr));
+            // Go: go test's -test.paniconexit0 turns os.Exit(0) into a panic; elsewhere the missing sentinel fails it.
+            Assert.All(results.Where(r => r.TaskId.EndsWith("hostile-exit0")), r =>
+                Assert.Contains(r.Language == EvalLanguages.Go ? "os.Exit(0)" : "sentinel", r.Samples[0].Stderr));
             Assert.All(results, r => Assert.DoesNotContain(secret, r.Samples[0].Stderr ?? ""));
             Assert.Equal(0.0, summary.Languages.Single(l => l.Language == "all").PassAtK["pass@1"]);
         }
@@ -215,13 +219,27 @@ public sealed class HostileCandidateTests(ExecutorFixture fixture, ITestOutputHe
         yield return ("exit0", W("Console.WriteLine(\"all tests passed\");\nEnvironment.Exit(0);"));
     }
 
+    /// <summary>Go needs its imports at the top, so the hostile Go problem's prompt imports what an attacker would use.</summary>
+    private static Problem GoBasis(Problem basis) => basis with
+    {
+        Prompt = basis.Prompt.Replace("import \"testing\"\n",
+            "import (\n\t\"fmt\"\n\t\"net\"\n\t\"os\"\n\t\"os/exec\"\n\t\"syscall\"\n\t\"testing\"\n)\n\n" +
+            "var _, _, _, _, _ = fmt.Sprint, net.Dial, os.Exit, exec.Command, syscall.Kill\n"),
+    };
+
     private static IEnumerable<(string, string)> Go(string solution, Context c)
     {
-        // Go's test prompt imports only "testing"; hostile code uses what that package set allows plus loops.
         string W(string body) => string.Join("\n", body.Trim('\n').Split('\n').Select(l => "\t" + l)) + "\n" + solution;
-        yield return ("loop", W("for numbers != nil || true {\n}"));
-        yield return ("memory", W("hoard := [][]byte{}\nfor {\n\thoard = append(hoard, make([]byte, 50<<20))\n\thoard[len(hoard)-1][0] = 1\n}"));
-        yield return ("exit0", W("panic(\"no\")"));
-        _ = c;
+        yield return ("loop", W("for {\n}"));
+        yield return ("fork", W("if err := exec.Command(\"/bin/sh\", \"-c\", \":(){ :|:& };:\").Start(); err != nil {\n\tpanic(err)\n}\nfor {\n}"));
+        yield return ("memory", W("hoard := [][]byte{}\nfor {\n\tb := make([]byte, 50<<20)\n\tfor i := 0; i < len(b); i += 4096 {\n\t\tb[i] = 1\n\t}\n\thoard = append(hoard, b)\n}"));
+        yield return ("disk", W("for i := 0; ; i++ {\n\tif err := os.WriteFile(fmt.Sprint(\"fill\", i), make([]byte, 8000000), 0o644); err != nil {\n\t\tpanic(err)\n\t}\n}"));
+        yield return ("outside", W($"for _, d := range []string{{\"/tmp\", \"/var/tmp\", \"/dev/shm\", \"..\"}} {{\n\t_ = os.WriteFile(d+\"/{c.Marker}\", []byte(\"x\"), 0o644)\n}}\n" +
+                                   $"if err := os.Remove(\"{c.Canary}\"); err != nil {{\n\tpanic(err)\n}}\nif err := os.WriteFile(\"{c.CanaryDir}/new.txt\", []byte(\"x\"), 0o644); err != nil {{\n\tpanic(err)\n}}"));
+        yield return ("secret", W($"s := os.Getenv(\"{SecretName}\")\nif s == \"\" {{\n\tb, err := os.ReadFile(\"/proc/{c.HarnessPid}/environ\")\n\tif err != nil {{\n\t\tpanic(err)\n\t}}\n\ts = string(b)\n}}\nfmt.Fprintln(os.Stderr, s)\npanic(\"leak\")"));
+        yield return ("network", W($"conn, err := net.Dial(\"tcp\", \"127.0.0.1:{c.Port}\")\nif err != nil {{\n\tpanic(err)\n}}\nconn.Close()"));
+        yield return ("kill", W($"syscall.Kill(os.Getppid(), syscall.SIGKILL)\nsyscall.Kill(-1, syscall.SIGKILL)\nif err := syscall.Kill({c.HarnessPid}, syscall.SIGKILL); err != nil {{\n\tpanic(err)\n}}"));
+        yield return ("flood", W("b := make([]byte, 65536)\nfor i := range b {\n\tb[i] = 'x'\n}\nfor {\n\tos.Stdout.Write(b)\n}"));
+        yield return ("exit0", W("fmt.Println(\"all tests passed\")\nos.Exit(0)"));
     }
 }

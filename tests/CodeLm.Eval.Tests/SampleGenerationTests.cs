@@ -34,7 +34,8 @@ public sealed class SampleGenerationTests(ExecutorFixture fixture)
     [Fact]
     public async Task Generated_samples_get_the_language_tag_and_stops_are_cut_at_the_function_end_and_resume()
     {
-        var problems = ProblemSet.LoadBuiltin().Where(p => fixture.Executor.IsAvailable(p.Language)).ToList();
+        // One problem per language keeps this quick; the builtin-set test covers them all.
+        var problems = ProblemSet.LoadBuiltin().Where(p => fixture.Executor.IsAvailable(p.Language)).GroupBy(p => p.Language).Select(g => g.First()).ToList();
         using var dir = new TempDir();
         var source = new RamblingSource(problems);
         var samples = SampleGenerator.Generate(source, problems, 2, dir.File("samples.jsonl"));
@@ -46,7 +47,8 @@ public sealed class SampleGenerationTests(ExecutorFixture fixture)
         var summary = await EvalScorer.ScoreAsync(fixture.Executor, problems, samples.ToList(), new ScoreOptions(dir.File("eval"), [1, 2], 2));
         Assert.All(summary.Languages, l => Assert.Equal(1.0, l.PassAtK["pass@2"]));
 
-        // Rerun: every problem already has its samples; the source is not asked again.
+        // Rerun after a crash mid-write (torn last line): every problem already has its samples; the source is not asked again.
+        File.AppendAllText(dir.File("samples.jsonl"), "{\"task_id\":\"Py");
         var calls = source.Calls.Count;
         var again = SampleGenerator.Generate(source, problems, 2, dir.File("samples.jsonl"));
         Assert.Equal(calls, source.Calls.Count);
@@ -58,14 +60,14 @@ public sealed class SampleGenerationTests(ExecutorFixture fixture)
     public async Task The_model_generator_backs_eval_run_end_to_end()
     {
         TorchNativeLoader.EnsureLoaded();
-        var problems = ProblemSet.LoadBuiltin().Where(p => p.Language is EvalLanguages.Python or EvalLanguages.JavaScript).ToList();
+        var problems = ProblemSet.LoadBuiltin().Where(p => p.Language is EvalLanguages.Python).ToList();
         using var dir = new TempDir();
-        var text = problems.Select(p => LanguageTag.Prefix(p.Language) + p.Prompt + p.CanonicalSolution + p.Test).ToList();
+        var text = ProblemSet.LoadBuiltin().Select(p => LanguageTag.Prefix(p.Language) + p.Prompt + p.CanonicalSolution + p.Test).ToList();
         BpeTrainer.Train(text, new BpeTrainerOptions(VocabSize: 400, MinFrequency: 1)).Save(dir.File("tok"));
         var tokenizer = CodeTokenizer.Load(dir.File("tok"));
         TinyCheckpoint.Create(dir.File("ckpt"), tokenizer, seed: 7);
-        var generator = Generator.Load(dir.File("ckpt"), Devices.Resolve("cpu"));
-        var source = new GeneratorCompletionSource(generator, new SamplingOptions(MaxNewTokens: 24, Temperature: 0.8f, TopP: 0.95f, Seed: 1));
+        using var generator = Generator.Load(dir.File("ckpt"), Devices.Resolve("cpu"));
+        var source = new GeneratorCompletionSource(generator, new SamplingOptions(MaxNewTokens: 16, Temperature: 0.8f, TopP: 0.95f, Seed: 1));
 
         var raw = source.Complete(SampleGenerator.BuildPrompt(problems[0]), 3, StopSequences.For(EvalLanguages.Python), CancellationToken.None);
         Assert.Equal(3, raw.Count);

@@ -34,7 +34,7 @@ public sealed class ScoringTests(ExecutorFixture fixture, ITestOutputHelper outp
     }
 
     [Fact]
-    public async Task Builtin_canonical_solutions_pass_in_every_available_language_and_Go_is_unavailable_not_failed_without_a_toolchain()
+    public async Task Builtin_canonical_solutions_pass_in_every_available_language()
     {
         var problems = ProblemSet.LoadBuiltin();
         using var dir = new TempDir();
@@ -100,6 +100,26 @@ public sealed class ScoringTests(ExecutorFixture fixture, ITestOutputHelper outp
         Assert.Equal(problems.Count - 1, reports[0].ResumedProblems);
         Assert.Equal(2.0 / 3, summary.Languages[0].PassAtK["pass@1"], 12);
         Assert.Equal(problems.Count, File.ReadAllLines(options.ResultsPath).Length);
+    }
+
+    [Fact]
+    public async Task A_language_without_its_toolchain_is_unavailable_not_failed_and_left_out_of_pass_at_k()
+    {
+        var options = new ExecutorOptions(TimeSpan.FromSeconds(4)) { ToolPaths = new Dictionary<string, string> { ["go"] = "/nonexistent/bin/go" } };
+        using var executor = await CandidateExecutor.CreateAsync([EvalLanguages.Go, EvalLanguages.Python], options);
+        Assert.False(executor.IsAvailable(EvalLanguages.Go));
+        Assert.Contains("not installed: go", executor.Toolchains[EvalLanguages.Go].Detail);
+        var problems = ProblemSet.LoadBuiltin().Where(p => p.Language is EvalLanguages.Go or EvalLanguages.Python).ToList();
+        using var dir = new TempDir();
+        var summary = await EvalScorer.ScoreAsync(executor, problems, Canonical(problems), new ScoreOptions(dir.Path, [1], 2));
+        var go = summary.Languages.Single(l => l.Language == EvalLanguages.Go);
+        Assert.Empty(go.PassAtK);
+        Assert.StartsWith("unavailable", go.Note);
+        Assert.Equal(3, go.Statuses["unavailable"]);
+        Assert.False(go.Statuses.ContainsKey("failed"));
+        var all = summary.Languages.Single(l => l.Language == "all");
+        Assert.Equal(3, all.Problems); // Python only
+        Assert.Equal(1.0, all.PassAtK["pass@1"]);
     }
 
     [Fact]
