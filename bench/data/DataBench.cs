@@ -132,7 +132,8 @@ public static class DataBench
         foreach (var file in Directory.EnumerateFiles(from, "*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = FileAttributes.ReparsePoint }))
         {
             var rel = Path.GetRelativePath(from, file);
-            if (rel.Contains("__pycache__") || rel.EndsWith(".pyc") || rel.EndsWith(".so") || rel.EndsWith(".a")) continue;
+            // Bytecode, native libraries and files over 1 MB would be dropped unread; leaving them out keeps `git add` quick.
+            if (rel.Contains("__pycache__") || rel.EndsWith(".pyc") || rel.Contains(".so") || rel.EndsWith(".a") || new FileInfo(file).Length > 1_000_000) continue;
             var dest = Path.Combine(to, rel);
             Directory.CreateDirectory(Path.GetDirectoryName(dest)!);
             File.Copy(file, dest, overwrite: true);
