@@ -134,6 +134,19 @@ public class CrawlTests
     }
 
     [Fact]
+    public async Task TheProjectsOwnCheckoutIsASource()
+    {
+        using var tmp = new TempDir();
+        var self = RepoSource.ForEnclosingRepository(Path.Combine(TestPaths.RepoRoot, "DataPipeline"));
+        Assert.NotNull(self);
+        Assert.Equal(Path.GetFullPath(TestPaths.RepoRoot), Path.GetFullPath(self.Location));
+        Assert.Null(RepoSource.ForEnclosingRepository(tmp.Path));
+        var manifest = await CorpusBuilder.CrawlAsync(Options(tmp, self));
+        Assert.Equal(CrawledRepo.Ok, manifest.Repos[0].Status);
+        Assert.Equal(GitFixture.Git(TestPaths.RepoRoot, "rev-parse", "HEAD"), manifest.Repos[0].Commit);
+    }
+
+    [Fact]
     public void SourcesParseAndHideCredentials()
     {
         var s = RepoSource.Parse("https://me:secret@github.com/owner/repo.git#v1.2");
