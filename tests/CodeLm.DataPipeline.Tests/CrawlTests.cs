@@ -196,9 +196,9 @@ public class CrawlThenCleanTests
         var rows = await CrawlTests.ReadAll(Path.Combine(o.OutDir, CorpusFiles.Train));
         Assert.Equal(["Python", "TypeScript"], rows.Select(r => r.Language));
 
-        var other = await CorpusBuilder.CleanAsync(o with { Sources = [], CacheDir = tmp.File("elsewhere") });
-        Assert.Equal(1, other.Repos.Failed);
-        Assert.Contains("not in the cache", other.PerRepo["proj"].Reason);
-        Assert.Equal(0, other.Kept.Files);
+        var before = File.ReadAllBytes(Path.Combine(o.OutDir, CorpusFiles.Train));
+        var e = await Assert.ThrowsAsync<InvalidDataException>(() => CorpusBuilder.CleanAsync(o with { Sources = [], CacheDir = tmp.File("elsewhere") }));
+        Assert.Contains("not in the cache", e.Message);
+        Assert.Equal(before, File.ReadAllBytes(Path.Combine(o.OutDir, CorpusFiles.Train)));
     }
 }
