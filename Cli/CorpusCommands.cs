@@ -49,8 +49,9 @@ public static class CorpusCommands
             }
         }
 
-        public CorpusBuildOptions Parse(ParseResult p, bool needSources)
+        public CorpusBuildOptions Parse(ParseResult p, bool needSources, bool clean)
         {
+            if (!clean) return ParseCrawl(p, needSources);
             var sources = (p.GetValue(Sources) ?? []).Select(RepoSource.Parse).ToList();
             if (p.GetValue(List) is { } list) sources.AddRange(RepoSource.ReadList(list));
             if (needSources && sources.Count == 0) throw new UserFacingException("no repositories given: pass URLs or paths, or --list FILE");
@@ -75,6 +76,34 @@ public static class CorpusCommands
                 Dedup = new DedupOptions { JaccardThreshold = p.GetValue(Jaccard), Near = !p.GetValue(NoNear) },
             };
         }
+
+        private CorpusBuildOptions ParseCrawl(ParseResult p, bool needSources)
+        {
+            var sources = (p.GetValue(Sources) ?? []).Select(RepoSource.Parse).ToList();
+            if (p.GetValue(List) is { } list) sources.AddRange(RepoSource.ReadList(list));
+            if (needSources && sources.Count == 0) throw new UserFacingException("no repositories given: pass URLs or paths, or --list FILE");
+            var licenses = p.GetValue(Licenses);
+            return new CorpusBuildOptions
+            {
+                Sources = sources, CacheDir = p.GetValue(Cache)!, OutDir = p.GetValue(Out)!,
+                LicenseAllowList = licenses is { Length: > 0 } ? licenses : null,
+                Parallelism = Math.Max(1, p.GetValue(Jobs)), TokenVariable = p.GetValue(TokenEnv) ?? Secrets.DefaultTokenVariable,
+            };
+        }
+    }
+
+    /// <summary>Expected failures (bad input, missing files) become one clear line and exit code 1, not a stack trace.</summary>
+    private static async Task<int> Guard(Func<Task<int>> action)
+    {
+        try
+        {
+            return await action();
+        }
+        catch (Exception e) when (e is UserFacingException or IOException or InvalidDataException or ArgumentException or UnauthorizedAccessException)
+        {
+            Console.Error.WriteLine($"codelm: error: {e.Message}");
+            return 1;
+        }
     }
 
     public static void AddTo(Command data)
@@ -82,34 +111,34 @@ public static class CorpusCommands
         var crawl = new Command("crawl", "Clone or update repositories into the cache and write manifest.json (commit, license, status of each).");
         var crawlOpts = new Shared();
         crawlOpts.AddTo(crawl, crawl: true, clean: false);
-        crawl.SetAction(async (p, ct) =>
+        crawl.SetAction((p, ct) => Guard(async () =>
         {
-            var o = crawlOpts.Parse(p, needSources: true);
+            var o = crawlOpts.Parse(p, needSources: true, clean: false);
             var manifest = await WithProgress(progress => CorpusBuilder.CrawlAsync(o, progress, ct));
             PrintRepos(manifest.Repos.Select(r => (r.Name, r.Status, r.Commit, r.License, r.Reason)));
             Console.WriteLine($"manifest: {Path.Combine(o.OutDir, CorpusManifest.FileName)}");
             return manifest.Repos.Any(r => r.Status == CrawledRepo.Failed) ? PartialFailureExitCode : 0;
-        });
+        }));
 
         var clean = new Command("clean", "Filter, deduplicate, redact and split the crawled repositories (from --out's manifest.json) into the Parquet corpus.");
         var cleanOpts = new Shared();
         cleanOpts.AddTo(clean, crawl: false, clean: true);
-        clean.SetAction(async (p, ct) =>
+        clean.SetAction((p, ct) => Guard(async () =>
         {
-            var o = cleanOpts.Parse(p, needSources: false);
+            var o = cleanOpts.Parse(p, needSources: false, clean: true);
             var stats = await WithProgress(progress => CorpusBuilder.CleanAsync(o, null, progress, ct));
             return Summarize(o, stats, CorpusManifest.Load(o.OutDir));
-        });
+        }));
 
         var build = new Command("build", "crawl + clean in one go: repositories in, language-tagged deduplicated corpus out.");
         var buildOpts = new Shared();
         buildOpts.AddTo(build, crawl: true, clean: true);
-        build.SetAction(async (p, ct) =>
+        build.SetAction((p, ct) => Guard(async () =>
         {
-            var o = buildOpts.Parse(p, needSources: true);
+            var o = buildOpts.Parse(p, needSources: true, clean: true);
             var stats = await WithProgress(progress => CorpusBuilder.BuildAsync(o, progress, ct));
             return Summarize(o, stats, CorpusManifest.Load(o.OutDir));
-        });
+        }));
 
         data.Add(crawl);
         data.Add(clean);

@@ -69,6 +69,11 @@ public static class CorpusCleaner
             }
         }
 
+        // A wrong --cache must not replace a good corpus with an empty one.
+        if (order.Count > 0 && order.All(failed.ContainsKey))
+            throw new InvalidDataException("no crawled repository could be read, so the corpus was left as it was: " +
+                                           string.Join("; ", order.Select(i => $"{repos[i].Name}: {failed[i]}")));
+
         // ---- Scan.
         int n = files.Count;
         var state = new FileState[n];

@@ -13,9 +13,9 @@ public static class CorpusFiles
 {
     public const string Train = "train.parquet", Validation = "validation.parquet";
 
-    /// <summary>A row group is closed when it reaches this many rows or <see cref="RowGroupBytes"/> of text.</summary>
+    /// <summary>A row group is closed when it reaches this many rows or <see cref="RowGroupBytes"/> characters of content.</summary>
     private const int RowGroupRows = 50_000;
-    private const long RowGroupBytes = 64L << 20;
+    private const long RowGroupBytes = 16L << 20;
 
     private static readonly DataField RepoField = new DataField<string>("repo", nullable: false);
     private static readonly DataField PathField = new DataField<string>("path", nullable: false);

@@ -23,6 +23,19 @@ public sealed record RepoSource(string Location, string? Ref = null)
 
     private static string? NullIfEmpty(string s) => s.Length == 0 ? null : s;
 
+    /// <summary>
+    /// The repository that contains <paramref name="directory"/> (its working tree root, or the git directory of a bare
+    /// repository), e.g. for a quickstart that crawls the project's own checkout offline. Null when there is none.
+    /// </summary>
+    public static RepoSource? ForEnclosingRepository(string directory)
+    {
+        var gitDir = LibGit2Sharp.Repository.Discover(Path.GetFullPath(directory));
+        if (gitDir == null) return null;
+        using var repo = new LibGit2Sharp.Repository(gitDir);
+        var root = repo.Info.WorkingDirectory ?? repo.Info.Path;
+        return new RepoSource(Path.TrimEndingDirectorySeparator(root));
+    }
+
     /// <summary>Reads a list file: one source per line; blank lines and lines starting with '#' are ignored.</summary>
     public static IReadOnlyList<RepoSource> ReadList(string path)
     {

@@ -134,6 +134,19 @@ public class CrawlTests
     }
 
     [Fact]
+    public async Task TheProjectsOwnCheckoutIsASource()
+    {
+        using var tmp = new TempDir();
+        var self = RepoSource.ForEnclosingRepository(Path.Combine(TestPaths.RepoRoot, "DataPipeline"));
+        Assert.NotNull(self);
+        Assert.Equal(Path.GetFullPath(TestPaths.RepoRoot), Path.GetFullPath(self.Location));
+        Assert.Null(RepoSource.ForEnclosingRepository(tmp.Path));
+        var manifest = await CorpusBuilder.CrawlAsync(Options(tmp, self));
+        Assert.Equal(CrawledRepo.Ok, manifest.Repos[0].Status);
+        Assert.Equal(GitFixture.Git(TestPaths.RepoRoot, "rev-parse", "HEAD"), manifest.Repos[0].Commit);
+    }
+
+    [Fact]
     public void SourcesParseAndHideCredentials()
     {
         var s = RepoSource.Parse("https://me:secret@github.com/owner/repo.git#v1.2");
@@ -161,4 +174,31 @@ public sealed class SyncProgress(Action<CorpusProgress> report) : IProgress<Corp
 {
     private readonly Lock _lock = new();
     public void Report(CorpusProgress value) { lock (_lock) report(value); }
+}
+
+public class CrawlThenCleanTests
+{
+    [Fact]
+    public async Task CleanRunsFromTheManifestAndReportsAMissingCache()
+    {
+        using var tmp = new TempDir();
+        var repo = GitFixture.Create(tmp.Path, "proj", new Dictionary<string, object>
+        {
+            ["app/main.py"] = "import sys\n\n\ndef main(argv):\n    print(len(argv))\n\n\nif __name__ == '__main__':\n    main(sys.argv)\n",
+            ["app/util.ts"] = "export function twice(x: number): number {\n  return 2 * x;\n}\n",
+        });
+        var o = new CorpusBuildOptions { Sources = [new RepoSource(repo)], CacheDir = tmp.File("cache"), OutDir = tmp.File("out"), ValidationFraction = 0 };
+        await CorpusBuilder.CrawlAsync(o);
+        Assert.False(File.Exists(Path.Combine(o.OutDir, CorpusFiles.Train)));
+        var stats = await CorpusBuilder.CleanAsync(o with { Sources = [] });
+        Assert.Equal(2, stats.Kept.Files);
+        Assert.Equal(0, stats.Validation.Files);
+        var rows = await CrawlTests.ReadAll(Path.Combine(o.OutDir, CorpusFiles.Train));
+        Assert.Equal(["Python", "TypeScript"], rows.Select(r => r.Language));
+
+        var before = File.ReadAllBytes(Path.Combine(o.OutDir, CorpusFiles.Train));
+        var e = await Assert.ThrowsAsync<InvalidDataException>(() => CorpusBuilder.CleanAsync(o with { Sources = [], CacheDir = tmp.File("elsewhere") }));
+        Assert.Contains("not in the cache", e.Message);
+        Assert.Equal(before, File.ReadAllBytes(Path.Combine(o.OutDir, CorpusFiles.Train)));
+    }
 }
