@@ -26,6 +26,8 @@ public sealed class CompletionService(ICompletionEngine engine, ServerLog log, i
 
     public long Generated, CacheHits, Superseded;
 
+    private const int PromptSlack = 16;
+
     /// <summary>
     /// Registers the request as the newest for <paramref name="uri"/> (cancelling older ones) synchronously, then completes
     /// asynchronously. Throws <see cref="OperationCanceledException"/> when <paramref name="ct"/> (the client) cancels;
@@ -51,9 +53,11 @@ public sealed class CompletionService(ICompletionEngine engine, ServerLog log, i
             await Task.Yield(); // leave the dispatch thread: prompt building tokenizes
             var s = Settings;
             var ctx = CursorContext.Create(text, offset);
-            var budget = Math.Min(s.ContextBudget, engine.ContextLength - s.MaxNewTokens);
+            // Room for the three FIM sentinels, and slack so the engine never trims further token by token (that would
+            // shift the prompt's start on every keystroke and defeat the model's cache).
+            var budget = Math.Min(s.ContextBudget, engine.ContextLength - s.MaxNewTokens) - PromptSlack;
             var prompt = PromptBuilder.Build(ctx.Prefix, ctx.Suffix, LanguageIds.ToLanguage(languageId), budget, s.PrefixShare, engine.CountTokens);
-            var options = new EngineOptions(s.MaxNewTokens, s.Temperature);
+            var options = new EngineOptions(s.MaxNewTokens, s.Temperature, SuffixFirst: s.FimFormat == "spm");
             var key = CompletionCache.KeyOf(prompt, options, ctx.Mode);
             var cached = Cache.TryGet(key, out var raw);
             if (cached) Interlocked.Increment(ref CacheHits);

@@ -25,7 +25,7 @@ public sealed class RobustnessTests(TinyCheckpoint tiny, ITestOutputHelper outpu
     public async Task Survives_fuzzing_and_rapid_edits_with_bounded_memory_then_answers_correctly()
     {
         var offset = EndToEndTests.Document.IndexOf("= \n", StringComparison.Ordinal) + 2;
-        var settings = new CompletionSettings { MaxNewTokens = 16 };
+        var settings = new CompletionSettings { MaxNewTokens = 24 };
         var expected = await EndToEndTests.ExpectedAsync(tiny, EndToEndTests.Document, offset, settings);
         Assert.NotNull(expected);
         var cursor = TextDocument.PositionOf(EndToEndTests.Document, offset);
@@ -53,7 +53,7 @@ public sealed class RobustnessTests(TinyCheckpoint tiny, ITestOutputHelper outpu
             throw new TimeoutException($"no reply to {id}; stderr:\n{server.Stderr}");
         }
 
-        await Reply(await conn.RequestAsync("initialize", new { processId = Environment.ProcessId, capabilities = new { }, initializationOptions = new { maxNewTokens = 16 } }));
+        await Reply(await conn.RequestAsync("initialize", new { processId = Environment.ProcessId, capabilities = new { }, initializationOptions = new { maxNewTokens = 24 } }));
         await conn.NotifyAsync("initialized", new { });
         await conn.NotifyAsync("textDocument/didOpen", new { textDocument = new { uri = Uri, languageId = "python", version = 1, text = EndToEndTests.Document } });
         var first = await Reply(await conn.RequestAsync("textDocument/inlineCompletion", new { textDocument = new { uri = Uri }, position = cursor }));
