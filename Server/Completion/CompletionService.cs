@@ -29,7 +29,8 @@ public sealed class CompletionService(ICompletionEngine engine, ServerLog log, i
     private const int PromptSlack = 16;
 
     /// <summary>
-    /// Registers the request as the newest for <paramref name="uri"/> (cancelling older ones) synchronously, then completes
+    /// Registers the request as the newest for <paramref name="uri"/> (a document, per kind of request: cancelling older
+    /// ones there) synchronously, then completes
     /// asynchronously. Throws <see cref="OperationCanceledException"/> when <paramref name="ct"/> (the client) cancels;
     /// returns a superseded outcome when a newer request for the document took over.
     /// </summary>
