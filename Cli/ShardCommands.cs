@@ -1,4 +1,6 @@
 using System.CommandLine;
+using CodeLm.DataPipeline.Shards;
+using Spectre.Console;
 
 namespace CodeLm.Cli;
 
@@ -7,5 +9,40 @@ public static class ShardCommands
 {
     public static void AddTo(Command data)
     {
+        var corpus = new Option<string>("--corpus") { Description = "Corpus directory (train.parquet, validation.parquet).", Required = true };
+        var tokenizer = new Option<string>("--tokenizer") { Description = "Tokenizer directory from `codelm tokenizer train`.", Required = true };
+        var output = new Option<string>("--out") { Description = "Shard directory to write (train/validation .bin/.idx, manifest.json, tokenizer/).", Required = true };
+        var threads = new Option<int>("--threads") { Description = "Tokenizer threads (0 = all cores).", DefaultValueFactory = _ => 0 };
+        var chunk = new Option<int>("--chunk-documents") { Description = "Documents per resumable work chunk.", DefaultValueFactory = _ => 512 };
+        var force = new Option<bool>("--force") { Description = "Rebuild even when the shards already match this corpus and tokenizer." };
+        var cmd = new Command("tokenize", """
+            Tokenize a corpus into Megatron-LM indexed datasets (MMIDIDX v1: uint16 tokens below 65,500 vocab, else int32).
+            Each file becomes one document: its language tag line, its content, then <|endoftext|>.
+            Interrupted runs resume from finished chunks; outputs appear atomically, manifest.json last.
+            Example: codelm data tokenize --corpus runs/corpus --tokenizer runs/tokenizer --out runs/shards
+            """) { corpus, tokenizer, output, threads, chunk, force };
+        cmd.SetAction((parse, ct) => CliProgress.Guard(async () =>
+        {
+            var options = new ShardBuildOptions(parse.GetValue(corpus)!, parse.GetValue(tokenizer)!, parse.GetValue(output)!,
+                parse.GetValue(threads), parse.GetValue(chunk), parse.GetValue(force));
+            var started = DateTime.UtcNow;
+            var result = await CliProgress.RunAsync<ShardProgress, ShardBuildResult>("Tokenizing",
+                (progress, token) => ShardBuilder.RunAsync(options, progress, token),
+                p => ($"{p.Split} {p.Documents:N0}/{p.TotalDocuments:N0} files, {p.Tokens:N0} tokens", p.Documents, p.TotalDocuments), ct);
+            var m = result.Manifest;
+            if (result.AlreadyUpToDate) Console.Error.WriteLine("codelm: shards already match this corpus and tokenizer (use --force to rebuild).");
+            var table = new Table().AddColumns("split", "language", "documents", "tokens");
+            foreach (var (split, s) in m.Splits)
+            {
+                foreach (var (lang, tokens) in s.TokensByLanguage.OrderByDescending(kv => kv.Value))
+                    table.AddRow(split, Markup.Escape(lang), $"{s.DocumentsByLanguage.GetValueOrDefault(lang):N0}", $"{tokens:N0}");
+                table.AddRow($"[bold]{split}[/]", "[bold]all[/]", $"[bold]{s.Documents:N0}[/]", $"[bold]{s.Tokens:N0}[/]");
+            }
+            AnsiConsole.Write(table);
+            Console.WriteLine($"shards: {result.OutputDir} ({m.TokenType}, vocab {m.VocabSize:N0}, tokenizer {m.TokenizerHash[..12]}, corpus {m.CorpusHash[..12]}); " +
+                              $"{result.ChunksTokenized} chunks tokenized, {result.ChunksReused} reused, {(DateTime.UtcNow - started).TotalSeconds:F1} s");
+            return 0;
+        }));
+        data.Add(cmd);
     }
 }

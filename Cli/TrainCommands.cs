@@ -1,13 +1,120 @@
 using System.CommandLine;
+using CodeLm.Model;
+using CodeLm.Model.Training;
+using Spectre.Console;
 
 namespace CodeLm.Cli;
 
 public static class TrainCommands
 {
+    /// <summary>Expected failures (bad shards, config, resume) print one clear line instead of a stack trace.</summary>
+    private static int Fail(Exception e)
+    {
+        Console.Error.WriteLine($"codelm train: error: {e.Message}");
+        if (Environment.GetEnvironmentVariable("CODELM_DEBUG") == "1") Console.Error.WriteLine(e);
+        return 1;
+    }
+
+    private static bool Expected(Exception e) =>
+        e is ArgumentException or InvalidOperationException or IOException or InvalidDataException or UnauthorizedAccessException or NotSupportedException;
+
     public static Command Create()
     {
-        var cmd = new Command("train", "Pretrain a GPT code model on token shards.");
-        cmd.SetAction(_ => { Console.Error.WriteLine("codelm train: this stage has not landed yet; see the README for its status."); return 2; });
+        var data = new Option<string>("--data") { Description = "Shard directory from `codelm data tokenize` (train/validation .bin/.idx, manifest.json, tokenizer/).", Required = true };
+        var config = new Option<string>("--config") { Description = $"Model preset ({string.Join(", ", GptConfig.PresetNames)}) or a config.json path. The vocabulary comes from the tokenizer.", DefaultValueFactory = _ => "small" };
+        var outDir = new Option<string>("--out") { Description = "Run directory: checkpoints/, best/, metrics.jsonl, tensorboard/, loss.png.", Required = true };
+        var tokenizer = new Option<string?>("--tokenizer") { Description = "Tokenizer directory; defaults to the shards' own copy. Must be the one the shards were made with." };
+        var device = new Option<string>("--device") { Description = "cpu, cuda, cuda:N or auto.", DefaultValueFactory = _ => "auto" };
+        var precision = new Option<string>("--precision") { Description = "fp32, bf16 (bf16 compute, fp32 master weights) or auto (bf16 on CUDA, fp32 on CPU).", DefaultValueFactory = _ => "auto" };
+        var batch = new Option<int>("--batch-size") { Description = "Sequences per micro-batch.", DefaultValueFactory = _ => 8 };
+        var accum = new Option<int>("--grad-accum") { Description = "Micro-batches per optimizer step.", DefaultValueFactory = _ => 1 };
+        var seqLen = new Option<int?>("--seq-len") { Description = "Training window in tokens (default: the model context)." };
+        var steps = new Option<int>("--max-steps") { Description = "Optimizer steps; the cosine schedule ends here.", DefaultValueFactory = _ => 1000 };
+        var warmup = new Option<int>("--warmup") { Description = "Linear warmup steps.", DefaultValueFactory = _ => 100 };
+        var lr = new Option<double>("--lr") { Description = "Peak learning rate.", DefaultValueFactory = _ => 6e-4 };
+        var minLr = new Option<double?>("--min-lr") { Description = "Cosine floor (default: --lr / 10)." };
+        var wd = new Option<double>("--weight-decay") { Description = "AdamW weight decay on matrices and embeddings.", DefaultValueFactory = _ => 0.1 };
+        var clip = new Option<double>("--grad-clip") { Description = "Clip the global gradient norm to this (0 = off).", DefaultValueFactory = _ => 1.0 };
+        var seed = new Option<int>("--seed") { Description = "Seed for init, data order and FIM.", DefaultValueFactory = _ => 1337 };
+        var evalEvery = new Option<int>("--eval-interval") { Description = "Validate every N steps (and keep best/).", DefaultValueFactory = _ => 100 };
+        var evalBatches = new Option<int>("--eval-batches") { Description = "Validation micro-batches per evaluation.", DefaultValueFactory = _ => 20 };
+        var ckptEvery = new Option<int?>("--checkpoint-interval") { Description = "Checkpoint every N steps (default: --eval-interval)." };
+        var keep = new Option<int>("--keep") { Description = "Step checkpoints to keep (best/ is kept apart).", DefaultValueFactory = _ => 3 };
+        var fim = new Option<double>("--fim-rate") { Description = "Fraction of documents turned into fill-in-the-middle examples.", DefaultValueFactory = _ => 0.5 };
+        var spm = new Option<double>("--fim-spm-rate") { Description = "Of those, the fraction in SPM order (the rest PSM).", DefaultValueFactory = _ => 0.5 };
+        var peak = new Option<double?>("--peak-tflops") { Description = "Device peak TFLOP/s for MFU; measured with a matmul probe when omitted." };
+        var resume = new Option<bool>("--resume") { Description = "Continue the run in --out from its latest checkpoint (model, optimizer, schedule, data position, RNG)." };
+        var stopAt = new Option<int?>("--stop-at") { Description = "Stop after this step with a checkpoint (the schedule still targets --max-steps)." };
+        var threads = new Option<int>("--threads") { Description = "Torch CPU threads (0 = libtorch default).", DefaultValueFactory = _ => 0 };
+        var logEvery = new Option<int>("--log-interval") { Description = "Print a progress line every N steps when stderr is not a terminal.", DefaultValueFactory = _ => 10 };
+        var noMemCheck = new Option<bool>("--skip-memory-check") { Description = "Do not refuse runs estimated not to fit in memory." };
+
+        var cmd = new Command("train", "Pretrain a GPT code model on token shards, with FIM, resumable checkpoints and metrics.")
+        {
+            data, config, outDir, tokenizer, device, precision, batch, accum, seqLen, steps, warmup, lr, minLr, wd, clip, seed,
+            evalEvery, evalBatches, ckptEvery, keep, fim, spm, peak, resume, stopAt, threads, logEvery, noMemCheck,
+        };
+        cmd.SetAction((ParseResult parse, CancellationToken ct) =>
+        {
+            try { return Task.FromResult(Train(parse, ct)); }
+            catch (Exception e) when (Expected(e)) { return Task.FromResult(Fail(e)); }
+        });
         return cmd;
+
+        int Train(ParseResult parse, CancellationToken ct)
+        {
+            var (trainData, tok, handles) = ShardData.Open(parse.GetValue(data)!, parse.GetValue(tokenizer));
+            using var _ = handles;
+            var model = GptConfig.Parse(parse.GetValue(config)!, tok.VocabSize);
+            var options = new TrainOptions
+            {
+                OutDir = parse.GetValue(outDir)!, Device = parse.GetValue(device)!, Precision = parse.GetValue(precision)!,
+                BatchSize = parse.GetValue(batch), GradAccumulation = parse.GetValue(accum), SequenceLength = parse.GetValue(seqLen),
+                MaxSteps = parse.GetValue(steps), WarmupSteps = parse.GetValue(warmup), LearningRate = parse.GetValue(lr),
+                MinLearningRate = parse.GetValue(minLr), WeightDecay = parse.GetValue(wd), GradClip = parse.GetValue(clip),
+                Seed = parse.GetValue(seed), EvalInterval = parse.GetValue(evalEvery), EvalBatches = parse.GetValue(evalBatches),
+                CheckpointInterval = parse.GetValue(ckptEvery), KeepLast = parse.GetValue(keep), FimRate = parse.GetValue(fim),
+                FimSpmRate = parse.GetValue(spm), PeakFlops = parse.GetValue(peak) * 1e12, Resume = parse.GetValue(resume),
+                StopAtStep = parse.GetValue(stopAt), Threads = parse.GetValue(threads), SkipMemoryCheck = parse.GetValue(noMemCheck),
+            };
+            var result = Console.IsErrorRedirected
+                ? Trainer.Run(model, trainData, options, p => PrintLine(p, parse.GetValue(logEvery)), ct)
+                : RunWithProgressBar(model, trainData, options, ct);
+            Console.WriteLine(result.Message);
+            Console.WriteLine($"run directory: {Path.GetFullPath(options.OutDir)}");
+            return result.StopReason switch { "nan" => 3, "cancelled" => 130, _ => 0 };
+        }
+    }
+
+    private static string Line(TrainProgress p) => FormattableString.Invariant(
+        $"step {p.Step}/{p.MaxSteps} | loss {p.Loss:F4} | lr {p.Lr:0.00e+0} | grad {p.GradNorm:F2} | {p.TokensPerSecond:N0} tok/s | MFU {p.Mfu:P1} | ETA {Eta(p.Eta)}") +
+        (p.ValLoss is { } v ? FormattableString.Invariant($" | val {v:F4}") : "");
+
+    private static string Eta(TimeSpan t) => t.TotalHours >= 1 ? $"{(int)t.TotalHours}h{t.Minutes:D2}m" : $"{t.Minutes}m{t.Seconds:D2}s";
+
+    private static void PrintLine(TrainProgress p, int every)
+    {
+        if (p.Message != null) Console.Error.WriteLine(p.Message);
+        else if (p.Step % Math.Max(1, every) == 0 || p.ValLoss != null || p.Step == p.MaxSteps) Console.Error.WriteLine(Line(p));
+    }
+
+    private static TrainResult RunWithProgressBar(GptConfig model, TrainData data, TrainOptions options, CancellationToken ct)
+    {
+        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+        TrainResult? result = null;
+        console.Progress()
+            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn())
+            .Start(ctx =>
+            {
+                var task = ctx.AddTask("starting", maxValue: options.MaxSteps);
+                result = Trainer.Run(model, data, options, p =>
+                {
+                    if (p.Message != null) { console.MarkupLine($"[grey]{Markup.Escape(p.Message)}[/]"); task.Value = p.Step; return; }
+                    task.Value = p.Step;
+                    task.Description = Markup.Escape(Line(p));
+                    if (p.ValLoss != null) console.MarkupLine(Markup.Escape(Line(p)));
+                }, ct);
+            });
+        return result!;
     }
 }

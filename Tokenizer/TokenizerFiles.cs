@@ -15,6 +15,12 @@ public static class TokenizerFiles
 {
     public const string TokenizerJson = "tokenizer.json", VocabJson = "vocab.json", MergesTxt = "merges.txt";
 
+    /// <summary>Lets transformers' <c>AutoTokenizer.from_pretrained(dir)</c> (and so Megatron-LM / GPT-NeoX) load the directory.</summary>
+    public const string TokenizerConfigJson = "tokenizer_config.json";
+
+    /// <summary>Every file of a tokenizer directory (tokenizer.json last: it is written last and defines the hash).</summary>
+    public static IReadOnlyList<string> AllFiles { get; } = [VocabJson, MergesTxt, TokenizerConfigJson, TokenizerJson];
+
     private static readonly JsonSerializerOptions Pretty = new() { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     /// <summary>Writes the three files; each atomically (temp file, then rename), tokenizer.json last.</summary>
@@ -72,6 +78,14 @@ public static class TokenizerFiles
 
         WriteAtomic(Path.Combine(directory, VocabJson), Encoding.UTF8.GetBytes(vocab.ToJsonString(Pretty)));
         WriteAtomic(Path.Combine(directory, MergesTxt), Encoding.UTF8.GetBytes(merged.ToString()));
+        var config = new JsonObject
+        {
+            ["tokenizer_class"] = "PreTrainedTokenizerFast",
+            ["bos_token"] = SpecialTokens.EndOfText, ["eos_token"] = SpecialTokens.EndOfText, ["unk_token"] = null, ["pad_token"] = SpecialTokens.FimPad,
+            ["additional_special_tokens"] = new JsonArray(SpecialTokens.FimPrefix, SpecialTokens.FimMiddle, SpecialTokens.FimSuffix, SpecialTokens.FimPad),
+            ["add_prefix_space"] = false, ["clean_up_tokenization_spaces"] = false,
+        };
+        WriteAtomic(Path.Combine(directory, TokenizerConfigJson), Encoding.UTF8.GetBytes(config.ToJsonString(Pretty)));
         WriteAtomic(Path.Combine(directory, TokenizerJson), Encoding.UTF8.GetBytes(json.ToJsonString(Pretty)));
     }
 

@@ -36,6 +36,8 @@ public sealed record TrainOptions
     public int Threads { get; init; }
     /// <summary>Skip the memory-fit check (for machines whose free memory is misreported).</summary>
     public bool SkipMemoryCheck { get; init; }
+    /// <summary>Sees every training micro-batch ([B, T+1] windows, row-major) with its step: for benchmarks and data audits.</summary>
+    public Action<int, int[]>? BatchObserver { get; init; }
 
     public int EffectiveCheckpointInterval => CheckpointInterval ?? EvalInterval;
     public double EffectiveMinLr => MinLearningRate ?? LearningRate / 10;
@@ -43,10 +45,10 @@ public sealed record TrainOptions
     public void Validate()
     {
         if (BatchSize <= 0 || GradAccumulation <= 0 || MaxSteps <= 0 || EvalBatches <= 0 || EvalInterval <= 0 || KeepLast <= 0)
-            throw new ArgumentException("Batch size, gradient accumulation, max steps, eval interval/batches and keep-last must be positive.");
-        if (WarmupSteps < 0 || WarmupSteps > MaxSteps) throw new ArgumentException($"Warmup steps {WarmupSteps} must be between 0 and max steps {MaxSteps}.");
-        if (LearningRate <= 0) throw new ArgumentException("Learning rate must be positive.");
-        if (FimRate is < 0 or > 1 || FimSpmRate is < 0 or > 1) throw new ArgumentException("FIM rates must be between 0 and 1.");
-        if (Precision is not ("auto" or "fp32" or "bf16")) throw new ArgumentException($"Unknown precision '{Precision}': use fp32, bf16 or auto.");
+            throw new ArgumentException("--batch-size, --grad-accum, --max-steps, --eval-interval, --eval-batches and --keep must be positive.");
+        if (WarmupSteps < 0 || WarmupSteps > MaxSteps) throw new ArgumentException($"--warmup {WarmupSteps} must be between 0 and --max-steps {MaxSteps}.");
+        if (LearningRate <= 0) throw new ArgumentException("--lr must be positive.");
+        if (FimRate is < 0 or > 1 || FimSpmRate is < 0 or > 1) throw new ArgumentException("--fim-rate and --fim-spm-rate must be between 0 and 1.");
+        if (Precision is not ("auto" or "fp32" or "bf16")) throw new ArgumentException($"Unknown --precision '{Precision}': use fp32, bf16 or auto.");
     }
 }

@@ -11,7 +11,11 @@ public sealed record TrainProgress(int Step, int MaxSteps, double Loss, double L
 
 /// <summary>How a run ended: "completed", "stopped" (StopAtStep), "cancelled" or "nan".</summary>
 public sealed record TrainResult(string StopReason, int Step, double? LastLoss, double? BestValLoss, int? BestStep, string? LastCheckpoint,
-    IReadOnlyList<double> Losses, string Message);
+    IReadOnlyList<double> Losses, string Message)
+{
+    /// <summary>The validation loss of the last evaluation in this process (null if none ran).</summary>
+    public double? LastValLoss { get; init; }
+}
 
 /// <summary>
 /// The pretraining loop: AdamW + warmup/cosine, gradient accumulation and clipping, periodic validation with best
@@ -86,6 +90,7 @@ public static class Trainer
         int? bestStep = state?.BestStep;
         string? lastCheckpoint = resumeFrom;
         var losses = new List<double>();
+        double? lastVal = null;
         var buffer = new int[options.BatchSize * (seq + 1)];
         long tokensPerStep = (long)options.BatchSize * seq * options.GradAccumulation;
         var recent = new Queue<double>();
@@ -116,7 +121,7 @@ public static class Trainer
                 if (step != state?.Step) lastCheckpoint = SaveCheckpoint();
                 metrics.WriteLossCurve();
                 return new TrainResult("cancelled", step, losses.LastOrDefault(), best, bestStep, lastCheckpoint, losses,
-                    $"Cancelled at step {step}; resume with --resume from {lastCheckpoint}.");
+                    $"Cancelled at step {step}; resume with --resume from {lastCheckpoint}.") { LastValLoss = lastVal };
             }
             var sw = Stopwatch.StartNew();
             double lr = schedule.At(step);
@@ -126,6 +131,7 @@ public static class Trainer
             {
                 using var scope = NewDisposeScope();
                 stream.NextBatch(buffer, options.BatchSize, seq + 1);
+                options.BatchObserver?.Invoke(step, buffer);
                 var (x, y) = MakeBatch(buffer, options.BatchSize, seq, device);
                 var loss = work.Loss(x, y);
                 (loss / options.GradAccumulation).backward();
@@ -147,7 +153,7 @@ public static class Trainer
                         $"{lastCheckpoint ?? "(none yet)"}. Lower --lr or raise --warmup, then --resume.";
                     metrics.LogEvent(step + 1, message);
                     metrics.WriteLossCurve();
-                    return new TrainResult("nan", step, meanLoss, best, bestStep, lastCheckpoint, losses, message);
+                    return new TrainResult("nan", step, meanLoss, best, bestStep, lastCheckpoint, losses, message) { LastValLoss = lastVal };
                 }
                 if (options.GradClip > 0)
                 {
@@ -172,6 +178,7 @@ public static class Trainer
             if (step % options.EvalInterval == 0 || step == options.MaxSteps)
             {
                 valLoss = Evaluate(work, data, options, fim, seq, device);
+                lastVal = valLoss;
                 bool isBest = best == null || valLoss < best;
                 if (isBest)
                 {
@@ -192,12 +199,12 @@ public static class Trainer
             {
                 metrics.WriteLossCurve();
                 return new TrainResult("stopped", step, meanLoss, best, bestStep, lastCheckpoint, losses,
-                    $"Stopped at step {step} as asked; continue with --resume.");
+                    $"Stopped at step {step} as asked; continue with --resume.") { LastValLoss = lastVal };
             }
         }
         metrics.WriteLossCurve();
         return new TrainResult("completed", step, losses.LastOrDefault(), best, bestStep, lastCheckpoint, losses,
-            $"Done: {step} steps, best validation loss {best:F4} at step {bestStep}.");
+            $"Done: {step} steps, best validation loss {best:F4} at step {bestStep}.") { LastValLoss = lastVal };
     }
 
     /// <summary>Mean loss over the first EvalBatches windows of the validation split (fixed order and FIM draws).</summary>

@@ -1,0 +1,176 @@
+using System.Text.Json;
+using CodeLm.DataPipeline.Corpus;
+using CodeLm.Tokenizer;
+using CodeLm.Tokenizer.Shards;
+using CodeLm.Tokenizer.Text;
+
+namespace CodeLm.DataPipeline.Shards;
+
+/// <summary>Options of <c>codelm data tokenize</c>.</summary>
+public sealed record ShardBuildOptions(string CorpusDir, string TokenizerDir, string OutputDir, int Threads = 0, int ChunkDocuments = 512, bool Force = false);
+
+/// <summary>Progress of one split: documents tokenized so far out of the split's rows.</summary>
+public sealed record ShardProgress(string Split, long Documents, long TotalDocuments, long Tokens);
+
+public sealed record ShardBuildResult(string OutputDir, ShardManifest Manifest, bool AlreadyUpToDate, int ChunksReused, int ChunksTokenized);
+
+/// <summary>
+/// Corpus → Megatron shards. Each document is <c>LanguageTag.Prefix(language) + content</c> then <c>&lt;|endoftext|&gt;</c>.
+/// Rows are cut into fixed chunks that are tokenized in parallel, each written atomically to a work folder keyed by
+/// tokenizer hash, corpus hash and chunk size; a rerun after a crash reuses every finished chunk. The chunks are then
+/// concatenated in corpus order into <c>train</c>/<c>validation</c> datasets, the tokenizer is copied, and the manifest
+/// is written last, so a shard directory with a manifest is always complete.
+/// </summary>
+public static class ShardBuilder
+{
+    private sealed record ChunkStats(long Documents, long Tokens, Dictionary<string, long> TokensByLanguage, Dictionary<string, long> DocumentsByLanguage);
+
+    public static async Task<ShardBuildResult> RunAsync(ShardBuildOptions options, IProgress<ShardProgress>? progress = null, CancellationToken ct = default)
+    {
+        if (options.ChunkDocuments <= 0) throw new ArgumentOutOfRangeException(nameof(options), options.ChunkDocuments, "chunk size must be positive");
+        var tokenizer = CodeTokenizer.Load(options.TokenizerDir);
+        var splits = CorpusInputs.Splits(options.CorpusDir);
+        var corpusHash = CorpusInputs.Hash(options.CorpusDir);
+        var outDir = Path.GetFullPath(options.OutputDir);
+        Directory.CreateDirectory(outDir);
+        var manifestPath = Path.Combine(outDir, ShardManifest.FileName);
+
+        if (!options.Force && File.Exists(manifestPath))
+        {
+            var existing = TryLoad(outDir);
+            if (existing != null && existing.TokenizerHash == tokenizer.Hash && existing.CorpusHash == corpusHash)
+                return new ShardBuildResult(outDir, existing, true, 0, 0);
+        }
+        // From here the old set is being replaced: without a manifest it can never be mistaken for a complete one.
+        File.Delete(manifestPath);
+
+        var work = Path.Combine(outDir, $".work-{tokenizer.Hash[..12]}-{corpusHash[..12]}-{options.ChunkDocuments}");
+        Directory.CreateDirectory(work);
+        var threads = options.Threads > 0 ? options.Threads : Environment.ProcessorCount;
+        int reused = 0, tokenized = 0;
+        var stats = new Dictionary<string, SplitStats>();
+
+        foreach (var (split, parquet) in splits)
+        {
+            var total = await CorpusInputs.RowCountAsync(parquet, ct);
+            long docsDone = 0, tokensDone = 0;
+            var chunkCount = 0;
+            async IAsyncEnumerable<(int Index, List<CorpusRecord> Rows)> Chunks()
+            {
+                var batch = new List<CorpusRecord>(options.ChunkDocuments);
+                await foreach (var r in CorpusFiles.ReadAsync(parquet, ct))
+                {
+                    batch.Add(r);
+                    if (batch.Count == options.ChunkDocuments)
+                    {
+                        yield return (chunkCount++, batch);
+                        batch = new List<CorpusRecord>(options.ChunkDocuments);
+                    }
+                }
+                if (batch.Count > 0) yield return (chunkCount++, batch);
+            }
+
+            await Parallel.ForEachAsync(Chunks(), new ParallelOptions { MaxDegreeOfParallelism = threads, CancellationToken = ct }, (chunk, token) =>
+            {
+                var prefix = ChunkPrefix(work, split, chunk.Index);
+                ChunkStats? s = File.Exists(prefix + ".json") ? ReadStats(prefix + ".json") : null;
+                if (s != null) Interlocked.Increment(ref reused);
+                else
+                {
+                    s = Tokenize(tokenizer, chunk.Rows, prefix, token);
+                    Interlocked.Increment(ref tokenized);
+                }
+                progress?.Report(new ShardProgress(split, Interlocked.Add(ref docsDone, s.Documents), total, Interlocked.Add(ref tokensDone, s.Tokens)));
+                return ValueTask.CompletedTask;
+            });
+
+            stats[split] = Concatenate(work, split, chunkCount, Path.Combine(outDir, split), tokenizer.VocabSize, ct);
+        }
+
+        var tokCopy = ShardSet.TokenizerDir(outDir);
+        Directory.CreateDirectory(tokCopy);
+        foreach (var name in TokenizerFiles.AllFiles)
+        {
+            if (!File.Exists(Path.Combine(options.TokenizerDir, name))) continue; // tokenizer_config.json is optional
+            var tmp = Path.Combine(tokCopy, name + ".tmp-" + Environment.ProcessId);
+            File.Copy(Path.Combine(options.TokenizerDir, name), tmp, overwrite: true);
+            File.Move(tmp, Path.Combine(tokCopy, name), overwrite: true);
+        }
+        var manifest = new ShardManifest(ShardManifest.CurrentFormatVersion, tokenizer.Hash, corpusHash, tokenizer.VocabSize,
+            IndexedDatasetFormat.DTypeFor(tokenizer.VocabSize) == IndexedDatasetFormat.UInt16Code ? "uint16" : "int32", stats);
+        manifest.Save(manifestPath);
+        ShardSet.Load(outDir, tokenizer.Hash); // what we promise readers, checked once
+        Directory.Delete(work, recursive: true);
+        return new ShardBuildResult(outDir, manifest, false, reused, tokenized);
+    }
+
+    private static ChunkStats Tokenize(CodeTokenizer tokenizer, List<CorpusRecord> rows, string prefix, CancellationToken ct)
+    {
+        var byLang = new Dictionary<string, long>();
+        var docsByLang = new Dictionary<string, long>();
+        var ids = new List<int>(1 << 16);
+        using var writer = new IndexedDatasetWriter(prefix, tokenizer.VocabSize);
+        foreach (var r in rows)
+        {
+            ct.ThrowIfCancellationRequested();
+            ids.Clear();
+            tokenizer.Encode(LanguageTag.Prefix(r.Language) + r.Content, ids);
+            ids.Add(tokenizer.EndOfText);
+            writer.Add(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(ids));
+            byLang[r.Language] = byLang.GetValueOrDefault(r.Language) + ids.Count;
+            docsByLang[r.Language] = docsByLang.GetValueOrDefault(r.Language) + 1;
+        }
+        var stats = new ChunkStats(writer.Count, writer.TotalTokens, byLang, docsByLang);
+        writer.Commit();
+        TokenizerFilesAtomic(prefix + ".json", JsonSerializer.SerializeToUtf8Bytes(stats, ShardManifest.Json));
+        return stats;
+    }
+
+    private static SplitStats Concatenate(string work, string split, int chunks, string prefix, int vocabSize, CancellationToken ct)
+    {
+        var byLang = new SortedDictionary<string, long>(StringComparer.Ordinal);
+        var docsByLang = new SortedDictionary<string, long>(StringComparer.Ordinal);
+        using var writer = new IndexedDatasetWriter(prefix, vocabSize);
+        var buffer = new int[4096];
+        for (var i = 0; i < chunks; i++)
+        {
+            ct.ThrowIfCancellationRequested();
+            var chunkPrefix = ChunkPrefix(work, split, i);
+            var s = ReadStats(chunkPrefix + ".json") ?? throw new InvalidDataException($"chunk {chunkPrefix} is incomplete");
+            foreach (var (k, v) in s.TokensByLanguage) byLang[k] = byLang.GetValueOrDefault(k) + v;
+            foreach (var (k, v) in s.DocumentsByLanguage) docsByLang[k] = docsByLang.GetValueOrDefault(k) + v;
+            using var reader = IndexedDatasetReader.Open(chunkPrefix);
+            for (var d = 0; d < reader.Count; d++)
+            {
+                var n = reader.DocumentLength(d);
+                if (buffer.Length < n) buffer = new int[Math.Max(n, buffer.Length * 2)];
+                reader.ReadTokens(d, 0, buffer.AsSpan(0, n));
+                writer.Add(buffer.AsSpan(0, n));
+            }
+        }
+        var stats = new SplitStats(writer.Count, writer.TotalTokens, byLang, docsByLang);
+        writer.Commit();
+        return stats;
+    }
+
+    private static string ChunkPrefix(string work, string split, int index) => Path.Combine(work, $"{split}-{index:D6}");
+
+    private static ChunkStats? ReadStats(string path)
+    {
+        try { return JsonSerializer.Deserialize<ChunkStats>(File.ReadAllBytes(path), ShardManifest.Json); }
+        catch (Exception e) when (e is JsonException or FileNotFoundException) { return null; }
+    }
+
+    private static ShardManifest? TryLoad(string dir)
+    {
+        try { return ShardSet.Load(dir); }
+        catch (Exception e) when (e is IOException or InvalidDataException) { return null; }
+    }
+
+    private static void TokenizerFilesAtomic(string path, byte[] bytes)
+    {
+        var tmp = path + ".tmp-" + Environment.ProcessId;
+        File.WriteAllBytes(tmp, bytes);
+        File.Move(tmp, path, overwrite: true);
+    }
+}

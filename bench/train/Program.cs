@@ -1,0 +1,37 @@
+using CodeLm.Bench.Train;
+
+// Usage:
+//   dotnet run -c Release --project bench/train -- prepare   WORK [--vocab 32768]
+//   dotnet run -c Release --project bench/train -- throughput WORK [--rounds 5 --steps 6 --batch 4 --seq 256 --preset small]
+//   dotnet run -c Release --project bench/train -- parity     WORK [--steps 150 --batch 4 --seq 256 --preset small]
+//   dotnet run -c Release --project bench/train -- memory     WORK [--steps 1000 --batch 2 --seq 128 --preset tiny]
+var argList = args.ToList();
+string Opt(string name, string fallback)
+{
+    int i = argList.IndexOf(name);
+    return i >= 0 && i + 1 < argList.Count ? argList[i + 1] : fallback;
+}
+if (argList.Count < 2) { Console.Error.WriteLine("usage: bench <prepare|throughput|parity|memory> WORK [options]"); return 2; }
+var work = Path.GetFullPath(argList[1]);
+Directory.CreateDirectory(work);
+var corpus = Opt("--corpus", Path.Combine(FindRoot(), "..", "shared", "corpus"));
+var shards = CorpusShards.Prepare(corpus, work, int.Parse(Opt("--vocab", "32768")));
+var settings = new BenchSettings(work, shards, Opt("--preset", argList[0] == "memory" ? "tiny" : "small"),
+    int.Parse(Opt("--batch", argList[0] == "memory" ? "2" : "4")), int.Parse(Opt("--seq", argList[0] == "memory" ? "128" : "256")),
+    int.Parse(Opt("--threads", "2")), Opt("--python", "/usr/bin/python3"));
+switch (argList[0])
+{
+    case "prepare": Console.WriteLine($"shards ready: {shards}"); break;
+    case "throughput": TrainBench.Throughput(settings, int.Parse(Opt("--rounds", "5")), int.Parse(Opt("--steps", "6"))); break;
+    case "parity": TrainBench.Parity(settings, int.Parse(Opt("--steps", "150"))); break;
+    case "memory": TrainBench.Memory(settings, int.Parse(Opt("--steps", "1000"))); break;
+    default: Console.Error.WriteLine($"unknown benchmark '{argList[0]}'"); return 2;
+}
+return 0;
+
+static string FindRoot()
+{
+    var dir = new DirectoryInfo(AppContext.BaseDirectory);
+    while (dir != null && !File.Exists(Path.Combine(dir.FullName, "CodeLm.sln"))) dir = dir.Parent;
+    return dir?.FullName ?? Directory.GetCurrentDirectory();
+}

@@ -1,0 +1,153 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using CodeLm.Model;
+using CodeLm.Model.Training;
+using static TorchSharp.torch;
+
+namespace CodeLm.Bench.Train;
+
+public sealed record BenchSettings(string Work, string Shards, string Preset, int Batch, int Seq, int Threads, string Python);
+
+/// <summary>
+/// Runs the real <see cref="Trainer"/> and records the exact micro-batches it consumed, then replays them through an
+/// equivalent PyTorch loop (torch_loop.py) from the same initial weights, alternating the two so load from other
+/// processes hits both alike.
+/// </summary>
+public static class TrainBench
+{
+    private const int Seed = 1234;
+    private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
+
+    public static void Throughput(BenchSettings s, int rounds, int steps)
+    {
+        var rows = new List<(double Cs, double Py, double Probe, double Flops)>();
+        for (int r = 0; r < rounds; r++)
+        {
+            Native();
+            double probe = MatmulProbe.Measure(CPU, ScalarType.Float32);
+            var run = RunTrainer(s, $"tp-{r}", steps, lr: 6e-4, warmup: 2, evalBatches: 1, peak: probe);
+            double csTps = Median(run.StepSeconds.Skip(1).Select(t => s.Batch * s.Seq / t));
+            var py = RunPython(s, run, steps, evalBatches: 1, lr: 6e-4, warmup: 2);
+            double pyTps = Median(py["step_s"]!.AsArray().Skip(1).Select(t => s.Batch * s.Seq / t!.GetValue<double>()));
+            double flops = run.Config.FlopsPerToken(s.Seq) * csTps;
+            rows.Add((csTps, pyTps, probe, flops));
+            Console.WriteLine(string.Create(Inv, $"round {r}: torchsharp {csTps:F0} tok/s, pytorch {pyTps:F0} tok/s (x{csTps / pyTps:F2}); achieved {flops / 1e9:F1} GFLOP/s = {flops / probe:P0} of the {probe / 1e9:F1} GFLOP/s fp32 matmul probe"));
+        }
+        var cfg = GptConfig.Preset(s.Preset, CodeLm.Tokenizer.CodeTokenizer.Load(Path.Combine(s.Shards, "tokenizer")).VocabSize);
+        Console.WriteLine();
+        Console.WriteLine(string.Create(Inv, $"preset {s.Preset} ({cfg.ParameterCount() / 1e6:F1}M params), batch {s.Batch} x {s.Seq}, {s.Threads} threads, {rounds} rounds x {steps} steps"));
+        Report("torchsharp tokens/s", rows.Select(x => x.Cs));
+        Report("pytorch tokens/s", rows.Select(x => x.Py));
+        Report("torchsharp / pytorch", rows.Select(x => x.Cs / x.Py));
+        Report("achieved GFLOP/s", rows.Select(x => x.Flops / 1e9));
+        Report("fp32 matmul probe GFLOP/s", rows.Select(x => x.Probe / 1e9));
+        Report("achieved / probe", rows.Select(x => x.Flops / x.Probe));
+    }
+
+    public static void Parity(BenchSettings s, int steps)
+    {
+        Native();
+        var run = RunTrainer(s, "parity", steps, lr: 1e-3, warmup: steps / 10, evalBatches: 8, peak: 1e11);
+        var py = RunPython(s, run, steps, evalBatches: 8, lr: 1e-3, warmup: steps / 10);
+        double cs = run.Result.LastValLoss!.Value, pyVal = py["val_loss"]!.GetValue<double>();
+        var pyLosses = py["losses"]!.AsArray().Select(x => x!.GetValue<double>()).ToList();
+        Console.WriteLine(string.Create(Inv, $"preset {s.Preset}, batch {s.Batch} x {s.Seq}, {steps} steps, same init/batches/schedule"));
+        foreach (int i in new[] { 0, steps / 4, steps / 2, 3 * steps / 4, steps - 1 })
+            Console.WriteLine(string.Create(Inv, $"  step {i + 1,4}: train loss torchsharp {run.Result.Losses[i]:F4}  pytorch {pyLosses[i]:F4}"));
+        Console.WriteLine(string.Create(Inv, $"validation loss: torchsharp {cs:F4}, pytorch {pyVal:F4}, relative difference {Math.Abs(cs - pyVal) / pyVal:P2}"));
+    }
+
+    public static void Memory(BenchSettings s, int steps)
+    {
+        Native();
+        var samples = new List<(int Step, double Mb)>();
+        var proc = Process.GetCurrentProcess();
+        RunTrainer(s, "memory", steps, lr: 6e-4, warmup: 20, evalBatches: 2, peak: 1e11, evalInterval: 250, onStep: step =>
+        {
+            if (step % 50 != 0) return;
+            proc.Refresh();
+            samples.Add((step, proc.WorkingSet64 / 1048576.0));
+        });
+        Console.WriteLine($"preset {s.Preset}, batch {s.Batch} x {s.Seq}, {steps} steps (eval every 250, checkpoint every 250)");
+        foreach (var (step, mb) in samples) Console.WriteLine(string.Create(Inv, $"  step {step,5}: RSS {mb:F0} MiB"));
+        var tail = samples.Where(x => x.Step >= 200).ToList();
+        Console.WriteLine(string.Create(Inv, $"RSS step 200 -> {steps}: {tail[0].Mb:F0} -> {tail[^1].Mb:F0} MiB (max {tail.Max(x => x.Mb):F0}, min {tail.Min(x => x.Mb):F0})"));
+    }
+
+    private sealed record Run(GptConfig Config, TrainResult Result, double[] StepSeconds, string Dir);
+
+    private static Run RunTrainer(BenchSettings s, string name, int steps, double lr, int warmup, int evalBatches, double peak,
+        int? evalInterval = null, Action<int>? onStep = null)
+    {
+        var dir = Path.Combine(s.Work, name);
+        if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+        Directory.CreateDirectory(dir);
+        var (data, tok, handles) = ShardData.Open(s.Shards);
+        using var _ = handles;
+        var config = GptConfig.Preset(s.Preset, tok.VocabSize);
+        var options = new TrainOptions
+        {
+            OutDir = Path.Combine(dir, "run"), Device = "cpu", Threads = s.Threads, BatchSize = s.Batch, SequenceLength = s.Seq,
+            MaxSteps = steps, WarmupSteps = warmup, LearningRate = lr, EvalInterval = evalInterval ?? steps, EvalBatches = evalBatches,
+            Seed = Seed, PeakFlops = peak,
+        };
+        using var batches = File.Create(Path.Combine(dir, "batches.bin"));
+        using var writer = new BinaryWriter(batches);
+        var result = Trainer.Run(config, data, options with
+        {
+            BatchObserver = onStep == null ? (_, b) => { foreach (var t in b) writer.Write(t); } : null,
+        }, p => { if (p.Message == null) onStep?.Invoke(p.Step); });
+        writer.Flush();
+
+        // The validation windows Trainer.Evaluate uses, and the initial weights (same seed, same construction order).
+        var fim = new FimTransform(data.Encode!, data.Decode!, data.Tokens, options.FimRate, options.FimSpmRate);
+        var val = new TokenStream(data.Validation, data.Tokens.EndOfText, options.Seed + 1, fim);
+        using (var vw = new BinaryWriter(File.Create(Path.Combine(dir, "val.bin"))))
+        {
+            var buf = new int[s.Batch * (s.Seq + 1)];
+            for (int i = 0; i < evalBatches; i++) { val.NextBatch(buf, s.Batch, s.Seq + 1); foreach (var t in buf) vw.Write(t); }
+        }
+        manual_seed(Seed);
+        using (var init = new Gpt(config)) Checkpoint.SaveWeights(Path.Combine(dir, "init.safetensors"), init);
+        File.WriteAllText(Path.Combine(dir, "config.json"), config.ToJson());
+
+        var stepSeconds = File.ReadLines(Path.Combine(options.OutDir, MetricsLog.JsonlFile))
+            .Select(l => JsonNode.Parse(l)!).Where(n => n["type"]!.GetValue<string>() == "train")
+            .Select(n => n["step_s"]!.GetValue<double>()).ToArray();
+        return new Run(config, result, stepSeconds, dir);
+    }
+
+    private static JsonNode RunPython(BenchSettings s, Run run, int steps, int evalBatches, double lr, int warmup)
+    {
+        var script = Path.Combine(AppContext.BaseDirectory, "torch_loop.py");
+        var output = Path.Combine(run.Dir, "pytorch.json");
+        var psi = new ProcessStartInfo(s.Python) { RedirectStandardError = true };
+        foreach (var a in new[]
+        {
+            script, "--dir", run.Dir, "--batch", s.Batch.ToString(Inv), "--seq", s.Seq.ToString(Inv), "--steps", steps.ToString(Inv),
+            "--eval-batches", evalBatches.ToString(Inv), "--lr", lr.ToString("R", Inv), "--min-lr", (lr / 10).ToString("R", Inv),
+            "--warmup", warmup.ToString(Inv), "--threads", s.Threads.ToString(Inv), "--out", output,
+        }) psi.ArgumentList.Add(a);
+        using var p = Process.Start(psi)!;
+        var err = p.StandardError.ReadToEnd();
+        p.WaitForExit();
+        if (p.ExitCode != 0) throw new InvalidOperationException("torch_loop.py failed: " + err);
+        return JsonNode.Parse(File.ReadAllText(output))!;
+    }
+
+    private static void Native() => CodeLm.Model.Native.TorchNativeLoader.EnsureLoaded();
+
+    private static double Median(IEnumerable<double> xs)
+    {
+        var a = xs.Order().ToArray();
+        return a.Length % 2 == 1 ? a[a.Length / 2] : (a[a.Length / 2 - 1] + a[a.Length / 2]) / 2;
+    }
+
+    private static void Report(string what, IEnumerable<double> values)
+    {
+        var v = values.ToArray();
+        Console.WriteLine(string.Create(Inv, $"{what,-28} median {Median(v):F3}  min {v.Min():F3}  max {v.Max():F3}  (n={v.Length})"));
+    }
+}
