@@ -11,27 +11,48 @@ public delegate void LogitsObserver(int step, IReadOnlyList<int> samples, Tensor
 /// n sample rows, then each step feeds one token per live sample. A sample that finishes (stop text, end-of-text, length)
 /// is dropped from the batch, so the remaining ones run as fast as a smaller batch.
 /// Safe to call from several threads at once (each call owns its cache); the model must not be trained meanwhile.
+/// Disposing it disposes the model only when <see cref="Load"/> created it.
 /// </summary>
-public sealed class Generator
+public sealed class Generator : IDisposable
 {
     private readonly Gpt _model;
-    private readonly CodeTokenizer _codec;
+    private readonly CodeTokenizer _tokenizer;
     private readonly Device _device;
     private readonly ScalarType _dtype;
+    private bool _ownsModel;
 
+    /// <summary>Generation with <paramref name="model"/> (left in the mode it is in: no dropout, so eval and train decode alike).</summary>
     public Generator(Gpt model, CodeTokenizer tokenizer, Device device)
     {
         _model = model;
-        _codec = tokenizer;
+        _tokenizer = tokenizer;
         _device = device;
         if (tokenizer.VocabSize > model.Config.VocabSize)
             throw new ArgumentException($"The tokenizer has {tokenizer.VocabSize} tokens but the model only {model.Config.VocabSize}; they do not belong together.");
         _dtype = model.parameters().First().dtype;
-        model.eval();
+    }
+
+    /// <summary>
+    /// A generator for a checkpoint directory (config.json + model.safetensors + tokenizer/), or for a training run
+    /// directory, in which case its best/ checkpoint, else its latest one, is used.
+    /// </summary>
+    public static Generator Load(string checkpointOrRunDir, Device device)
+    {
+        var (model, _, tokenizer) = Checkpoint.Load(ResolveCheckpoint(checkpointOrRunDir), device);
+        return new Generator(model, tokenizer, device) { _ownsModel = true };
+    }
+
+    /// <summary>The checkpoint directory <see cref="Load"/> would read for <paramref name="dir"/>.</summary>
+    public static string ResolveCheckpoint(string dir)
+    {
+        if (File.Exists(Path.Combine(dir, Checkpoint.ConfigFile)) || !Directory.Exists(dir)) return dir;
+        var best = Training.RunCheckpoints.BestPath(dir);
+        if (File.Exists(Path.Combine(best, Checkpoint.ConfigFile))) return best;
+        return Training.RunCheckpoints.Latest(dir) ?? dir;
     }
 
     public Gpt Model => _model;
-    public CodeTokenizer Tokenizer => _codec;
+    public CodeTokenizer Tokenizer => _tokenizer;
     public int ContextLength => _model.Config.ContextLength;
 
     /// <summary>Diagnostics hook (tests, log-probs): called once per step before sampling.</summary>
@@ -57,12 +78,12 @@ public sealed class Generator
     {
         options.Validate();
         int budget = PromptBudget.PromptTokens(ContextLength, options.MaxNewTokens, options.MaxPromptTokens);
-        var ids = _codec.Encode(prompt);
+        var ids = _tokenizer.Encode(prompt);
         if (ids.Length <= budget) return ids;
         var tag = PromptBudget.LanguageTagLine(prompt);
         return tag is null
             ? PromptBudget.KeepEnd(ids, budget)
-            : PromptBudget.KeepEnd(_codec.Encode(prompt[tag.Length..]), budget, _codec.Encode(tag));
+            : PromptBudget.KeepEnd(_tokenizer.Encode(prompt[tag.Length..]), budget, _tokenizer.Encode(tag));
     }
 
     /// <summary>
@@ -73,18 +94,18 @@ public sealed class Generator
     {
         options.Validate();
         int budget = Math.Max(0, PromptBudget.PromptTokens(ContextLength, options.MaxNewTokens, options.MaxPromptTokens) - FimPrompt.SentinelCount);
-        var p = _codec.Encode(prefix);
-        var s = _codec.Encode(suffix);
+        var p = _tokenizer.Encode(prefix);
+        var s = _tokenizer.Encode(suffix);
         int[] pinned = [];
         if (p.Length + s.Length > budget && PromptBudget.LanguageTagLine(prefix) is { } tag)
         {
-            var tagIds = _codec.Encode(tag);
-            if (tagIds.Length < budget) { pinned = tagIds; p = _codec.Encode(prefix[tag.Length..]); }
+            var tagIds = _tokenizer.Encode(tag);
+            if (tagIds.Length < budget) { pinned = tagIds; p = _tokenizer.Encode(prefix[tag.Length..]); }
         }
         var (keepPrefix, keepSuffix) = PromptBudget.SplitFim(pinned.Length + p.Length, s.Length, budget, options.FimPrefixShare);
         keepPrefix = Math.Max(0, keepPrefix - pinned.Length);
         int[] keptPrefix = [.. pinned, .. p.AsSpan(p.Length - keepPrefix)];
-        return FimPrompt.Build(_codec, keptPrefix, s[..keepSuffix], options.FimFormat);
+        return FimPrompt.Build(_tokenizer, keptPrefix, s[..keepSuffix], options.FimFormat);
     }
 
     /// <summary>The decoding loop on prompt token ids (an empty prompt starts from end-of-text, i.e. a fresh document).</summary>
@@ -92,9 +113,9 @@ public sealed class Generator
     {
         options.Validate();
         if (n < 1) throw new ArgumentException($"The number of samples must be at least 1 (got {n}).");
-        int[] ids = prompt.Count == 0 ? [_codec.EndOfText] : PromptBudget.KeepEnd(prompt, ContextLength - 1);
+        int[] ids = prompt.Count == 0 ? [_tokenizer.EndOfText] : PromptBudget.KeepEnd(prompt, ContextLength - 1);
         foreach (var id in ids)
-            if ((uint)id >= (uint)_codec.VocabSize) throw new ArgumentException($"Prompt token id {id} is outside the vocabulary (0..{_codec.VocabSize - 1}).");
+            if ((uint)id >= (uint)_tokenizer.VocabSize) throw new ArgumentException($"Prompt token id {id} is outside the vocabulary (0..{_tokenizer.VocabSize - 1}).");
 
         var samples = new Sample[n];
         for (int i = 0; i < n; i++) samples[i] = new Sample(options.StopSequences, options.Seed + i);
@@ -112,7 +133,7 @@ public sealed class Generator
             var last = Vocab(_model.forward(input, cache, lastOnly: true).select(1, 0));
             if (penalize)
             {
-                seen = zeros([1, _codec.VocabSize], ScalarType.Bool, _device).index_fill_(1, input.view(-1), true);
+                seen = zeros([1, _tokenizer.VocabSize], ScalarType.Bool, _device).index_fill_(1, input.view(-1), true);
                 if (n > 1) seen = seen.repeat(n, 1);
                 seen = seen.DetachFromDisposeScope();
                 trues = ones([n, 1], ScalarType.Bool, _device).DetachFromDisposeScope();
@@ -120,7 +141,7 @@ public sealed class Generator
             if (n > 1)
             {
                 cache.SelectRows(zeros(n, ScalarType.Int64, _device));
-                last = last.expand(n, -1);
+                last = last.expand(n, -1).contiguous(); // its own rows, so an observer may edit them
             }
             logits = last.DetachFromDisposeScope();
         }
@@ -144,7 +165,7 @@ public sealed class Generator
                     int token = (int)next[j];
                     if (IsSpecial(token)) { Finish(sample, index, FinishReasons.EndOfText, onToken); continue; }
                     sample.Tokens.Add(token);
-                    var delta = sample.Text.Append(_codec.TokenBytesOf(token)); // not inside onToken?.Invoke(...): that skips it when null
+                    var delta = sample.Text.Append(_tokenizer.TokenBytesOf(token)); // not inside onToken?.Invoke(...): that skips it when null
                     onToken?.Invoke(index, delta);
                     if (sample.Text.Stopped) Finish(sample, index, FinishReasons.Stop, onToken);
                     else if (sample.Tokens.Count >= options.MaxNewTokens || cache.Length >= capacity) Finish(sample, index, FinishReasons.Length, onToken);
@@ -199,10 +220,16 @@ public sealed class Generator
         samples.Select(s => new Completion(s.Text.Text, s.Tokens.Count, reason ?? s.FinishReason!) { TokenIds = s.Tokens, PromptTokens = promptTokens }).ToArray();
 
     /// <summary>The model may pad its vocabulary past the tokenizer's; those rows are never sampled.</summary>
-    private Tensor Vocab(Tensor logits) => logits.shape[^1] == _codec.VocabSize ? logits : logits.narrow(-1, 0, _codec.VocabSize);
+    private Tensor Vocab(Tensor logits) => logits.shape[^1] == _tokenizer.VocabSize ? logits : logits.narrow(-1, 0, _tokenizer.VocabSize);
 
     private bool IsSpecial(int token) =>
-        token == _codec.EndOfText || token == _codec.FimPrefix || token == _codec.FimMiddle || token == _codec.FimSuffix || token == _codec.FimPad;
+        token == _tokenizer.EndOfText || token == _tokenizer.FimPrefix || token == _tokenizer.FimMiddle || token == _tokenizer.FimSuffix || token == _tokenizer.FimPad;
+
+    public void Dispose()
+    {
+        if (_ownsModel) _model.Dispose();
+        _ownsModel = false;
+    }
 
     private static void Replace(ref Tensor slot, Tensor value)
     {

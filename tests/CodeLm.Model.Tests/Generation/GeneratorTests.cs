@@ -229,4 +229,22 @@ public class GeneratorTests(GenerationFixture fixture)
         Assert.Equal(3, result.Tokens);
         Assert.DoesNotContain("<|endoftext|>", result.Text);
     }
+
+    [Fact]
+    public void Load_reads_a_checkpoint_or_the_best_checkpoint_of_a_run_directory()
+    {
+        using var dir = new CodeLm.Tests.TempDir();
+        var run = Path.Combine(dir.Path, "run");
+        var best = TinyCheckpoint.Create(Path.Combine(run, "best"), fixture.Tokenizer, seed: 9);
+        Assert.Equal(best, Generator.ResolveCheckpoint(run));
+        var options = new SamplingOptions(MaxNewTokens: 12, Temperature: 0.7f, Seed: 4);
+        using var runGenerator = Generator.Load(run, CPU);
+        using var bestGenerator = Generator.Load(best, CPU);
+        var fromRun = runGenerator.Generate("import os\n", 1, options)[0];
+        var fromBest = bestGenerator.Generate("import os\n", 1, options)[0];
+        Assert.Equal(fromBest.TokenIds, fromRun.TokenIds);
+        Assert.Equal(12, fromRun.Tokens);
+        var missing = Assert.Throws<DirectoryNotFoundException>(() => Generator.Load(Path.Combine(dir.Path, "nope"), CPU));
+        Assert.Contains("does not exist", missing.Message);
+    }
 }
