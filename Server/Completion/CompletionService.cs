@@ -24,7 +24,12 @@ public sealed class CompletionService(ICompletionEngine engine, ServerLog log, i
         set => Volatile.Write(ref settings, value);
     }
 
-    public long Generated, CacheHits, Superseded;
+    private long generated, cacheHits, superseded;
+
+    /// <summary>Requests the model ran for, answered from the cache, and superseded by a newer request.</summary>
+    public long Generated => Interlocked.Read(ref generated);
+    public long CacheHits => Interlocked.Read(ref cacheHits);
+    public long Superseded => Interlocked.Read(ref superseded);
 
     private const int PromptSlack = 16;
 
@@ -61,7 +66,7 @@ public sealed class CompletionService(ICompletionEngine engine, ServerLog log, i
             var options = new EngineOptions(s.MaxNewTokens, s.Temperature, SuffixFirst: s.FimFormat == "spm");
             var key = CompletionCache.KeyOf(prompt, options, ctx.Mode);
             var cached = Cache.TryGet(key, out var raw);
-            if (cached) Interlocked.Increment(ref CacheHits);
+            if (cached) Interlocked.Increment(ref cacheHits);
             else
             {
                 await modelGate.WaitAsync(mine.Token);
@@ -71,7 +76,7 @@ public sealed class CompletionService(ICompletionEngine engine, ServerLog log, i
                     raw = engine.Complete(prompt, options, soFar => CompletionShaper.ShouldStop(ctx, soFar), mine.Token);
                 }
                 finally { modelGate.Release(); }
-                Interlocked.Increment(ref Generated);
+                Interlocked.Increment(ref generated);
                 Cache.Add(key, raw);
             }
             var shaped = CompletionShaper.Shape(ctx, raw);
@@ -80,7 +85,7 @@ public sealed class CompletionService(ICompletionEngine engine, ServerLog log, i
         }
         catch (OperationCanceledException) when (!clientCt.IsCancellationRequested)
         {
-            Interlocked.Increment(ref Superseded);
+            Interlocked.Increment(ref superseded);
             return new CompletionOutcome(null, false, true, clock.Elapsed.TotalMilliseconds);
         }
         finally
