@@ -17,12 +17,9 @@ public static class ServeCommands
         var budget = new Option<int>("--context-budget") { Description = "Default prompt budget in tokens (capped by the model's context).", DefaultValueFactory = _ => 1024 };
         var noWarmup = new Option<bool>("--no-warmup") { Description = "Skip the warm-up completion at startup." };
 
-        var cmd = new Command("serve", """
-            Serve inline completions over the Language Server Protocol on stdin/stdout.
-            Editors start it as a language server (the VS Code extension does; neovim: vim.lsp.start_client with cmd
-            {"codelm", "serve", "--checkpoint", DIR}). It answers textDocument/inlineCompletion (ghost text) and
-            textDocument/completion; settings come from initializationOptions and workspace/didChangeConfiguration.
-            """)
+        var cmd = new Command("serve",
+            "Serve inline completions over the Language Server Protocol on stdin/stdout (editors start it: the VS Code " +
+            "extension, or neovim with cmd {\"codelm\", \"serve\", \"--checkpoint\", DIR}); settings come from the client.")
         {
             checkpoint, device, logFile, verbose, maxNew, temperature, budget, noWarmup,
         };
@@ -36,7 +33,16 @@ public static class ServeCommands
             };
             var options = new ServeOptions(parse.GetValue(checkpoint)!, parse.GetValue(device)!, parse.GetValue(logFile),
                 parse.GetValue(verbose) ? LogLevel.Debug : LogLevel.Info, settings, WarmUp: !parse.GetValue(noWarmup));
-            return await ServeRunner.RunAsync(options, ct);
+            try
+            {
+                return await ServeRunner.RunAsync(options, ct);
+            }
+            catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException or UnauthorizedAccessException)
+            {
+                // stdout is the protocol: the one-line reason goes to stderr.
+                Console.Error.WriteLine($"codelm serve: error: {e.Message}");
+                return 1;
+            }
         });
         return cmd;
     }

@@ -30,13 +30,18 @@ public sealed class LanguageServer(CompletionService completions, DocumentStore 
             throw Error(ErrorCodes.InvalidRequest, "initialize may be sent only once");
         ClientProcessId = p?.ProcessId;
         completions.Settings = completions.Settings.With(p?.InitializationOptions, log.Warn);
-        log.Info($"initialize from {p?.ClientInfo?.Name ?? "an unnamed client"} {p?.ClientInfo?.Version}; settings {Describe(completions.Settings)}");
+        // The completion list is the fallback for clients without inline completions: offering it to a client that has
+        // them would put the same text in its suggest widget and double the requests while typing.
+        var clientHasInline = p?.Capabilities is { ValueKind: JsonValueKind.Object } caps
+            && caps.TryGetProperty("textDocument", out var td) && td.ValueKind == JsonValueKind.Object
+            && td.TryGetProperty("inlineCompletion", out _);
+        log.Info($"initialize from {p?.ClientInfo?.Name ?? "an unnamed client"} {p?.ClientInfo?.Version} (inline completions: {clientHasInline}); settings {Describe(completions.Settings)}");
         return new InitializeResult(
             new ServerCapabilities(
                 PositionEncoding: "utf-16",
                 TextDocumentSync: new TextDocumentSyncOptions(OpenClose: true, Change: 2),
                 InlineCompletionProvider: true,
-                CompletionProvider: new CompletionOptions(TriggerCharacters: [], ResolveProvider: false)),
+                CompletionProvider: clientHasInline ? null : new CompletionOptions(TriggerCharacters: [], ResolveProvider: false)),
             new ServerInfo("codelm", version));
     }
 
@@ -104,7 +109,7 @@ public sealed class LanguageServer(CompletionService completions, DocumentStore 
         if (doc == null) return InlineCompletionList.Empty;
         var text = doc.Text;
         var offset = TextDocument.OffsetOf(text, cursor);
-        var outcome = await completions.CompleteAsync(doc.Uri, text, offset, doc.LanguageId, ct);
+        var outcome = await completions.CompleteAsync("inline " + doc.Uri, text, offset, doc.LanguageId, ct);
         if (outcome.Completion is not { } c) return InlineCompletionList.Empty;
         var start = TextDocument.PositionOf(text, offset);
         var end = TextDocument.PositionOf(text, offset + c.ReplaceLength);
@@ -119,7 +124,7 @@ public sealed class LanguageServer(CompletionService completions, DocumentStore 
         if (doc == null) return new CompletionList(false, []);
         var text = doc.Text;
         var offset = TextDocument.OffsetOf(text, cursor);
-        var outcome = await completions.CompleteAsync(doc.Uri, text, offset, doc.LanguageId, ct);
+        var outcome = await completions.CompleteAsync("list " + doc.Uri, text, offset, doc.LanguageId, ct);
         if (outcome.Completion is not { } c) return new CompletionList(false, []);
         var start = TextDocument.PositionOf(text, offset);
         var end = TextDocument.PositionOf(text, offset + c.ReplaceLength);

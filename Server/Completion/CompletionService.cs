@@ -24,10 +24,18 @@ public sealed class CompletionService(ICompletionEngine engine, ServerLog log, i
         set => Volatile.Write(ref settings, value);
     }
 
-    public long Generated, CacheHits, Superseded;
+    private long generated, cacheHits, superseded;
+
+    /// <summary>Requests the model ran for, answered from the cache, and superseded by a newer request.</summary>
+    public long Generated => Interlocked.Read(ref generated);
+    public long CacheHits => Interlocked.Read(ref cacheHits);
+    public long Superseded => Interlocked.Read(ref superseded);
+
+    private const int PromptSlack = 16;
 
     /// <summary>
-    /// Registers the request as the newest for <paramref name="uri"/> (cancelling older ones) synchronously, then completes
+    /// Registers the request as the newest for <paramref name="uri"/> (a document, per kind of request: cancelling older
+    /// ones there) synchronously, then completes
     /// asynchronously. Throws <see cref="OperationCanceledException"/> when <paramref name="ct"/> (the client) cancels;
     /// returns a superseded outcome when a newer request for the document took over.
     /// </summary>
@@ -51,12 +59,14 @@ public sealed class CompletionService(ICompletionEngine engine, ServerLog log, i
             await Task.Yield(); // leave the dispatch thread: prompt building tokenizes
             var s = Settings;
             var ctx = CursorContext.Create(text, offset);
-            var budget = Math.Min(s.ContextBudget, engine.ContextLength - s.MaxNewTokens);
+            // Room for the three FIM sentinels, and slack so the engine never trims further token by token (that would
+            // shift the prompt's start on every keystroke and defeat the model's cache).
+            var budget = Math.Min(s.ContextBudget, engine.ContextLength - s.MaxNewTokens) - PromptSlack;
             var prompt = PromptBuilder.Build(ctx.Prefix, ctx.Suffix, LanguageIds.ToLanguage(languageId), budget, s.PrefixShare, engine.CountTokens);
-            var options = new EngineOptions(s.MaxNewTokens, s.Temperature);
+            var options = new EngineOptions(s.MaxNewTokens, s.Temperature, SuffixFirst: s.FimFormat == "spm");
             var key = CompletionCache.KeyOf(prompt, options, ctx.Mode);
             var cached = Cache.TryGet(key, out var raw);
-            if (cached) Interlocked.Increment(ref CacheHits);
+            if (cached) Interlocked.Increment(ref cacheHits);
             else
             {
                 await modelGate.WaitAsync(mine.Token);
@@ -66,7 +76,7 @@ public sealed class CompletionService(ICompletionEngine engine, ServerLog log, i
                     raw = engine.Complete(prompt, options, soFar => CompletionShaper.ShouldStop(ctx, soFar), mine.Token);
                 }
                 finally { modelGate.Release(); }
-                Interlocked.Increment(ref Generated);
+                Interlocked.Increment(ref generated);
                 Cache.Add(key, raw);
             }
             var shaped = CompletionShaper.Shape(ctx, raw);
@@ -75,7 +85,7 @@ public sealed class CompletionService(ICompletionEngine engine, ServerLog log, i
         }
         catch (OperationCanceledException) when (!clientCt.IsCancellationRequested)
         {
-            Interlocked.Increment(ref Superseded);
+            Interlocked.Increment(ref superseded);
             return new CompletionOutcome(null, false, true, clock.Elapsed.TotalMilliseconds);
         }
         finally

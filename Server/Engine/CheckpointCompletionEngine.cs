@@ -11,9 +11,9 @@ namespace CodeLm.Server.Engine;
 
 /// <summary>
 /// Fill-in-the-middle on a checkpoint through <see cref="Generator"/> (prompt layout and budget are the Generator's,
-/// `BuildFimPrompt`). Greedy requests, the editor's default, take a faster path by default: one KV cache lives as long
-/// as the engine, and a prompt that starts like the previous one (the usual case while typing) only prefills what
-/// changed; it decodes exactly as the Generator does (tests check the outputs are identical). Sampling with a
+/// `BuildFimPrompt`, PSM or SPM). Greedy requests, the editor's default, take a faster path by default: one KV cache
+/// lives as long as the engine, and a prompt that starts like the previous one (while typing, with SPM, everything but
+/// the new characters) only prefills what changed; it decodes exactly as the Generator does (tests check the outputs are identical). Sampling with a
 /// temperature always goes through the Generator. Not thread-safe: the service runs one request at a time.
 /// </summary>
 public sealed class CheckpointCompletionEngine : ICompletionEngine, IDisposable
@@ -59,7 +59,10 @@ public sealed class CheckpointCompletionEngine : ICompletionEngine, IDisposable
 
     public string Complete(CompletionPrompt prompt, EngineOptions options, Func<string, bool> shouldStop, CancellationToken ct)
     {
-        var sampling = new SamplingOptions(MaxNewTokens: options.MaxNewTokens, Temperature: options.Temperature);
+        var sampling = new SamplingOptions(MaxNewTokens: options.MaxNewTokens, Temperature: options.Temperature)
+        {
+            FimFormat = options.SuffixFirst ? FimFormat.Spm : FimFormat.Psm,
+        };
         return cache != null && sampling.IsGreedy
             ? GreedyWithReusedCache(generator.BuildFimPrompt(prompt.Prefix, prompt.Suffix, sampling), sampling.MaxNewTokens, shouldStop, ct)
             : ViaGenerator(prompt, sampling, shouldStop, ct);

@@ -64,7 +64,7 @@ public sealed record ServerCapabilities(
     string PositionEncoding,
     TextDocumentSyncOptions TextDocumentSync,
     bool InlineCompletionProvider,
-    CompletionOptions CompletionProvider);
+    CompletionOptions? CompletionProvider);
 
 public sealed record InitializeResult(ServerCapabilities Capabilities, ServerInfo ServerInfo);
 

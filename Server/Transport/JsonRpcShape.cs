@@ -12,6 +12,8 @@ public static class JsonRpcShape
 
     public static ShapeVerdict Check(byte[] body)
     {
+        // JsonDocument checks UTF-8 only when a string is read; StreamJsonRpc would then fail inside its read loop.
+        if (!System.Text.Unicode.Utf8.IsValid(body)) return Reject(null, Protocol.ErrorCodes.ParseError, "Parse error: the body is not valid UTF-8");
         JsonDocument doc;
         try { doc = JsonDocument.Parse(body, Options); }
         catch (JsonException e) { return Reject(null, Protocol.ErrorCodes.ParseError, "Parse error: " + FirstLine(e.Message)); }

@@ -34,12 +34,9 @@ public sealed class LspFrameReader(Stream input, int maxContentLength = LspFrame
                 break;
             }
             sawHeader = true;
-            if (!TryParseHeader(line, out var name, out var value))
-            {
-                var at = line.IndexOf(ContentLength, StringComparison.OrdinalIgnoreCase);
-                if (at > 0 && TryParseHeader(line[at..], out name, out value)) error = null;
-                else { error = "malformed header line"; continue; }
-            }
+            var at = line.IndexOf(ContentLength, StringComparison.OrdinalIgnoreCase);
+            if (at > 0) line = line[at..]; // junk before a header: resynchronise on it
+            if (!TryParseHeader(line, out var name, out var value)) { error = "malformed header line"; continue; }
             if (name.Equals("Content-Length", StringComparison.OrdinalIgnoreCase))
             {
                 if (int.TryParse(value, System.Globalization.NumberStyles.None, null, out var n)) { length = n; error = null; }
@@ -93,9 +90,10 @@ public sealed class LspFrameReader(Stream input, int maxContentLength = LspFrame
             }
             if (end - start >= MaxHeaderLine)
             {
-                // No newline in a whole header line's worth of bytes: hand back what we have as one (garbage) line,
-                // keeping a tail in case it holds the start of the next `Content-Length:`.
-                var take = end - start - ContentLength.Length;
+                // No newline in a whole header line's worth of bytes: hand back garbage up to the next `Content-Length:`,
+                // or all but a tail short enough to be the start of one.
+                var found = Encoding.Latin1.GetString(buffer, start, end - start).IndexOf(ContentLength, StringComparison.OrdinalIgnoreCase);
+                var take = found > 0 ? found : end - start - (ContentLength.Length - 1);
                 var line = Encoding.Latin1.GetString(buffer, start, take);
                 start += take;
                 return line;

@@ -22,35 +22,36 @@ public sealed class EngineTests(TinyCheckpoint tiny)
     {
         using var fast = tiny.LoadEngine(reuseKvCache: true);
         using var reference = tiny.LoadEngine(reuseKvCache: false);
-        foreach (var p in Prompts)
+        foreach (var p in Prompts.Concat(Prompts))
+        foreach (var suffixFirst in new[] { true, false })
         {
-            var options = new EngineOptions(MaxNewTokens: 24, Temperature: 0);
+            var options = new EngineOptions(MaxNewTokens: 24, Temperature: 0, suffixFirst);
             var expected = reference.Complete(p, options, _ => false, CancellationToken.None);
             Assert.Equal(expected, fast.Complete(p, options, _ => false, CancellationToken.None));
         }
-        Assert.False(string.IsNullOrEmpty(fast.Complete(Prompts[0], new EngineOptions(24, 0), _ => false, default)), $"seed {tiny.Seed}");
+        Assert.False(string.IsNullOrEmpty(fast.Complete(Prompts[0], new EngineOptions(24, 0, SuffixFirst: true), _ => false, default)), $"seed {tiny.Seed}");
     }
 
     [Fact]
     public void Stops_at_the_first_stop_condition_and_honours_cancellation()
     {
         using var engine = tiny.LoadEngine();
-        var full = engine.Complete(Prompts[0], new EngineOptions(40, 0), _ => false, default);
+        var full = engine.Complete(Prompts[0], new EngineOptions(40, 0, true), _ => false, default);
         var calls = 0;
-        var stopped = engine.Complete(Prompts[0], new EngineOptions(40, 0), text => ++calls >= 3, default);
+        var stopped = engine.Complete(Prompts[0], new EngineOptions(40, 0, true), text => ++calls >= 3, default);
         Assert.Equal(3, calls);
         Assert.StartsWith(stopped, full);
         Assert.True(stopped.Length < full.Length);
         using var cts = new CancellationTokenSource();
-        Assert.ThrowsAny<OperationCanceledException>(() => engine.Complete(Prompts[0], new EngineOptions(40, 0), _ => { cts.Cancel(); return false; }, cts.Token));
+        Assert.ThrowsAny<OperationCanceledException>(() => engine.Complete(Prompts[0], new EngineOptions(40, 0, true), _ => { cts.Cancel(); return false; }, cts.Token));
         // Sampling goes through the Generator: deterministic for a given prompt, stoppable the same way.
-        var sampled = engine.Complete(Prompts[0], new EngineOptions(40, 0.8f), _ => false, default);
-        Assert.Equal(sampled, engine.Complete(Prompts[0], new EngineOptions(40, 0.8f), _ => false, default));
+        var sampled = engine.Complete(Prompts[0], new EngineOptions(40, 0.8f, true), _ => false, default);
+        Assert.Equal(sampled, engine.Complete(Prompts[0], new EngineOptions(40, 0.8f, true), _ => false, default));
         var sampledCalls = 0;
-        var sampledStopped = engine.Complete(Prompts[0], new EngineOptions(40, 0.8f), _ => ++sampledCalls >= 2, default);
+        var sampledStopped = engine.Complete(Prompts[0], new EngineOptions(40, 0.8f, true), _ => ++sampledCalls >= 2, default);
         Assert.StartsWith(sampledStopped, sampled);
         // After a cancelled run the cache is still coherent.
-        Assert.Equal(full, engine.Complete(Prompts[0], new EngineOptions(40, 0), _ => false, default));
+        Assert.Equal(full, engine.Complete(Prompts[0], new EngineOptions(40, 0, true), _ => false, default));
     }
 
     [Fact]

@@ -23,6 +23,12 @@ public sealed class ProtocolTests
         Assert.True(caps.GetProperty("inlineCompletionProvider").GetBoolean());
         Assert.False(caps.GetProperty("completionProvider").GetProperty("resolveProvider").GetBoolean());
         Assert.Equal("codelm", init.GetProperty("serverInfo").GetProperty("name").GetString());
+
+        // A client with inline completions is not offered the completion list as well (it would show the same text twice).
+        await using var s2 = new InProcessServer(new ScriptedEngine());
+        var init2 = await s2.Client.RequestAsync("initialize", new { processId = (int?)null, capabilities = new { textDocument = new { inlineCompletion = new { } } } });
+        Assert.False(init2.GetProperty("capabilities").TryGetProperty("completionProvider", out _));
+        Assert.True(init2.GetProperty("capabilities").GetProperty("inlineCompletionProvider").GetBoolean());
     }
 
     [Fact]

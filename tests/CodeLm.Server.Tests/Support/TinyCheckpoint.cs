@@ -13,7 +13,7 @@ namespace CodeLm.Server.Tests.Support;
 /// <summary>
 /// A real checkpoint made in the test run: a byte-level BPE tokenizer trained on this repository's server sources and
 /// a 2-layer GPT with random weights, saved with <see cref="Checkpoint.Save"/>. The weight seed is the first one whose
-/// greedy continuation of <see cref="ProbePrefix"/> runs <see cref="LongRun"/> tokens on one line, so tests get
+/// greedy continuation of <see cref="ProbePrefix"/> (SPM, the server's default layout) runs <see cref="LongRun"/> tokens on one line, so tests get
 /// non-empty completions and a generation long enough to cancel.
 /// </summary>
 public sealed class TinyCheckpoint : IDisposable
@@ -39,7 +39,7 @@ public sealed class TinyCheckpoint : IDisposable
             manual_seed(seed);
             using var model = new Gpt(new GptConfig(tokenizer.VocabSize, ContextLength: 256, Layers: 2, Heads: 2, Embedding: 64));
             model.eval();
-            var probe = new Generator(model, tokenizer, CPU).GenerateFim(ProbePrefix, "\n", 1, new SamplingOptions(MaxNewTokens: LongRun))[0];
+            var probe = new Generator(model, tokenizer, CPU).GenerateFim(ProbePrefix, "\n", 1, new SamplingOptions(MaxNewTokens: LongRun) { FimFormat = FimFormat.Spm })[0];
             if ((probe.Tokens == LongRun && !probe.Text.Contains('\n') && probe.Text.Trim().Length >= 4) || seed == 40)
             {
                 Checkpoint.Save(Dir, model, tokenizerDir);
