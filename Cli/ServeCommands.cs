@@ -16,12 +16,14 @@ public static class ServeCommands
         var temperature = new Option<float>("--temperature") { Description = "Default sampling temperature; 0 is greedy.", DefaultValueFactory = _ => 0f };
         var budget = new Option<int>("--context-budget") { Description = "Default prompt budget in tokens (capped by the model's context).", DefaultValueFactory = _ => 1024 };
         var noWarmup = new Option<bool>("--no-warmup") { Description = "Skip the warm-up completion at startup." };
+        // Clients such as vscode-languageclient (TransportKind.stdio) append --stdio; stdio is the only transport anyway.
+        var stdio = new Option<bool>("--stdio") { Description = "Accepted for LSP clients that pass it; stdio is the transport." };
 
         var cmd = new Command("serve",
             "Serve inline completions over the Language Server Protocol on stdin/stdout (editors start it: the VS Code " +
             "extension, or neovim with cmd {\"codelm\", \"serve\", \"--checkpoint\", DIR}); settings come from the client.")
         {
-            checkpoint, device, logFile, verbose, maxNew, temperature, budget, noWarmup,
+            checkpoint, device, logFile, verbose, maxNew, temperature, budget, noWarmup, stdio,
         };
         cmd.SetAction(async (parse, ct) =>
         {
