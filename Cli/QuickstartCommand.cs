@@ -17,22 +17,23 @@ public static class QuickstartCommand
         var steps = new Option<int>("--steps") { Description = "Training steps.", DefaultValueFactory = _ => defaults.Steps };
         var preset = new Option<string>("--preset") { Description = "Model preset: tiny, small, gpt2-124m, 350m.", DefaultValueFactory = _ => defaults.Preset };
         var vocab = new Option<int>("--vocab-size") { Description = "Tokenizer vocabulary (small by default: the default corpus is one repository).", DefaultValueFactory = _ => defaults.VocabSize };
+        var lr = new Option<double>("--lr") { Description = "Peak learning rate.", DefaultValueFactory = _ => defaults.LearningRate };
         var batch = new Option<int>("--batch-size") { Description = "Sequences per training step.", DefaultValueFactory = _ => defaults.BatchSize };
-        var seqLen = new Option<int?>("--seq-len") { Description = "Training window in tokens (default: the preset's context)." };
+        var seqLen = new Option<int?>("--seq-len") { Description = "Training window in tokens (at most the preset's context).", DefaultValueFactory = _ => defaults.SequenceLength };
         var evalSamples = new Option<int>("--eval-samples") { Description = "Samples per built-in eval problem.", DefaultValueFactory = _ => defaults.EvalSamples };
         var evalTokens = new Option<int>("--eval-max-new-tokens") { Description = "Most tokens generated per eval sample.", DefaultValueFactory = _ => defaults.EvalMaxNewTokens };
         var device = new Option<string>("--device") { Description = "cpu, cuda, cuda:N or auto.", DefaultValueFactory = _ => defaults.Device };
         var fresh = new Option<bool>("--fresh") { Description = "Delete the work directory and start over." };
         var cmd = new Command("quickstart", "Run the whole pipeline offline on a small default: corpus, tokenizer, model, eval, and how to serve it.")
         {
-            workDir, sources, steps, preset, vocab, batch, seqLen, evalSamples, evalTokens, device, fresh,
+            workDir, sources, steps, preset, vocab, lr, batch, seqLen, evalSamples, evalTokens, device, fresh,
         };
         cmd.SetAction(async (parse, ct) =>
         {
             var options = new QuickstartOptions
             {
                 WorkDir = parse.GetValue(workDir)!, Sources = parse.GetValue(sources) ?? [], Steps = parse.GetValue(steps),
-                Preset = parse.GetValue(preset)!, VocabSize = parse.GetValue(vocab), BatchSize = parse.GetValue(batch),
+                Preset = parse.GetValue(preset)!, VocabSize = parse.GetValue(vocab), LearningRate = parse.GetValue(lr), BatchSize = parse.GetValue(batch),
                 SequenceLength = parse.GetValue(seqLen), EvalSamples = parse.GetValue(evalSamples), EvalMaxNewTokens = parse.GetValue(evalTokens), Device = parse.GetValue(device)!,
                 Fresh = parse.GetValue(fresh),
             };

@@ -93,7 +93,7 @@ public static class Quickstart
             };
         });
 
-        var trainFingerprint = StageMarker.Fingerprint("train", o.Preset, o.Steps, o.BatchSize, o.SequenceLength, StageMarker.Stamp(o.ShardDir));
+        var trainFingerprint = StageMarker.Fingerprint("train", o.Preset, o.Steps, o.BatchSize, o.SequenceLength, o.LearningRate, StageMarker.Stamp(o.ShardDir));
         await Stage("train", o.RunDir, trainFingerprint, () => Task.Run(() => Train(o, progress, ct), ct));
 
         var generator = new Lazy<Generator>(() => Generator.Load(o.RunDir, device));
@@ -115,7 +115,7 @@ public static class Quickstart
         var options = new TrainOptions
         {
             OutDir = o.RunDir, MaxSteps = o.Steps, BatchSize = o.BatchSize, SequenceLength = o.SequenceLength,
-            WarmupSteps = Math.Max(1, o.Steps / 10), LearningRate = 2e-3, EvalInterval = Math.Max(10, o.Steps / 5), EvalBatches = 4,
+            WarmupSteps = Math.Max(1, o.Steps / 10), LearningRate = o.LearningRate, EvalInterval = Math.Max(10, o.Steps / 5), EvalBatches = 4,
             Device = o.Device, Resume = resume,
         };
         var speeds = new List<double>();
