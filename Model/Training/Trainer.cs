@@ -118,7 +118,7 @@ public static class Trainer
         {
             if (ct.IsCancellationRequested)
             {
-                if (step != state?.Step) lastCheckpoint = SaveCheckpoint();
+                if (step > (state?.Step ?? 0)) lastCheckpoint = SaveCheckpoint();
                 metrics.WriteLossCurve();
                 return new TrainResult("cancelled", step, losses.LastOrDefault(), best, bestStep, lastCheckpoint, losses,
                     $"Cancelled at step {step}; resume with --resume from {lastCheckpoint}.") { LastValLoss = lastVal };
