@@ -4,13 +4,13 @@ using System.IO.Compression;
 namespace CodeLm.Model.Training;
 
 /// <summary>
-/// Draws the train (blue) and validation (orange) loss curves into an RGB PNG with axes, grid and tick labels.
+/// Draws the train (blue; pale raw steps under a moving average when there are many) and validation (orange) loss curves into an RGB PNG with axes, grid and tick labels.
 /// Self-contained (zlib from the BCL) so it renders on any OS without native graphics libraries.
 /// </summary>
 public static class LossCurvePng
 {
     private const int W = 800, H = 480, Left = 70, Right = 20, Top = 30, Bottom = 50;
-    private static readonly (byte R, byte G, byte B) Train = (31, 119, 180), Val = (255, 127, 14), Grid = (225, 225, 225), Ink = (40, 40, 40);
+    private static readonly (byte R, byte G, byte B) Train = (31, 119, 180), RawTrain = (190, 212, 235), Val = (255, 127, 14), Grid = (225, 225, 225), Ink = (40, 40, 40);
 
     public static void Write(string path, IReadOnlyList<(int Step, double Loss)> train, IReadOnlyList<(int Step, double Loss)> val)
     {
@@ -35,7 +35,15 @@ public static class LossCurvePng
             }
             Line(px, Left, Top, Left, H - Bottom, Ink);
             Line(px, Left, H - Bottom, W - Right, H - Bottom, Ink);
-            Polyline(px, train.Where(p => double.IsFinite(p.Loss)).Select(p => (X(p.Step), Y(p.Loss))).ToList(), Train);
+            var finite = train.Where(p => double.IsFinite(p.Loss)).ToList();
+            if (finite.Count > 50)
+            {
+                // Raw per-step loss in a pale tint, with an exponential moving average over it.
+                Polyline(px, finite.Select(p => (X(p.Step), Y(p.Loss))).ToList(), RawTrain);
+                double ema = finite[0].Loss;
+                Polyline(px, finite.Select(p => { ema = 0.95 * ema + 0.05 * p.Loss; return (X(p.Step), Y(ema)); }).ToList(), Train);
+            }
+            else Polyline(px, finite.Select(p => (X(p.Step), Y(p.Loss))).ToList(), Train);
             var v2 = val.Where(p => double.IsFinite(p.Loss)).Select(p => (X(p.Step), Y(p.Loss))).ToList();
             Polyline(px, v2, Val);
             foreach (var (x, y) in v2) Box(px, x - 2, y - 2, 5, 5, Val);

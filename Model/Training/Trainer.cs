@@ -56,12 +56,13 @@ public static class Trainer
         using var master = new Gpt(config);
         if (resumeFrom != null) Checkpoint.LoadWeights(master, Path.Combine(resumeFrom, Checkpoint.WeightsFile));
         master.to(device);
-        var work = master;
-        if (bf16)
+        // bf16: forward/backward run on a bf16 copy; the optimizer updates the fp32 master, which is copied back each step.
+        using var bf16Copy = bf16 ? new Gpt(config) : null;
+        var work = bf16Copy ?? master;
+        if (bf16Copy != null)
         {
-            work = new Gpt(config);
-            work.to(device).to(ScalarType.BFloat16);
-            CopyWeights(master, work);
+            bf16Copy.to(device).to(ScalarType.BFloat16);
+            CopyWeights(master, bf16Copy);
         }
         var masterParams = master.parameters().ToArray();
         var workParams = work.parameters().ToArray();
@@ -118,7 +119,7 @@ public static class Trainer
         {
             if (ct.IsCancellationRequested)
             {
-                if (step != state?.Step) lastCheckpoint = SaveCheckpoint();
+                if (step > (state?.Step ?? 0)) lastCheckpoint = SaveCheckpoint();
                 metrics.WriteLossCurve();
                 return new TrainResult("cancelled", step, losses.LastOrDefault(), best, bestStep, lastCheckpoint, losses,
                     $"Cancelled at step {step}; resume with --resume from {lastCheckpoint}.") { LastValLoss = lastVal };

@@ -97,6 +97,24 @@ public class TrainerTests
     }
 
     [Fact]
+    public void Cancellation_writes_a_checkpoint_that_resumes()
+    {
+        Torch.Init();
+        using var tmp = new TempDir();
+        var (data, tok, handles) = ShardData.Open(TestData.Shards(tmp.Path));
+        using var _ = handles;
+        var config = TestData.TinyConfig(tok.VocabSize);
+        using var cts = new CancellationTokenSource();
+        var cancelled = Trainer.Run(config, data, TestData.Options(tmp.File("run")), p => { if (p.Step == 3) cts.Cancel(); }, cts.Token);
+        Assert.Equal("cancelled", cancelled.StopReason);
+        Assert.Equal(3, cancelled.Step);
+        Assert.Equal(RunCheckpoints.PathFor(tmp.File("run"), 3), cancelled.LastCheckpoint);
+        var resumed = Trainer.Run(config, data, TestData.Options(tmp.File("run")) with { Resume = true });
+        Assert.Equal("completed", resumed.StopReason);
+        Assert.Equal(5, resumed.Losses.Count);
+    }
+
+    [Fact]
     public void Bf16_with_fp32_master_weights_trains()
     {
         Torch.Init();
