@@ -8,5 +8,6 @@ root.Add(TrainCommands.Create());
 root.Add(SampleCommands.Create());
 root.Add(EvalCommands.Create());
 root.Add(ServeCommands.Create());
+root.Add(ExportCommand.Create());
 root.Add(QuickstartCommand.Create());
 return await CliRunner.InvokeAsync(root, args);
