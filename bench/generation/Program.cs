@@ -1,4 +1,4 @@
-// Generation benchmarks for docs/bench-generation.md. Random-init weights (speed does not depend on them).
+// Generation benchmarks for docs/benchmarks.md. Random-init weights (speed does not depend on them).
 //   dotnet run -c Release --project bench/generation -- [--threads 1] [--repeats 5]
 //   dotnet run -c Release --project bench/generation -- memory <n>          (child process: peak RSS of one n-sample request)
 //   dotnet run -c Release --project bench/generation -- checkpoint <dir>    (a random-init tiny checkpoint to try `codelm sample`)

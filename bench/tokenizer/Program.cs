@@ -1,4 +1,4 @@
-// Tokenizer benchmarks (results: docs/bench-tokenizer.md). Every figure is a ratio against an anchor measured in the same run.
+// Tokenizer benchmarks (results: docs/benchmarks.md). Every figure is a ratio against an anchor measured in the same run.
 //   dotnet run -c Release --project bench/tokenizer -- run [--work DIR] [--repeats 3] [--vocab 32768]
 // Child mode used by `run` so each trainer's peak memory is its own process's:
 //   ... -- train-ours <files.json> <vocab> <out dir>
