@@ -1,6 +1,6 @@
 // Makes a tiny shard directory for the extension's integration test: a BPE tokenizer trained on a few files, and
-// training documents that `codelm train` learns by heart. Each completion sample becomes a PSM fill-in-the-middle
-// document laid out exactly like the server's prompt (<fim_prefix> tag+prefix <fim_suffix> suffix <fim_middle> middle),
+// training documents that `codelm train` learns by heart. Each completion sample becomes two fill-in-the-middle
+// documents laid out exactly like the server's prompts (PSM: <fim_prefix> tag+prefix <fim_suffix> suffix <fim_middle> middle; and SPM),
 // and each file also goes in whole, so a tiny model trained on it completes the editor's text deterministically.
 // Usage: TinyShards <spec.json> <out shard dir>
 //   spec.json: { "language": "Python", "vocabSize": 400, "files": ["..."], "samples": [{ "prefix", "suffix", "middle" }] }
@@ -26,7 +26,12 @@ var tok = CodeTokenizer.Load(tokenizerDir);
 
 var documents = new List<int[]>();
 foreach (var s in spec.Samples)
+{
+    // Both sentinel orders the server can use (its fimFormat setting; SPM is its default), so the memorized middle
+    // comes back whichever layout the prompt is in.
     documents.Add([tok.FimPrefix, .. tok.Encode(tag + s.Prefix), tok.FimSuffix, .. tok.Encode(s.Suffix), tok.FimMiddle, .. tok.Encode(s.Middle)]);
+    documents.Add([tok.FimPrefix, tok.FimSuffix, .. tok.Encode(s.Suffix), tok.FimMiddle, .. tok.Encode(tag + s.Prefix), .. tok.Encode(s.Middle)]);
+}
 foreach (var f in spec.Files) documents.Add(tok.Encode(tag + f));
 
 var splits = new Dictionary<string, SplitStats>();
