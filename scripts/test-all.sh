@@ -19,7 +19,7 @@ dotnet test CodeLm.sln -c Release --no-build -nologo 2>&1 | tee "$log" || status
 tests/editor-e2e/run.sh 2>&1 | tee -a "$log" || status=1
 
 # One closing line over all suites: dotnet's "Passed: N" / "Failed: N" per assembly and mocha's "N passing" / "N failing".
-sum() { grep -oE "$1" "$log" | grep -oE '[0-9]+' | awk '{s+=$1} END {print s+0}'; }
+sum() { grep -aoE "$1" "$log" | grep -oE '[0-9]+' | awk '{s+=$1} END {print s+0}'; }
 passed=$(sum '(Passed: +[0-9]+|[0-9]+ passing)')
 failed=$(sum '(Failed: +[0-9]+|[0-9]+ failing)')
 echo "$passed passed, $failed failed"
