@@ -19,7 +19,7 @@ public static class QuickstartCommand
         var vocab = new Option<int>("--vocab-size") { Description = "Tokenizer vocabulary (small by default: the default corpus is one repository).", DefaultValueFactory = _ => defaults.VocabSize };
         var lr = new Option<double>("--lr") { Description = "Peak learning rate.", DefaultValueFactory = _ => defaults.LearningRate };
         var batch = new Option<int>("--batch-size") { Description = "Sequences per training step.", DefaultValueFactory = _ => defaults.BatchSize };
-        var seqLen = new Option<int?>("--seq-len") { Description = "Training window in tokens (at most the preset's context).", DefaultValueFactory = _ => defaults.SequenceLength };
+        var seqLen = new Option<int?>("--seq-len") { Description = "Training window in tokens (default: the preset's context)." };
         var evalSamples = new Option<int>("--eval-samples") { Description = "Samples per built-in eval problem.", DefaultValueFactory = _ => defaults.EvalSamples };
         var evalTokens = new Option<int>("--eval-max-new-tokens") { Description = "Most tokens generated per eval sample.", DefaultValueFactory = _ => defaults.EvalMaxNewTokens };
         var device = new Option<string>("--device") { Description = "cpu, cuda, cuda:N or auto.", DefaultValueFactory = _ => defaults.Device };

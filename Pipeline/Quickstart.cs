@@ -151,7 +151,8 @@ public static class Quickstart
         var samples = new JsonArray();
         foreach (var (language, prefix, suffix) in SamplePrompts)
         {
-            var options = new SamplingOptions(MaxNewTokens: 48, StopSequences: ["\n\n\n"]);
+            // Greedy decoding of a minutes-old model loops on its likeliest token; mild seeded sampling shows more of what it learned.
+            var options = new SamplingOptions(MaxNewTokens: 48, Temperature: 0.6f, TopP: 0.9f, RepetitionPenalty: 1.15f, StopSequences: ["\n\n\n"], Seed: 1);
             var tagged = CodeLm.Tokenizer.Text.LanguageTag.Prefix(language) + prefix;
             var c = suffix is null ? generator.Generate(tagged, 1, options, ct: ct)[0] : generator.GenerateFim(tagged, suffix, 1, options, ct: ct)[0];
             samples.Add(new JsonObject { ["language"] = language, ["prefix"] = prefix, ["suffix"] = suffix, ["completion"] = c.Text, ["finish"] = c.FinishReason });

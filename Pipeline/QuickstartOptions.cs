@@ -11,12 +11,12 @@ public sealed record QuickstartOptions
     public IReadOnlyList<string> Sources { get; init; } = [];
     public int VocabSize { get; init; } = 4096;
     public string Preset { get; init; } = "tiny";
-    public int Steps { get; init; } = 500;
+    public int Steps { get; init; } = 1500;
     /// <summary>Peak learning rate; 2e-3 spiked and collapsed to unigram statistics on the default corpus, 1e-3 did not.</summary>
     public double LearningRate { get; init; } = 1e-3;
     public int BatchSize { get; init; } = 8;
-    /// <summary>Training window; 128 (half the tiny context) keeps the default run within 10 minutes on 2 cores.</summary>
-    public int? SequenceLength { get; init; } = 128;
+    /// <summary>Training window; default the preset's context.</summary>
+    public int? SequenceLength { get; init; }
     public string Device { get; init; } = "auto";
     /// <summary>Samples per built-in eval problem.</summary>
     public int EvalSamples { get; init; } = 2;
