@@ -63,7 +63,7 @@ public static class QuickstartReport
         sb.AppendLine().AppendLine("## Next").AppendLine();
         sb.AppendLine(inv, $"- Complete code: `codelm sample --checkpoint {checkpoint} --prompt \"def add(a, b):\"`");
         sb.AppendLine(inv, $"- Serve your editor: `codelm serve --checkpoint {checkpoint}`");
-        sb.AppendLine("- VS Code: `cd vscode-extension && npm ci && npx vsce package`, install the .vsix, then set `codelm.serverPath` and " +
+        sb.AppendLine("- VS Code: `cd vscode-extension && npm ci && npm run package`, install `dist/codelm.vsix`, then set `codelm.serverPath` and " +
                       $"`codelm.checkpointPath` to `{checkpoint}` (see README, \"VS Code extension\").");
         sb.AppendLine("- Train on more code: `codelm quickstart --source <repo> --source <repo> --steps 2000`, or run each stage yourself (README).");
         return sb.ToString();
