@@ -34,7 +34,7 @@ export const DEFAULTS: CodeLmSettings = {
   checkpointPath: '',
   enabledLanguages: ['python', 'csharp', 'javascript', 'typescript', 'java', 'go', 'rust', 'cpp', 'c'],
   maxNewTokens: 64,
-  temperature: 0.2,
+  temperature: 0,
   debounceMs: 200,
   contextBudget: 1024,
 };
