@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using static TorchSharp.torch;
+using CodeLm.Tokenizer;
 
 namespace CodeLm.Model;
 

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
+using CodeLm.Tokenizer;
 
 namespace CodeLm.Pipeline;
 
@@ -71,9 +72,7 @@ public static class QuickstartReport
 
     public static void Write(QuickstartOptions o, IReadOnlyList<StageResult> stages)
     {
-        var tmp = o.ReportPath + ".tmp";
-        File.WriteAllText(tmp, Render(o, stages));
-        File.Move(tmp, o.ReportPath, overwrite: true);
+        AtomicFile.WriteAllText(o.ReportPath, Render(o, stages));
     }
 
     private static string Num(JsonNode? n) => n is null ? "-" : n.GetValue<double>().ToString("0.000", CultureInfo.InvariantCulture);

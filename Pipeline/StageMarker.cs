@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using CodeLm.Tokenizer;
 
 namespace CodeLm.Pipeline;
 
@@ -37,9 +38,7 @@ public static class StageMarker
         Directory.CreateDirectory(dir);
         var path = Path.Combine(dir, FileName);
         var node = new JsonObject { ["fingerprint"] = fingerprint, ["finished"] = DateTimeOffset.UtcNow.ToString("O"), ["details"] = details };
-        var tmp = path + ".tmp";
-        File.WriteAllText(tmp, node.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
-        File.Move(tmp, path, overwrite: true);
+        AtomicFile.WriteAllText(path, node.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
     }
 
     /// <summary>The whole stamp of a finished stage, so the next stage's fingerprint changes when this one is redone.</summary>

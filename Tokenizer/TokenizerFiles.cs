@@ -76,8 +76,8 @@ public static class TokenizerFiles
             },
         };
 
-        WriteAtomic(Path.Combine(directory, VocabJson), Encoding.UTF8.GetBytes(vocab.ToJsonString(Pretty)));
-        WriteAtomic(Path.Combine(directory, MergesTxt), Encoding.UTF8.GetBytes(merged.ToString()));
+        AtomicFile.WriteAllBytes(Path.Combine(directory, VocabJson), Encoding.UTF8.GetBytes(vocab.ToJsonString(Pretty)));
+        AtomicFile.WriteAllBytes(Path.Combine(directory, MergesTxt), Encoding.UTF8.GetBytes(merged.ToString()));
         var config = new JsonObject
         {
             ["tokenizer_class"] = "PreTrainedTokenizerFast",
@@ -85,8 +85,8 @@ public static class TokenizerFiles
             ["additional_special_tokens"] = new JsonArray(SpecialTokens.FimPrefix, SpecialTokens.FimMiddle, SpecialTokens.FimSuffix, SpecialTokens.FimPad),
             ["add_prefix_space"] = false, ["clean_up_tokenization_spaces"] = false,
         };
-        WriteAtomic(Path.Combine(directory, TokenizerConfigJson), Encoding.UTF8.GetBytes(config.ToJsonString(Pretty)));
-        WriteAtomic(Path.Combine(directory, TokenizerJson), Encoding.UTF8.GetBytes(json.ToJsonString(Pretty)));
+        AtomicFile.WriteAllBytes(Path.Combine(directory, TokenizerConfigJson), Encoding.UTF8.GetBytes(config.ToJsonString(Pretty)));
+        AtomicFile.WriteAllBytes(Path.Combine(directory, TokenizerJson), Encoding.UTF8.GetBytes(json.ToJsonString(Pretty)));
     }
 
     /// <summary>Token strings by id and merges by rank, read back from tokenizer.json (validated).</summary>
@@ -139,12 +139,5 @@ public static class TokenizerFiles
     {
         using var f = File.OpenRead(path);
         return Convert.ToHexStringLower(SHA256.HashData(f));
-    }
-
-    internal static void WriteAtomic(string path, ReadOnlySpan<byte> bytes)
-    {
-        var tmp = path + ".tmp-" + Environment.ProcessId;
-        File.WriteAllBytes(tmp, bytes.ToArray());
-        File.Move(tmp, path, overwrite: true);
     }
 }

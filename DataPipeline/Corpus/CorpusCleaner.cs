@@ -5,6 +5,7 @@ using CodeLm.DataPipeline.Clean;
 using CodeLm.DataPipeline.Crawl;
 using CodeLm.DataPipeline.Dedup;
 using LibGit2Sharp;
+using CodeLm.Tokenizer;
 
 namespace CodeLm.DataPipeline.Corpus;
 
@@ -233,7 +234,7 @@ public static class CorpusCleaner
         Directory.CreateDirectory(o.OutDir);
         await CorpusFiles.WriteAsync(Path.Combine(o.OutDir, CorpusFiles.Train), Rows(false), ct);
         await CorpusFiles.WriteAsync(Path.Combine(o.OutDir, CorpusFiles.Validation), Rows(true), ct);
-        CorpusStats.WriteAtomic(Path.Combine(o.OutDir, CorpusStats.FileName), JsonSerializer.Serialize(stats, CorpusStats.Json) + "\n");
+        AtomicFile.WriteAllText(Path.Combine(o.OutDir, CorpusStats.FileName), JsonSerializer.Serialize(stats, CorpusStats.Json) + "\n");
         progress?.Report(new CorpusProgress("write", null, 0, 0, stats.Kept.Files, stats.Kept.Files, 0, 0));
         stats.Timings = new CorpusTimings(TimeSpan.Zero, scanTime, dedupTime, sw.Elapsed) { ScanDedupCpu = scanDedupCpu };
         return stats;

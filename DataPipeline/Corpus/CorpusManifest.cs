@@ -1,5 +1,6 @@
 using System.Text.Json;
 using CodeLm.DataPipeline.Crawl;
+using CodeLm.Tokenizer;
 
 namespace CodeLm.DataPipeline.Corpus;
 
@@ -26,6 +27,6 @@ public sealed class CorpusManifest
     public void Save(string corpusDir)
     {
         Directory.CreateDirectory(corpusDir);
-        CorpusStats.WriteAtomic(Path.Combine(corpusDir, FileName), JsonSerializer.Serialize(this, CorpusStats.Json) + "\n");
+        AtomicFile.WriteAllText(Path.Combine(corpusDir, FileName), JsonSerializer.Serialize(this, CorpusStats.Json) + "\n");
     }
 }

@@ -107,11 +107,4 @@ public sealed class CorpusStats
         if (!File.Exists(path)) throw new FileNotFoundException($"{path} not found; run `codelm data clean` first", path);
         return JsonSerializer.Deserialize<CorpusStats>(File.ReadAllText(path), Json) ?? throw new InvalidDataException($"{path} is empty");
     }
-
-    internal static void WriteAtomic(string path, string text)
-    {
-        var temp = path + $".{Environment.ProcessId}.tmp";
-        File.WriteAllText(temp, text);
-        File.Move(temp, path, overwrite: true);
-    }
 }

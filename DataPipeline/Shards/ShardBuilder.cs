@@ -93,9 +93,7 @@ public static class ShardBuilder
         foreach (var name in TokenizerFiles.AllFiles)
         {
             if (!File.Exists(Path.Combine(options.TokenizerDir, name))) continue; // tokenizer_config.json is optional
-            var tmp = Path.Combine(tokCopy, name + ".tmp-" + Environment.ProcessId);
-            File.Copy(Path.Combine(options.TokenizerDir, name), tmp, overwrite: true);
-            File.Move(tmp, Path.Combine(tokCopy, name), overwrite: true);
+            AtomicFile.Copy(Path.Combine(options.TokenizerDir, name), Path.Combine(tokCopy, name));
         }
         var manifest = new ShardManifest(ShardManifest.CurrentFormatVersion, tokenizer.Hash, corpusHash, tokenizer.VocabSize,
             IndexedDatasetFormat.DTypeFor(tokenizer.VocabSize) == IndexedDatasetFormat.UInt16Code ? "uint16" : "int32", stats);
@@ -123,7 +121,7 @@ public static class ShardBuilder
         }
         var stats = new ChunkStats(writer.Count, writer.TotalTokens, byLang, docsByLang);
         writer.Commit();
-        TokenizerFilesAtomic(prefix + ".json", JsonSerializer.SerializeToUtf8Bytes(stats, ShardManifest.Json));
+        AtomicFile.WriteAllBytes(prefix + ".json", JsonSerializer.SerializeToUtf8Bytes(stats, ShardManifest.Json));
         return stats;
     }
 
@@ -166,12 +164,5 @@ public static class ShardBuilder
     {
         try { return ShardSet.Load(dir); }
         catch (Exception e) when (e is IOException or InvalidDataException) { return null; }
-    }
-
-    private static void TokenizerFilesAtomic(string path, byte[] bytes)
-    {
-        var tmp = path + ".tmp-" + Environment.ProcessId;
-        File.WriteAllBytes(tmp, bytes);
-        File.Move(tmp, path, overwrite: true);
     }
 }

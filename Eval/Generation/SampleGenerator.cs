@@ -2,6 +2,7 @@ using System.Text.Json;
 using CodeLm.Eval.Problems;
 using CodeLm.Eval.Scoring;
 using CodeLm.Tokenizer.Text;
+using CodeLm.Tokenizer;
 
 namespace CodeLm.Eval.Generation;
 

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using CodeLm.Eval.Execution;
+using CodeLm.Tokenizer;
 
 namespace CodeLm.Eval.Scoring;
 

@@ -3,6 +3,7 @@ using System.Runtime.InteropServices;
 using System.Runtime.Loader;
 using System.Security.Cryptography;
 using TorchSharp;
+using CodeLm.Tokenizer;
 
 namespace CodeLm.Model.Native;
 
@@ -88,10 +89,7 @@ public static class TorchNativeLoader
 
         if (ElfVersionNeeds.MarkWeak(bytes, LibStdCxx, MissingVersion) == 0)
             throw new InvalidDataException($"{original} has no {MissingVersion} requirement to relax.");
-        Directory.CreateDirectory(dir);
-        var tmp = target + "." + Environment.ProcessId + ".tmp";
-        File.WriteAllBytes(tmp, bytes);
-        File.Move(tmp, target, overwrite: true);
+        AtomicFile.WriteAllBytes(target, bytes);
         return target;
     }
 

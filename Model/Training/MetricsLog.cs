@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using CodeLm.Tokenizer;
 
 namespace CodeLm.Model.Training;
 

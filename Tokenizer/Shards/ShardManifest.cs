@@ -38,7 +38,7 @@ public sealed record ShardManifest(
         : throw new InvalidDataException($"shard manifest has no '{name}' split (it has: {string.Join(", ", Splits.Keys)}).");
 
     public void Save(string path) =>
-        CodeLm.Tokenizer.TokenizerFiles.WriteAtomic(path, JsonSerializer.SerializeToUtf8Bytes(this, Json));
+        CodeLm.Tokenizer.AtomicFile.WriteAllBytes(path, JsonSerializer.SerializeToUtf8Bytes(this, Json));
 
     public static ShardManifest Read(string path)
     {
