@@ -56,7 +56,9 @@ public sealed class CompletionService(ICompletionEngine engine, ServerLog log, i
         var clock = Stopwatch.StartNew();
         try
         {
-            await Task.Yield(); // leave the dispatch thread: prompt building tokenizes
+            // Leave StreamJsonRpc's non-concurrent context (Task.Yield would post back onto it): prompt building and
+            // generation run for tens of milliseconds, and must not hold up the dispatch of $/cancelRequest or didChange.
+            await Task.CompletedTask.ConfigureAwait(ConfigureAwaitOptions.ForceYielding);
             var s = Settings;
             var ctx = CursorContext.Create(text, offset);
             // Room for the three FIM sentinels, and slack so the engine never trims further token by token (that would
