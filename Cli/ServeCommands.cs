@@ -15,6 +15,13 @@ public static class ServeCommands
         var maxNew = new Option<int>("--max-new-tokens") { Description = "Default most tokens per completion (the client's setting wins).", DefaultValueFactory = _ => 48 };
         var temperature = new Option<float>("--temperature") { Description = "Default sampling temperature; 0 is greedy.", DefaultValueFactory = _ => 0f };
         var budget = new Option<int>("--context-budget") { Description = "Default prompt budget in tokens (capped by the model's context).", DefaultValueFactory = _ => 1024 };
+        var precision = new Option<string>("--precision")
+        {
+            Description = "Weights for decoding steps: auto (int8 on the CPU, float32 on a GPU), int8 or float32. Int8 reads a " +
+                "quarter of the bytes per token, which is what bounds CPU decoding; prompts are always read in float32.",
+            DefaultValueFactory = _ => "auto",
+        };
+        precision.AcceptOnlyFromAmong("auto", "int8", "float32");
         var noWarmup = new Option<bool>("--no-warmup") { Description = "Skip the warm-up completion at startup." };
         // Clients such as vscode-languageclient (TransportKind.stdio) append --stdio; stdio is the only transport anyway.
         var stdio = new Option<bool>("--stdio") { Description = "Accepted for LSP clients that pass it; stdio is the transport." };
@@ -23,7 +30,7 @@ public static class ServeCommands
             "Serve inline completions over the Language Server Protocol on stdin/stdout (editors start it: the VS Code " +
             "extension, or neovim with cmd {\"codelm\", \"serve\", \"--checkpoint\", DIR}); settings come from the client.")
         {
-            checkpoint, device, logFile, verbose, maxNew, temperature, budget, noWarmup, stdio,
+            checkpoint, device, logFile, verbose, maxNew, temperature, budget, precision, noWarmup, stdio,
         };
         cmd.SetAction(async (parse, ct) =>
         {
@@ -34,7 +41,7 @@ public static class ServeCommands
                 ContextBudget = parse.GetValue(budget),
             };
             var options = new ServeOptions(parse.GetValue(checkpoint)!, parse.GetValue(device)!, parse.GetValue(logFile),
-                parse.GetValue(verbose) ? LogLevel.Debug : LogLevel.Info, settings, WarmUp: !parse.GetValue(noWarmup));
+                parse.GetValue(verbose) ? LogLevel.Debug : LogLevel.Info, settings, WarmUp: !parse.GetValue(noWarmup), Precision: parse.GetValue(precision)!);
             try
             {
                 return await ServeRunner.RunAsync(options, ct);

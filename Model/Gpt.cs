@@ -14,6 +14,7 @@ public sealed class Gpt : nn.Module<Tensor, Tensor>
     private readonly Embedding wpe;
     private readonly ModuleList<Block> h;
     private readonly LayerNorm ln_f;
+    private Int8Weights? _headInt8;
 
     public GptConfig Config { get; }
 
@@ -48,6 +49,31 @@ public sealed class Gpt : nn.Module<Tensor, Tensor>
 
     public long ParameterCount() => parameters().Sum(p => p.numel());
 
+    /// <summary>
+    /// Adds inference copies of the weights on a CPU float32 model: with <paramref name="int8Steps"/>, int8 copies of every
+    /// linear weight and the tied head, used for inputs of one position per sequence (decoding steps, and the head after a
+    /// <c>lastOnly</c> prefill); with <paramref name="bf16Prompts"/>, bfloat16 copies of the block weights for longer inputs.
+    /// For inference only: the copies do not follow later changes to the weights, and outputs differ from float32 by the
+    /// rounding (measured in docs/generation.md).
+    /// </summary>
+    public void PrepareCpuInference(bool int8Steps = true, bool bf16Prompts = false)
+    {
+        var w = wte.weight!;
+        if (w.device_type != DeviceType.CPU || w.dtype != ScalarType.Float32)
+            throw new InvalidOperationException($"CPU inference weights are for float32 models on the CPU; this one is {w.dtype} on {w.device}.");
+        foreach (var block in h)
+        {
+            block.Attention.PrepareInference(int8Steps, bf16Prompts);
+            block.Mlp.PrepareInference(int8Steps, bf16Prompts);
+        }
+        _headInt8 = int8Steps ? Int8Weights.Quantize(w) : null;
+        InferencePrecision = (int8Steps ? "int8" : "float32") + " steps, " + (bf16Prompts ? "bfloat16" : "float32") + " prompts";
+    }
+
+    /// <summary>How inputs are computed: "float32" until <see cref="PrepareCpuInference"/>, then e.g. "int8 steps, bfloat16 prompts".</summary>
+    public string InferencePrecision { get; private set; } = "float32";
+
+
     public override Tensor forward(Tensor idx) => forward(idx, null, lastOnly: false);
 
     /// <summary>Logits for <paramref name="idx"/> [B, T] placed after the cache's positions (0 without a cache).</summary>
@@ -63,7 +89,7 @@ public sealed class Gpt : nn.Module<Tensor, Tensor>
         cache?.Advance((int)t);
         x = ln_f.forward(x);
         if (lastOnly) x = x[.., ^1.., ..];
-        return nn.functional.linear(x, wte.weight!); // tied head
+        return _headInt8 != null && x.shape[1] == 1 ? _headInt8.Forward(x) : nn.functional.linear(x, wte.weight!); // tied head
     }
 
     /// <summary>Mean next-token cross-entropy of <paramref name="idx"/> against <paramref name="targets"/>, both [B, T].</summary>

@@ -9,6 +9,7 @@ public sealed class Mlp : nn.Module<Tensor, Tensor>
 {
     private readonly Linear c_fc;
     private readonly Linear c_proj;
+    private InferenceWeights? _fcFast, _projFast;
 
     public Mlp(GptConfig config) : base("mlp")
     {
@@ -19,5 +20,12 @@ public sealed class Mlp : nn.Module<Tensor, Tensor>
 
     internal Linear ResidualProjection => c_proj;
 
-    public override Tensor forward(Tensor x) => c_proj.forward(nn.functional.gelu(c_fc.forward(x)));
+    internal void PrepareInference(bool int8Steps, bool bf16Prompts)
+    {
+        _fcFast = InferenceWeights.Of(c_fc.weight!, int8Steps, bf16Prompts);
+        _projFast = InferenceWeights.Of(c_proj.weight!, int8Steps, bf16Prompts);
+    }
+
+    public override Tensor forward(Tensor x) =>
+        InferenceWeights.Apply(c_proj, _projFast, nn.functional.gelu(InferenceWeights.Apply(c_fc, _fcFast, x)));
 }

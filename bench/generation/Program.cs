@@ -2,6 +2,7 @@
 //   dotnet run -c Release --project bench/generation -- [--threads 1] [--repeats 5]
 //   dotnet run -c Release --project bench/generation -- memory <n>          (child process: peak RSS of one n-sample request)
 //   dotnet run -c Release --project bench/generation -- checkpoint <dir>    (a random-init tiny checkpoint to try `codelm sample`)
+//   dotnet run -c Release --project bench/generation -- precision <dir> [--prompts 40]  (int8/bf16 inference vs float32 on a trained checkpoint)
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
@@ -17,6 +18,11 @@ CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 int threads = Arg("--threads", 1), repeats = Arg("--repeats", 5);
 TorchNativeLoader.EnsureLoaded();
 set_num_threads(threads);
+if (args.Length >= 2 && args[0] == "precision")
+{
+    PrecisionAgreement.Run(args[1], Arg("--prompts", 40));
+    return;
+}
 var (tokenizer, code) = Setup.TokenizerAndCode();
 
 if (args.Length >= 2 && args[0] == "checkpoint")

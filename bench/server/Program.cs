@@ -2,7 +2,7 @@
 // tokens, p50/p95/max over N requests, cold (new context each time) and cached (the same contexts again), plus a
 // typing run (one more character each request: the KV cache is reused) and the anchor, a bare JSON-RPC round trip
 // (an unknown method) in the same run. Usage:
-//   dotnet run -c Release --project bench/server -- [--checkpoint DIR] [--requests 200] [--repeats 3]
+//   dotnet run -c Release --project bench/server -- [--checkpoint DIR] [--requests 200] [--repeats 3] [--precision auto|int8|float32]
 // Without --checkpoint it builds the `small` preset with random weights and a tokenizer trained on this repo's sources.
 using System.Diagnostics;
 using System.Globalization;
@@ -18,6 +18,7 @@ var inv = CultureInfo.InvariantCulture;
 string? checkpoint = Arg("--checkpoint");
 var requests = int.Parse(Arg("--requests") ?? "200", inv);
 var repeats = int.Parse(Arg("--repeats") ?? "3", inv);
+var precision = Arg("--precision") ?? "auto";
 var root = FindRepoRoot();
 var sources = Directory.GetFiles(root, "*.cs", SearchOption.AllDirectories)
     .Where(p => !p.Contains("/bin/") && !p.Contains("/obj/")).Order(StringComparer.Ordinal).ToList();
@@ -30,15 +31,15 @@ try
     var cases = MakeCases(sources, requests);
     var codelm = Path.Combine(root, "Cli", "bin", "Release", "net10.0", "codelm.dll");
     if (!File.Exists(codelm)) throw new FileNotFoundException($"build first: dotnet build Cli -c Release ({codelm} is missing)");
-    Console.Error.WriteLine($"checkpoint {checkpoint} ({(randomInit ? "small preset, random init" : "given")}), {cases.Count} cases, {repeats} repeats");
+    Console.Error.WriteLine($"checkpoint {checkpoint} ({(randomInit ? "small preset, random init" : "given")}), {cases.Count} cases, {repeats} repeats, --precision {precision}");
 
     var runs = new List<Dictionary<string, Stats>>();
     for (var rep = 0; rep < repeats; rep++)
     {
-        runs.Add(await RunOnce(codelm, checkpoint, cases, tokenizer));
+        runs.Add(await RunOnce(codelm, checkpoint, cases, tokenizer, precision));
         foreach (var (k, s) in runs[^1]) Console.Error.WriteLine($"run {rep + 1} {k,-8} p50 {s.P50,7:F1} p95 {s.P95,7:F1} max {s.Max,7:F1} ms  tokens shown {s.MeanTokens:F1}");
     }
-    PrintMarkdown(runs, randomInit, cases.Count);
+    PrintMarkdown(runs, randomInit, cases.Count, precision);
 }
 finally
 {
@@ -90,10 +91,10 @@ static List<(string Text, int Offset)> MakeCases(List<string> sources, int n)
     return cases;
 }
 
-static async Task<Dictionary<string, Stats>> RunOnce(string codelm, string checkpoint, List<(string Text, int Offset)> cases, CodeTokenizer tokenizer)
+static async Task<Dictionary<string, Stats>> RunOnce(string codelm, string checkpoint, List<(string Text, int Offset)> cases, CodeTokenizer tokenizer, string precision)
 {
     var psi = new ProcessStartInfo("dotnet") { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
-    foreach (var a in new[] { codelm, "serve", "--checkpoint", checkpoint, "--log-file", Path.Combine(Path.GetTempPath(), "codelm-bench-server.log") }) psi.ArgumentList.Add(a);
+    foreach (var a in new[] { codelm, "serve", "--checkpoint", checkpoint, "--log-file", Path.Combine(Path.GetTempPath(), "codelm-bench-server.log"), "--verbose", "--precision", precision }) psi.ArgumentList.Add(a);
     using var proc = Process.Start(psi)!;
     proc.ErrorDataReceived += (_, _) => { };
     proc.BeginErrorReadLine();
@@ -169,7 +170,7 @@ static object Pos(string text, int offset)
     return new { line, character = offset - (text.LastIndexOf('\n', Math.Max(0, offset - 1)) + 1) };
 }
 
-void PrintMarkdown(List<Dictionary<string, Stats>> runs, bool randomInit, int n)
+void PrintMarkdown(List<Dictionary<string, Stats>> runs, bool randomInit, int n, string precision)
 {
     Console.WriteLine($"| run | requests | p50 ms | p95 ms | max ms | p50 / anchor p50 | tokens shown (mean) |");
     Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|");
@@ -181,7 +182,7 @@ void PrintMarkdown(List<Dictionary<string, Stats>> runs, bool randomInit, int n)
         Console.WriteLine($"| {kind} | {runs[0][kind].Count} | {Spread(s => s.P50)} | {Spread(s => s.P95)} | {Spread(s => s.Max)} | {Median(ratio).ToString("F1", inv)}× | {Med(s => s.MeanTokens).ToString("F1", inv)} |");
     }
     Console.WriteLine();
-    Console.WriteLine($"Median over {runs.Count} runs (min–max in brackets); {n} cases; {(randomInit ? "`small` preset with random weights" : "trained checkpoint")}.");
+    Console.WriteLine($"Median over {runs.Count} runs (min–max in brackets); {n} cases; {(randomInit ? "`small` preset with random weights" : "trained checkpoint")}; `--precision {precision}`.");
 }
 
 static double Median(List<double> v) { var s = v.Order().ToList(); return s.Count % 2 == 1 ? s[s.Count / 2] : (s[s.Count / 2 - 1] + s[s.Count / 2]) / 2; }

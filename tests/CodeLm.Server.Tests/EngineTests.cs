@@ -1,5 +1,6 @@
 using CodeLm.Model.Generation;
 using CodeLm.Server.Completion;
+using CodeLm.Server.Engine;
 using CodeLm.Server.Tests.Support;
 
 namespace CodeLm.Server.Tests;
@@ -30,6 +31,22 @@ public sealed class EngineTests(TinyCheckpoint tiny)
             Assert.Equal(expected, fast.Complete(p, options, _ => false, CancellationToken.None));
         }
         Assert.False(string.IsNullOrEmpty(fast.Complete(Prompts[0], new EngineOptions(24, 0, SuffixFirst: true), _ => false, default)), $"seed {tiny.Seed}");
+    }
+
+    [Fact]
+    public void Precision_is_chosen_at_load_and_an_unknown_one_is_refused()
+    {
+        using var auto = tiny.LoadEngine();
+        Assert.StartsWith("int8 steps, ", auto.Precision); // bfloat16 prompts only where that measured faster
+        using var exact = CheckpointCompletionEngine.Load(tiny.Dir, "cpu", reuseKvCache: true, precision: "float32");
+        Assert.Equal("float32", exact.Precision);
+        using var int8 = CheckpointCompletionEngine.Load(tiny.Dir, "cpu", reuseKvCache: true, precision: "int8");
+        Assert.Equal("int8 steps, float32 prompts", int8.Precision);
+        var options = new EngineOptions(MaxNewTokens: 16, Temperature: 0, SuffixFirst: true);
+        Assert.False(string.IsNullOrEmpty(exact.Complete(Prompts[0], options, _ => false, default)));
+        Assert.False(string.IsNullOrEmpty(int8.Complete(Prompts[0], options, _ => false, default)));
+        var e = Assert.Throws<ArgumentException>(() => CheckpointCompletionEngine.Load(tiny.Dir, "cpu", precision: "fp16"));
+        Assert.Contains("auto, int8 or float32", e.Message);
     }
 
     [Fact]
