@@ -10,4 +10,5 @@ root.Add(EvalCommands.Create());
 root.Add(ServeCommands.Create());
 root.Add(ExportCommand.Create());
 root.Add(QuickstartCommand.Create());
+root.Add(DoctorCommand.Create());
 return await CliRunner.InvokeAsync(root, args);

@@ -16,7 +16,8 @@ public static class Devices
             if (!torch.cuda.is_available())
                 throw new InvalidOperationException(
                     $"--device {spec} was asked for, but CUDA is not available. This build uses the CPU libtorch; " +
-                    "rebuild with -p:TorchBackend=cuda on a machine with an NVIDIA driver, or pass --device cpu.");
+                    "rebuild with -p:TorchBackend=cuda on a machine with an NVIDIA driver, or point CODELM_LIBTORCH_DIR at a CUDA " +
+                    "build of libtorch (docs/gpu.md), or pass --device cpu.");
             return new torch.Device(spec);
         }
         throw new ArgumentException($"Unknown device '{spec}'. Use cpu, cuda, cuda:N or auto.");

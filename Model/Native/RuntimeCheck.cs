@@ -6,7 +6,13 @@ namespace CodeLm.Model.Native;
 
 /// <summary>What a smoke run of the model runtime found: how the native library loaded, and that a net learns.</summary>
 public sealed record RuntimeReport(string LoaderMode, string? PatchedPath, string Device, string TorchVersion, int Threads,
-    float LossBefore, float LossAfter, double Milliseconds);
+    float LossBefore, float LossAfter, double Milliseconds)
+{
+    /// <summary>Where libtorch_cpu.so is mapped in this process (from /proc/self/maps), the proof of which libtorch runs.</summary>
+    public string? LibtorchMapped { get; init; }
+    public bool CudaAvailable { get; init; }
+    public int CudaDevices { get; init; }
+}
 
 public static class RuntimeCheck
 {
@@ -32,6 +38,18 @@ public static class RuntimeCheck
             if (i == 0) first = last;
         }
         return new RuntimeReport(TorchNativeLoader.Mode ?? "?", TorchNativeLoader.PatchedPath, dev.ToString(),
-            torch.__version__, torch.get_num_threads(), first, last, sw.Elapsed.TotalMilliseconds);
+            torch.__version__, torch.get_num_threads(), first, last, sw.Elapsed.TotalMilliseconds)
+        {
+            LibtorchMapped = MappedPath("libtorch_cpu.so"),
+            CudaAvailable = torch.cuda.is_available(),
+            CudaDevices = torch.cuda.is_available() ? torch.cuda.device_count() : 0,
+        };
+    }
+
+    private static string? MappedPath(string library)
+    {
+        if (!File.Exists("/proc/self/maps")) return null;
+        return File.ReadLines("/proc/self/maps").Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+            .Where(f => f.Length >= 6 && Path.GetFileName(f[5]) == library).Select(f => f[5]).FirstOrDefault();
     }
 }

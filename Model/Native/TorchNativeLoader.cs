@@ -30,6 +30,19 @@ public static class TorchNativeLoader
     /// <summary>The patched copy in use, when one was needed.</summary>
     public static string? PatchedPath { get; private set; }
 
+    /// <summary>
+    /// CODELM_LIBTORCH_DIR: a libtorch lib/ folder to use instead of the package's, such as a GPU machine's PyTorch
+    /// (`python3 -c "import torch, os; print(os.path.dirname(torch.__file__) + '/lib')"`). Its libraries are loaded by full
+    /// path before the glue, so the glue's needs resolve to them by soname. The glue is bound to its libtorch's C++ ABI:
+    /// check a folder first with scripts/gpu-probe.sh (docs/gpu.md).
+    /// </summary>
+    public const string LibtorchDirVariable = "CODELM_LIBTORCH_DIR";
+
+    /// <summary>The folder libtorch was loaded from (the override, else the package's native folder), once loaded.</summary>
+    public static string? LibtorchDir { get; private set; }
+
+    private static readonly string[] LibtorchLibraries = ["libc10.so", "libc10_cuda.so", "libtorch_cpu.so", "libtorch_cuda.so", "libtorch.so"];
+
     public static void EnsureLoaded()
     {
         lock (Gate)
@@ -39,6 +52,17 @@ public static class TorchNativeLoader
 
             var nativeDir = FindNativeDir();
             if (nativeDir == null) { Mode = "platform"; return; } // unusual layout: let TorchSharp probe itself
+
+            var libtorchDir = nativeDir;
+            if (Environment.GetEnvironmentVariable(LibtorchDirVariable) is { Length: > 0 } overrideDir)
+            {
+                if (!File.Exists(Path.Combine(overrideDir, "libtorch_cpu.so")))
+                    throw new InvalidOperationException($"{LibtorchDirVariable} is '{overrideDir}', which has no libtorch_cpu.so. " +
+                        $"Point it at a libtorch lib/ folder (for PyTorch: the torch package's lib/), or unset it to use the packaged libtorch.");
+                libtorchDir = Path.GetFullPath(overrideDir);
+                PreloadLibtorch(libtorchDir);
+            }
+            LibtorchDir = libtorchDir;
 
             var original = Path.Combine(nativeDir, GlueFile);
             if (TryLoad(original, out _glue, out var originalError))
@@ -58,11 +82,7 @@ public static class TorchNativeLoader
 
             // The copy lives outside the package folder, so its $ORIGIN runpath no longer finds libtorch:
             // load libtorch's libraries first, by full path, and the loader resolves DT_NEEDED by soname.
-            foreach (var dep in new[] { "libc10.so", "libtorch_cpu.so", "libtorch_cuda.so", "libtorch.so" })
-            {
-                var path = Path.Combine(nativeDir, dep);
-                if (File.Exists(path)) NativeLibrary.Load(path);
-            }
+            PreloadLibtorch(libtorchDir);
             if (!TryLoad(patched, out _glue, out var patchedError))
                 throw LoadFailure(original, originalError, patched, patchedError);
 
@@ -72,6 +92,15 @@ public static class TorchNativeLoader
             NativeLibrary.SetDllImportResolver(torchAssembly, ResolveGlue);
             // TorchSharp also probes with NativeLibrary.TryLoad(name, assembly), which ends at this event.
             AssemblyLoadContext.Default.ResolvingUnmanagedDll += (asm, name) => asm == torchAssembly ? ResolveGlue(name, asm, null) : IntPtr.Zero;
+        }
+    }
+
+    private static void PreloadLibtorch(string dir)
+    {
+        foreach (var name in LibtorchLibraries)
+        {
+            var path = Path.Combine(dir, name);
+            if (File.Exists(path)) NativeLibrary.Load(path);
         }
     }
 
@@ -136,6 +165,10 @@ public static class TorchNativeLoader
         var msg = $"TorchSharp's native library could not be loaded.\n  tried: {original}\n  error: {originalError}";
         if (patched != null)
             msg += $"\n  tried a copy with the {MissingVersion} need relaxed: {patched}\n  error: {patchedError}";
+        if (Environment.GetEnvironmentVariable(LibtorchDirVariable) is { Length: > 0 } overrideDir)
+            return new InvalidOperationException(msg + $"\n{LibtorchDirVariable} is set to '{overrideDir}': that libtorch must provide " +
+                "libtorch.so, libtorch_cpu.so and libc10.so with the C++ ABI the glue was built for (list what is missing with " +
+                "scripts/gpu-probe.sh GLUE DIR; see docs/gpu.md). Unset it to use the packaged libtorch.");
         msg += "\nFix: install a libstdc++ that provides " + MissingVersion +
                " (GCC 13 or newer, e.g. Debian 13 or Ubuntu 24.04), or make sure the cache folder is writable " +
                "(set CODELM_CACHE to another folder). Check that libtorch-cpu-linux-x64 restored completely.";
