@@ -1,3 +1,6 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using CodeLm.Tokenizer;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -44,6 +47,39 @@ public static partial class Checkpoint
             if (Directory.Exists(stage)) Directory.Delete(stage, recursive: true);
         }
     }
+
+    /// <summary>
+    /// Cleans up after a writer killed in <see cref="Save"/> within <paramref name="parent"/>: staging directories of
+    /// processes that are gone are deleted, and a checkpoint caught between the two moves of <see cref="Commit"/> (only
+    /// its `.old` copy left) is put back. Temp files of <see cref="AtomicFile"/> go too. Returns what it did, for the log.
+    /// </summary>
+    public static IReadOnlyList<string> RecoverInterrupted(string parent)
+    {
+        var done = new List<string>();
+        if (!Directory.Exists(parent)) return done;
+        foreach (var dir in Directory.GetDirectories(parent, ".*"))
+        {
+            var name = Path.GetFileName(dir);
+            var staging = StagingName.Match(name);
+            if (staging.Success && !AtomicFile.ProcessIsAlive(int.Parse(staging.Groups[2].Value, CultureInfo.InvariantCulture)))
+            {
+                Directory.Delete(dir, recursive: true);
+                done.Add($"removed the unfinished {staging.Groups[1].Value} of a stopped run");
+                continue;
+            }
+            var old = OldName.Match(name);
+            if (!old.Success) continue;
+            var target = Path.Combine(parent, old.Groups[1].Value);
+            if (Directory.Exists(target)) { Directory.Delete(dir, recursive: true); continue; }
+            Directory.Move(dir, target);
+            done.Add($"restored {old.Groups[1].Value} (a run stopped while replacing it)");
+        }
+        if (AtomicFile.RemoveStale(parent) is > 0 and var files) done.Add($"removed {files} temp file(s) of a stopped run");
+        return done;
+    }
+
+    private static readonly Regex StagingName = new(@"^\.(.+)\.tmp-(\d+)-[0-9a-f]{32}$", RegexOptions.CultureInvariant);
+    private static readonly Regex OldName = new(@"^\.(.+)\.old-[0-9a-f]{32}$", RegexOptions.CultureInvariant);
 
     /// <summary>Moves a finished staging directory onto <paramref name="dir"/>, replacing any previous one.</summary>
     internal static void Commit(string stage, string dir)

@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using System.Text;
+using System.Text.RegularExpressions;
 
 namespace CodeLm.Tokenizer;
 
@@ -38,4 +40,32 @@ public static class AtomicFile
     public static void WriteAllLines(string path, IEnumerable<string> lines) => WriteAllText(path, string.Concat(lines.Select(l => l + "\n")));
 
     public static void Copy(string source, string path) => Write(path, s => { using var src = File.OpenRead(source); src.CopyTo(s); });
+
+    private static readonly Regex TempName = new(@"^\..+\.(\d+)\.[0-9a-f]{32}\.tmp$", RegexOptions.CultureInvariant);
+
+    /// <summary>
+    /// Deletes the temp files in <paramref name="dir"/> that a killed writer left (their process is gone); returns how many.
+    /// A live writer's files are kept, so this is safe while another process writes there.
+    /// </summary>
+    public static int RemoveStale(string dir)
+    {
+        if (!Directory.Exists(dir)) return 0;
+        var removed = 0;
+        foreach (var file in Directory.EnumerateFiles(dir, ".*.tmp"))
+        {
+            var m = TempName.Match(Path.GetFileName(file));
+            if (!m.Success || ProcessIsAlive(int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture))) continue;
+            try { File.Delete(file); removed++; } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        }
+        return removed;
+    }
+
+    /// <summary>Whether a process with this id is running (temp names carry their writer's id).</summary>
+    public static bool ProcessIsAlive(int pid)
+    {
+        if (pid == Environment.ProcessId) return true;
+        try { using var p = Process.GetProcessById(pid); return !p.HasExited; }
+        catch (ArgumentException) { return false; }
+        catch (InvalidOperationException) { return false; }
+    }
 }

@@ -43,11 +43,14 @@ public static class Trainer
 
         var runDir = Path.GetFullPath(options.OutDir);
         Directory.CreateDirectory(runDir);
+        // A run killed mid-checkpoint leaves staging folders (and, rarely, best/ only as its .old copy): tidy up first.
+        var recovered = Checkpoint.RecoverInterrupted(runDir).Concat(Checkpoint.RecoverInterrupted(Path.Combine(runDir, RunCheckpoints.Folder))).ToList();
         var (state, resumeFrom) = PrepareResume(runDir, config, data, options, seq);
         if (!cuda && !options.SkipMemoryCheck)
             MemoryBudget.Check(config, options.BatchSize, seq, bf16, MemoryBudget.AvailableHostBytes());
 
         void Say(string message) => progress?.Invoke(new TrainProgress(state?.Step ?? 0, options.MaxSteps, double.NaN, 0, 0, 0, 0, TimeSpan.Zero, Message: message));
+        foreach (var line in recovered) Say(line);
         Say($"model: {config.ParameterCount() / 1e6:F2}M parameters ({config.Layers} layers, {config.Heads} heads, {config.Embedding} wide, context {config.ContextLength}, vocab {config.VocabSize})");
         Say($"device: {device}, precision: {(bf16 ? "bf16 with fp32 master weights" : "fp32")}, threads: {get_num_threads()}");
 
