@@ -23,10 +23,11 @@ public sealed class CausalSelfAttention : nn.Module
 
     internal Linear ResidualProjection => c_proj;
 
-    internal void PrepareInference(bool int8Steps, bool bf16Prompts)
+    internal InferenceWeights[] PrepareInference(bool int8Steps, bool bf16Prompts)
     {
-        _attnFast = InferenceWeights.Of(c_attn.weight!, int8Steps, bf16Prompts);
-        _projFast = InferenceWeights.Of(c_proj.weight!, int8Steps, bf16Prompts);
+        _attnFast = InferenceWeights.Of(c_attn, int8Steps, bf16Prompts);
+        _projFast = InferenceWeights.Of(c_proj, int8Steps, bf16Prompts);
+        return [_attnFast, _projFast];
     }
 
     public Tensor forward(Tensor x, KvCache? cache = null, int layer = 0)

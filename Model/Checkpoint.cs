@@ -61,14 +61,14 @@ public static partial class Checkpoint
         {
             var name = Path.GetFileName(dir);
             var staging = StagingName.Match(name);
-            if (staging.Success && !AtomicFile.ProcessIsAlive(int.Parse(staging.Groups[2].Value, CultureInfo.InvariantCulture)))
+            if (staging.Success && WriterGone(staging.Groups[2].Value))
             {
                 Directory.Delete(dir, recursive: true);
                 done.Add($"removed the unfinished {staging.Groups[1].Value} of a stopped run");
                 continue;
             }
             var old = OldName.Match(name);
-            if (!old.Success) continue;
+            if (!old.Success || !WriterGone(old.Groups[2].Value)) continue;
             var target = Path.Combine(parent, old.Groups[1].Value);
             if (Directory.Exists(target)) { Directory.Delete(dir, recursive: true); continue; }
             Directory.Move(dir, target);
@@ -78,14 +78,18 @@ public static partial class Checkpoint
         return done;
     }
 
-    private static readonly Regex StagingName = new(@"^\.(.+)\.tmp-(\d+)-[0-9a-f]{32}$", RegexOptions.CultureInvariant);
-    private static readonly Regex OldName = new(@"^\.(.+)\.old-[0-9a-f]{32}$", RegexOptions.CultureInvariant);
+    private static readonly Regex StagingName = new(@"^\.(.+)\.tmp-([0-9]+)-[0-9a-f]{32}$", RegexOptions.CultureInvariant);
+    private static readonly Regex OldName = new(@"^\.(.+)\.old-([0-9]+)-[0-9a-f]{32}$", RegexOptions.CultureInvariant);
+
+    // Names carry their writer's process id; one that does not parse is left alone.
+    private static bool WriterGone(string pid) =>
+        int.TryParse(pid, NumberStyles.None, CultureInfo.InvariantCulture, out var id) && !AtomicFile.ProcessIsAlive(id);
 
     /// <summary>Moves a finished staging directory onto <paramref name="dir"/>, replacing any previous one.</summary>
     internal static void Commit(string stage, string dir)
     {
         if (!Directory.Exists(dir)) { Directory.Move(stage, dir); return; }
-        var old = Path.Combine(Path.GetDirectoryName(dir)!, $".{Path.GetFileName(dir)}.old-{Guid.NewGuid():N}");
+        var old = Path.Combine(Path.GetDirectoryName(dir)!, $".{Path.GetFileName(dir)}.old-{Environment.ProcessId}-{Guid.NewGuid():N}");
         Directory.Move(dir, old);
         Directory.Move(stage, dir);
         Directory.Delete(old, recursive: true);

@@ -15,6 +15,7 @@ public sealed class Gpt : nn.Module<Tensor, Tensor>
     private readonly ModuleList<Block> h;
     private readonly LayerNorm ln_f;
     private Int8Weights? _headInt8;
+    private readonly List<InferenceWeights> _inference = [];
 
     public GptConfig Config { get; }
 
@@ -61,13 +62,26 @@ public sealed class Gpt : nn.Module<Tensor, Tensor>
         var w = wte.weight!;
         if (w.device_type != DeviceType.CPU || w.dtype != ScalarType.Float32)
             throw new InvalidOperationException($"CPU inference weights are for float32 models on the CPU; this one is {w.dtype} on {w.device}.");
+        DisposeInferenceCopies();
         foreach (var block in h)
         {
-            block.Attention.PrepareInference(int8Steps, bf16Prompts);
-            block.Mlp.PrepareInference(int8Steps, bf16Prompts);
+            _inference.AddRange(block.Attention.PrepareInference(int8Steps, bf16Prompts));
+            _inference.AddRange(block.Mlp.PrepareInference(int8Steps, bf16Prompts));
         }
         _headInt8 = int8Steps ? Int8Weights.Quantize(w) : null;
         InferencePrecision = (int8Steps ? "int8" : "float32") + " steps, " + (bf16Prompts ? "bfloat16" : "float32") + " prompts";
+    }
+
+    private void DisposeInferenceCopies()
+    {
+        foreach (var w in _inference) w.Dispose();
+        _inference.Clear();
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing) DisposeInferenceCopies();
+        base.Dispose(disposing);
     }
 
     /// <summary>How inputs are computed: "float32" until <see cref="PrepareCpuInference"/>, then e.g. "int8 steps, bfloat16 prompts".</summary>

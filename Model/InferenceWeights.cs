@@ -10,7 +10,7 @@ namespace CodeLm.Model;
 /// per sequence (decoding steps, bound by reading the weights), bfloat16 for longer ones (prompts, bound by arithmetic,
 /// where a CPU with bf16 dot products is several times faster). Without a copy for a case the float32 weight is used.
 /// </summary>
-public sealed class InferenceWeights
+public sealed class InferenceWeights : IDisposable
 {
     private readonly Int8Weights? int8;
     private readonly Tensor? bf16;
@@ -21,9 +21,20 @@ public sealed class InferenceWeights
         this.bf16 = bf16;
     }
 
-    internal static InferenceWeights Of(Tensor weight, bool int8Steps, bool bf16Prompts) =>
-        new(int8Steps ? Int8Weights.Quantize(weight) : null,
-            bf16Prompts ? weight.detach().to(ScalarType.BFloat16).DetachFromDisposeScope() : null);
+    internal static InferenceWeights Of(Linear linear, bool int8Steps, bool bf16Prompts)
+    {
+        if (linear.bias is not null) throw new NotSupportedException("Inference copies cover bias-free linear layers only (as every CodeLm layer is).");
+        var weight = linear.weight!;
+        Tensor? half = null;
+        if (bf16Prompts)
+        {
+            using var detached = weight.detach();
+            half = detached.to(ScalarType.BFloat16).DetachFromDisposeScope();
+        }
+        return new(int8Steps ? Int8Weights.Quantize(weight) : null, half);
+    }
+
+    public void Dispose() => bf16?.Dispose();
 
     /// <summary><paramref name="x"/> [B, T, In] through the copy that fits its length, else through <paramref name="linear"/>.</summary>
     internal static Tensor Apply(Linear linear, InferenceWeights? w, Tensor x)

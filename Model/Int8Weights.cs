@@ -12,7 +12,8 @@ namespace CodeLm.Model;
 /// matrix-vector product on float32 activations. Decoding one token reads every weight once, so on a CPU it is bound by
 /// memory bandwidth: a quarter of float32's bytes is most of the speed-up (see docs/generation.md). Activations stay
 /// float32: quantizing them too (AVX-VNNI) measured no faster here, the loop already being bound by the weight reads.
-/// Prefill and training keep the float32 weights, which stay the source of truth; re-quantize after changing them.
+/// The float32 weights stay the source of truth (training, checkpoints, and prompts unless bfloat16 copies are used, see
+/// <see cref="InferenceWeights"/>); re-quantize after changing them.
 /// </summary>
 public sealed unsafe class Int8Weights
 {
@@ -33,7 +34,8 @@ public sealed unsafe class Int8Weights
     public static Int8Weights Quantize(Tensor weight)
     {
         if (weight.dim() != 2) throw new ArgumentException($"Expected a 2-D weight, got shape [{string.Join(", ", weight.shape)}].");
-        using var w = weight.detach().to(ScalarType.Float32).cpu().contiguous();
+        using var scope = NewDisposeScope(); // the detach/convert/copy intermediates
+        var w = weight.detach().to(ScalarType.Float32).cpu().contiguous();
         var q = new Int8Weights((int)w.shape[0], (int)w.shape[1]);
         var f = MemoryMarshal.Cast<byte, float>(w.bytes);
         for (int r = 0; r < q.Out; r++)
@@ -48,6 +50,10 @@ public sealed unsafe class Int8Weights
         }
         return q;
     }
+
+    /// <summary>Whether a vector kernel (AVX-512, or AVX2 with FMA) runs for rows of <paramref name="columns"/> weights.</summary>
+    public static bool IsAccelerated(int columns) =>
+        (Avx512F.IsSupported && columns % 16 == 0) || (Avx2.IsSupported && Fma.IsSupported && columns % 8 == 0);
 
     /// <summary>Bytes held (weights and scales).</summary>
     public long SizeInBytes => _weights.LongLength + 4L * _scales.Length;

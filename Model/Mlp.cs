@@ -20,10 +20,11 @@ public sealed class Mlp : nn.Module<Tensor, Tensor>
 
     internal Linear ResidualProjection => c_proj;
 
-    internal void PrepareInference(bool int8Steps, bool bf16Prompts)
+    internal InferenceWeights[] PrepareInference(bool int8Steps, bool bf16Prompts)
     {
-        _fcFast = InferenceWeights.Of(c_fc.weight!, int8Steps, bf16Prompts);
-        _projFast = InferenceWeights.Of(c_proj.weight!, int8Steps, bf16Prompts);
+        _fcFast = InferenceWeights.Of(c_fc, int8Steps, bf16Prompts);
+        _projFast = InferenceWeights.Of(c_proj, int8Steps, bf16Prompts);
+        return [_fcFast, _projFast];
     }
 
     public override Tensor forward(Tensor x) =>

@@ -41,11 +41,12 @@ public static class AtomicFile
 
     public static void Copy(string source, string path) => Write(path, s => { using var src = File.OpenRead(source); src.CopyTo(s); });
 
-    private static readonly Regex TempName = new(@"^\..+\.(\d+)\.[0-9a-f]{32}\.tmp$", RegexOptions.CultureInvariant);
+    private static readonly Regex TempName = new(@"^\..+\.([0-9]+)\.[0-9a-f]{32}\.tmp$", RegexOptions.CultureInvariant);
 
     /// <summary>
     /// Deletes the temp files in <paramref name="dir"/> that a killed writer left (their process is gone); returns how many.
-    /// A live writer's files are kept, so this is safe while another process writes there.
+    /// A live writer's files are kept, so this is safe while another process on this machine writes there (not one in
+    /// another PID namespace, such as another container sharing the folder: it would look gone).
     /// </summary>
     public static int RemoveStale(string dir)
     {
@@ -54,7 +55,8 @@ public static class AtomicFile
         foreach (var file in Directory.EnumerateFiles(dir, ".*.tmp"))
         {
             var m = TempName.Match(Path.GetFileName(file));
-            if (!m.Success || ProcessIsAlive(int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture))) continue;
+            if (!m.Success || !int.TryParse(m.Groups[1].Value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var pid)
+                || ProcessIsAlive(pid)) continue;
             try { File.Delete(file); removed++; } catch (IOException) { } catch (UnauthorizedAccessException) { }
         }
         return removed;

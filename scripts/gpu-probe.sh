@@ -5,7 +5,10 @@
 #   scripts/gpu-probe.sh [GLUE.so] [LIBTORCH_LIB_DIR]
 # Defaults: the glue in the NuGet cache; the lib/ folder of the python3 that imports torch.
 set -uo pipefail
-glue=${1:-$(ls ~/.nuget/packages/torchsharp/*/runtimes/linux-x64/native/libLibTorchSharp.so 2>/dev/null | tail -1)}
+for tool in nm c++filt; do
+  command -v "$tool" >/dev/null || { echo "gpu-probe: '$tool' is missing (Debian: apt-get install binutils)" >&2; exit 2; }
+done
+glue=${1:-$(ls ~/.nuget/packages/torchsharp/*/runtimes/linux-x64/native/libLibTorchSharp.so 2>/dev/null | sort -V | tail -1)}
 py=$(command -v python3)
 for p in /usr/bin/python3 python3; do
   if "$p" -c 'import torch' 2>/dev/null; then py=$p; break; fi
@@ -20,8 +23,11 @@ echo "target:  $target"
 command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
 
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
-# What the glue imports from libtorch and c10 (mangled names in the at::, c10::, torch:: namespaces).
-nm -D --undefined-only "$glue" | awk '{print $NF}' | sed 's/@.*//' | grep -E '^_ZN?K?(2at|3c10|5torch|N2at|N3c10|N5torch)' | sort -u > "$work/needed"
+# What the glue imports from libtorch and c10: functions and data in the at::, c10::, torch:: namespaces, and their
+# typeinfo/vtables (_ZTI/_ZTV/_ZTS: catching c10::Error needs its typeinfo).
+nm -D --undefined-only "$glue" | awk '{print $NF}' | sed 's/@.*//' \
+  | grep -E '^_Z(T[IVS])?N?K?(2at|3c10|5torch|N2at|N3c10|N5torch)' | sort -u > "$work/needed"
+[ -s "$work/needed" ] || { echo "gpu-probe: found no libtorch symbols in $glue: is it TorchSharp's glue?" >&2; exit 2; }
 : > "$work/defined"
 for lib in "$target"/libtorch*.so* "$target"/libc10*.so*; do
   [ -f "$lib" ] && nm -D --defined-only "$lib" | awk '{print $NF}' | sed 's/@.*//' >> "$work/defined"

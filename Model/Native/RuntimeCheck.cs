@@ -40,16 +40,9 @@ public static class RuntimeCheck
         return new RuntimeReport(TorchNativeLoader.Mode ?? "?", TorchNativeLoader.PatchedPath, dev.ToString(),
             torch.__version__, torch.get_num_threads(), first, last, sw.Elapsed.TotalMilliseconds)
         {
-            LibtorchMapped = MappedPath("libtorch_cpu.so"),
+            LibtorchMapped = TorchNativeLoader.MappedPath("libtorch_cpu.so"),
             CudaAvailable = torch.cuda.is_available(),
             CudaDevices = torch.cuda.is_available() ? torch.cuda.device_count() : 0,
         };
-    }
-
-    private static string? MappedPath(string library)
-    {
-        if (!File.Exists("/proc/self/maps")) return null;
-        return File.ReadLines("/proc/self/maps").Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries))
-            .Where(f => f.Length >= 6 && Path.GetFileName(f[5]) == library).Select(f => f[5]).FirstOrDefault();
     }
 }

@@ -48,13 +48,19 @@ public static class TorchNativeLoader
         lock (Gate)
         {
             if (Mode != null) return;
-            if (!OperatingSystem.IsLinux()) { Mode = "platform"; return; }
-
-            var nativeDir = FindNativeDir();
-            if (nativeDir == null) { Mode = "platform"; return; } // unusual layout: let TorchSharp probe itself
+            var overrideDir = Environment.GetEnvironmentVariable(LibtorchDirVariable) is { Length: > 0 } d ? d : null;
+            var nativeDir = OperatingSystem.IsLinux() ? FindNativeDir() : null;
+            if (nativeDir == null)
+            {
+                if (overrideDir != null)
+                    throw new InvalidOperationException($"{LibtorchDirVariable} is set, but it can only be honoured on Linux with " +
+                        $"TorchSharp's {GlueFile} in the build output; unset it.");
+                Mode = "platform"; // another OS or an unusual layout: let TorchSharp probe itself
+                return;
+            }
 
             var libtorchDir = nativeDir;
-            if (Environment.GetEnvironmentVariable(LibtorchDirVariable) is { Length: > 0 } overrideDir)
+            if (overrideDir != null)
             {
                 if (!File.Exists(Path.Combine(overrideDir, "libtorch_cpu.so")))
                     throw new InvalidOperationException($"{LibtorchDirVariable} is '{overrideDir}', which has no libtorch_cpu.so. " +
@@ -68,6 +74,7 @@ public static class TorchNativeLoader
             if (TryLoad(original, out _glue, out var originalError))
             {
                 Mode = "original";
+                CheckOverrideTookEffect(overrideDir, nativeDir);
                 return;
             }
             if (!originalError.Contains(MissingVersion, StringComparison.Ordinal))
@@ -88,11 +95,34 @@ public static class TorchNativeLoader
 
             PatchedPath = patched;
             Mode = "patched";
+            CheckOverrideTookEffect(overrideDir, nativeDir);
             var torchAssembly = typeof(torch).Assembly;
             NativeLibrary.SetDllImportResolver(torchAssembly, ResolveGlue);
             // TorchSharp also probes with NativeLibrary.TryLoad(name, assembly), which ends at this event.
             AssemblyLoadContext.Default.ResolvingUnmanagedDll += (asm, name) => asm == torchAssembly ? ResolveGlue(name, asm, null) : IntPtr.Zero;
         }
+    }
+
+    /// <summary>Where <paramref name="library"/> (e.g. libtorch_cpu.so) is mapped in this process, from /proc/self/maps.</summary>
+    public static string? MappedPath(string library)
+    {
+        if (!File.Exists("/proc/self/maps")) return null;
+        return File.ReadLines("/proc/self/maps").Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+            .Where(f => f.Length >= 6 && Path.GetFileName(f[5]) == library).Select(f => f[5]).FirstOrDefault();
+    }
+
+    // The glue finds libtorch by soname: a folder whose libraries carry other sonames (libtorch.so.1.13) is loaded but not
+    // used, and the glue's own $ORIGIN finds the packaged one. Say so rather than run on a libtorch nobody asked for.
+    private static void CheckOverrideTookEffect(string? overrideDir, string packagedDir)
+    {
+        if (overrideDir == null || !File.Exists("/proc/self/maps")) return;
+        var all = File.ReadLines("/proc/self/maps").Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+            .Where(f => f.Length >= 6 && Path.GetFileName(f[5]) == "libtorch_cpu.so").Select(f => Path.GetDirectoryName(f[5])!).Distinct().ToList();
+        // Compared with the packaged folder rather than the override's own path, which may be spelled through symlinks.
+        if (all.Count == 1 && all[0] != Path.TrimEndingDirectorySeparator(packagedDir)) return;
+        throw new InvalidOperationException($"{LibtorchDirVariable} is '{overrideDir}', but libtorch_cpu.so was also or instead " +
+            $"loaded from {string.Join(" and ", all)}: the glue binds libtorch by soname (libtorch.so, libc10.so, libtorch_cpu.so), " +
+            "which that folder's libraries must have. Check it with scripts/gpu-probe.sh (docs/gpu.md), or unset the variable.");
     }
 
     private static void PreloadLibtorch(string dir)

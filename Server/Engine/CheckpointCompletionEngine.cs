@@ -15,7 +15,8 @@ namespace CodeLm.Server.Engine;
 /// `BuildFimPrompt`, PSM or SPM). Greedy requests, the editor's default, take a faster path by default: one KV cache
 /// lives as long as the engine, and a prompt that starts like the previous one (while typing, with SPM, everything but
 /// the new characters) only prefills what changed; it decodes exactly as the Generator does (tests check the outputs are identical). Sampling with a
-/// temperature always goes through the Generator. Not thread-safe: the service runs one request at a time.
+/// temperature always goes through the Generator. Calls may come from any thread: they run one at a time on the engine's
+/// own thread (<see cref="TorchThread"/>).
 /// </summary>
 public sealed class CheckpointCompletionEngine : ICompletionEngine, IDisposable
 {
@@ -26,7 +27,7 @@ public sealed class CheckpointCompletionEngine : ICompletionEngine, IDisposable
     private readonly KvCache? cache;
     private readonly List<int> cached = []; // the token ids whose keys/values the cache holds, in order
     private readonly int promptThreads = get_num_threads();
-    private readonly TorchThread torchThread = new("codelm-model");
+    private readonly TorchThread torchThread;
 
     public CheckpointCompletionEngine(Gpt model, CodeTokenizer tokenizer, Device device, bool reuseKvCache = true)
     {
@@ -35,6 +36,7 @@ public sealed class CheckpointCompletionEngine : ICompletionEngine, IDisposable
         this.device = device;
         generator = new Generator(model, tokenizer, device);
         if (reuseKvCache) cache = new KvCache(model.Config, 1, model.Config.ContextLength, device);
+        torchThread = new TorchThread("codelm-model"); // last: nothing after it can throw and leak the thread
     }
 
     /// <summary>
@@ -52,16 +54,29 @@ public sealed class CheckpointCompletionEngine : ICompletionEngine, IDisposable
         if (!Directory.Exists(tokenizerDir)) throw new InvalidDataException($"'{checkpointDir}' has no {Checkpoint.TokenizerDirName}/ directory: not a complete checkpoint");
         TorchNativeLoader.EnsureLoaded();
         var device = Devices.Resolve(deviceSpec);
-        var (model, _) = Checkpoint.LoadModel(checkpointDir, device);
-        var tokenizer = CodeTokenizer.Load(tokenizerDir);
-        if (tokenizer.VocabSize > model.Config.VocabSize)
-            throw new InvalidDataException($"'{checkpointDir}': the tokenizer has {tokenizer.VocabSize} tokens but the model only {model.Config.VocabSize}");
         if (precision == "int8" && device.type != DeviceType.CPU)
-            throw new ArgumentException($"--precision int8 runs on the CPU only; the model is on {device}. Use --precision float32 or auto.");
-        if (precision == "int8") model.PrepareCpuInference(int8Steps: true, bf16Prompts: false);
-        else if (precision == "auto" && device.type == DeviceType.CPU)
-            model.PrepareCpuInference(int8Steps: true, bf16Prompts: InferenceWeights.Bf16IsFasterForPrompts(model.Config.Embedding));
-        return new CheckpointCompletionEngine(model, tokenizer, device, reuseKvCache);
+            throw new ArgumentException($"--precision int8 runs on the CPU only; the model would be on {device}. Use --precision float32 or auto.");
+        var tokenizer = CodeTokenizer.Load(tokenizerDir);
+        var (model, config) = Checkpoint.LoadModel(checkpointDir, device);
+        try
+        {
+            if (tokenizer.VocabSize > config.VocabSize)
+                throw new InvalidDataException($"'{checkpointDir}': the tokenizer has {tokenizer.VocabSize} tokens but the model only {config.VocabSize}");
+            if (precision == "int8") model.PrepareCpuInference(int8Steps: true, bf16Prompts: false);
+            else if (precision == "auto" && device.type == DeviceType.CPU)
+            {
+                // int8 only where a vector kernel runs (the scalar fallback would be slower than libtorch's float32).
+                var int8 = Int8Weights.IsAccelerated(config.Embedding) && Int8Weights.IsAccelerated(config.Hidden);
+                var bf16 = InferenceWeights.Bf16IsFasterForPrompts(config.Embedding);
+                if (int8 || bf16) model.PrepareCpuInference(int8Steps: int8, bf16Prompts: bf16);
+            }
+            return new CheckpointCompletionEngine(model, tokenizer, device, reuseKvCache);
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
     }
 
     /// <summary>How the model computes, e.g. "int8 steps, bfloat16 prompts" (see <see cref="Gpt.InferencePrecision"/>).</summary>
@@ -80,6 +95,13 @@ public sealed class CheckpointCompletionEngine : ICompletionEngine, IDisposable
         torchThread.Run(() => CompleteHere(prompt, options, shouldStop, ct));
 
     private string CompleteHere(CompletionPrompt prompt, EngineOptions options, Func<string, bool> shouldStop, CancellationToken ct)
+    {
+        set_num_threads(promptThreads); // a previous greedy request may have left its one-token setting
+        try { return CompleteWithThreads(prompt, options, shouldStop, ct); }
+        finally { set_num_threads(promptThreads); }
+    }
+
+    private string CompleteWithThreads(CompletionPrompt prompt, EngineOptions options, Func<string, bool> shouldStop, CancellationToken ct)
     {
         var sampling = new SamplingOptions(MaxNewTokens: options.MaxNewTokens, Temperature: options.Temperature)
         {

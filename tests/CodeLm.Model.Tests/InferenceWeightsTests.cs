@@ -11,7 +11,9 @@ public class InferenceWeightsTests
     [InlineData(1152, 384)] // `small`'s attention input: the AVX-512 path where the CPU has it
     [InlineData(384, 1536)] // `small`'s MLP output
     [InlineData(12, 24)]    // a width of 8s but not 16s: the AVX2 path
-    [InlineData(37, 50)]    // neither, and a row count that is not a multiple of 4: the scalar path
+    [InlineData(37, 64)]    // a row count that is not a multiple of 4: the vector path, then the scalar one for the last row
+    [InlineData(13, 24)]    // the same on the AVX2 path
+    [InlineData(37, 50)]    // a width of neither: the scalar path throughout
     public void Int8_matvec_stays_within_the_rounding_bound_of_each_row(int rows, int columns)
     {
         Torch.Init();

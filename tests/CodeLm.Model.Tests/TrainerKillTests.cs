@@ -78,7 +78,12 @@ public class TrainerKillTests
         Checkpoint.Save(tmp.File("best"), model, null);
         var weights = File.ReadAllBytes(Path.Combine(tmp.File("best"), Checkpoint.WeightsFile));
         // What Commit leaves when killed after moving best/ aside and before moving the new one in.
-        Directory.Move(tmp.File("best"), tmp.File($".best.old-{Guid.NewGuid():N}"));
+        var deadPid = StartAndExit();
+        Directory.Move(tmp.File("best"), tmp.File($".best.old-{deadPid}-{Guid.NewGuid():N}"));
+        // The same state of a writer that is still running (this process) is its business: left alone.
+        Checkpoint.Save(tmp.File("last"), model, null);
+        var liveOld = tmp.File($".last.old-{Environment.ProcessId}-{Guid.NewGuid():N}");
+        Directory.Move(tmp.File("last"), liveOld);
         // A staging folder of a writer that is still running (this process) must stay.
         var live = tmp.File($".step-00000010.tmp-{Environment.ProcessId}-{Guid.NewGuid():N}");
         Directory.CreateDirectory(live);
@@ -87,6 +92,7 @@ public class TrainerKillTests
         Assert.Equal(["restored best (a run stopped while replacing it)"], done);
         Assert.Equal(weights, File.ReadAllBytes(Path.Combine(tmp.File("best"), Checkpoint.WeightsFile)));
         Assert.True(Directory.Exists(live));
+        Assert.True(Directory.Exists(liveOld));
         Assert.Empty(Checkpoint.RecoverInterrupted(tmp.Path)); // nothing more to do
     }
 

@@ -18,5 +18,9 @@ public class TorchThreadTests
         var e = Assert.Throws<InvalidDataException>(() => torch.Run<int>(() => throw new InvalidDataException("bad shard")));
         Assert.Equal("bad shard", e.Message);
         Assert.Equal(42, torch.Run(() => torch.Run(() => 42))); // a nested call runs inline instead of waiting on itself
+
+        torch.Dispose();
+        Assert.Throws<InvalidOperationException>(() => torch.Run(() => 1)); // refused, not left waiting forever
+        torch.Dispose(); // twice is fine
     }
 }
