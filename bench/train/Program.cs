@@ -3,6 +3,7 @@ using CodeLm.Bench.Train;
 // Usage:
 //   dotnet run -c Release --project bench/train -- prepare   WORK [--vocab 32768]
 //   dotnet run -c Release --project bench/train -- throughput WORK [--rounds 5 --steps 6 --batch 4 --seq 256 --preset small]
+//                                  [--device cuda --compile --peak-tflops 989 --python python3]   (the GPU run, docs/gpu.md)
 //   dotnet run -c Release --project bench/train -- parity     WORK [--steps 150 --batch 4 --seq 256 --preset small]
 //   dotnet run -c Release --project bench/train -- memory     WORK [--steps 1000 --batch 2 --seq 128 --preset tiny]
 var argList = args.ToList();
@@ -18,7 +19,12 @@ var corpus = Opt("--corpus", Path.Combine(FindRoot(), "..", "shared", "corpus"))
 var shards = CorpusShards.Prepare(corpus, work, int.Parse(Opt("--vocab", "32768")));
 var settings = new BenchSettings(work, shards, Opt("--preset", argList[0] == "memory" ? "tiny" : "small"),
     int.Parse(Opt("--batch", argList[0] == "memory" ? "2" : "4")), int.Parse(Opt("--seq", argList[0] == "memory" ? "128" : "256")),
-    int.Parse(Opt("--threads", "2")), Opt("--python", "/usr/bin/python3"));
+    int.Parse(Opt("--threads", "2")), Opt("--python", "/usr/bin/python3"))
+{
+    Device = Opt("--device", "cpu"),
+    Compile = argList.Contains("--compile"),
+    PeakFlops = argList.Contains("--peak-tflops") ? double.Parse(Opt("--peak-tflops", "0"), System.Globalization.CultureInfo.InvariantCulture) * 1e12 : null,
+};
 switch (argList[0])
 {
     case "prepare": Console.WriteLine($"shards ready: {shards}"); break;

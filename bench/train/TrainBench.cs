@@ -8,7 +8,16 @@ using static TorchSharp.torch;
 
 namespace CodeLm.Bench.Train;
 
-public sealed record BenchSettings(string Work, string Shards, string Preset, int Batch, int Seq, int Threads, string Python);
+public sealed record BenchSettings(string Work, string Shards, string Preset, int Batch, int Seq, int Threads, string Python)
+{
+    /// <summary>cpu or cuda; on cuda the trainer runs bf16 with fp32 master weights and PyTorch runs bf16 autocast.</summary>
+    public string Device { get; init; } = "cpu";
+    /// <summary>Also time PyTorch with torch.compile (PyTorch 2.0+).</summary>
+    public bool Compile { get; init; }
+    /// <summary>The hardware's peak FLOP/s for MFU (e.g. 989e12 for an H100 SXM in dense bf16); the matmul probe is reported too.</summary>
+    public double? PeakFlops { get; init; }
+    public bool Cuda => Device.StartsWith("cuda", StringComparison.Ordinal);
+}
 
 /// <summary>
 /// Runs the real <see cref="Trainer"/> and records the exact micro-batches it consumed, then replays them through an
@@ -22,28 +31,42 @@ public static class TrainBench
 
     public static void Throughput(BenchSettings s, int rounds, int steps)
     {
-        var rows = new List<(double Cs, double Py, double Probe, double Flops)>();
+        var rows = new List<(double Cs, double Py, double PyCompiled, double Probe, double Flops)>();
+        var probeType = s.Cuda ? ScalarType.BFloat16 : ScalarType.Float32;
         for (int r = 0; r < rounds; r++)
         {
             Native();
-            double probe = MatmulProbe.Measure(CPU, ScalarType.Float32);
-            var run = RunTrainer(s, $"tp-{r}", steps, lr: 6e-4, warmup: 2, evalBatches: 1, peak: probe);
+            double probe = MatmulProbe.Measure(CodeLm.Model.Native.Devices.Resolve(s.Device), probeType);
+            var run = RunTrainer(s, $"tp-{r}", steps, lr: 6e-4, warmup: 2, evalBatches: 1, peak: s.PeakFlops ?? probe);
             double csTps = Median(run.StepSeconds.Skip(1).Select(t => s.Batch * s.Seq / t));
-            var py = RunPython(s, run, steps, evalBatches: 1, lr: 6e-4, warmup: 2);
-            double pyTps = Median(py["step_s"]!.AsArray().Skip(1).Select(t => s.Batch * s.Seq / t!.GetValue<double>()));
+            double pyTps = PythonTokensPerSecond(s, run, steps, compile: false);
+            double pyCompiled = s.Compile ? PythonTokensPerSecond(s, run, steps, compile: true) : double.NaN;
             double flops = run.Config.FlopsPerToken(s.Seq) * csTps;
-            rows.Add((csTps, pyTps, probe, flops));
-            Console.WriteLine(string.Create(Inv, $"round {r}: torchsharp {csTps:F0} tok/s, pytorch {pyTps:F0} tok/s (x{csTps / pyTps:F2}); achieved {flops / 1e9:F1} GFLOP/s = {flops / probe:P0} of the {probe / 1e9:F1} GFLOP/s fp32 matmul probe"));
+            rows.Add((csTps, pyTps, pyCompiled, probe, flops));
+            Console.WriteLine(string.Create(Inv, $"round {r}: torchsharp {csTps:F0} tok/s, pytorch {pyTps:F0} tok/s (x{csTps / pyTps:F2}){(s.Compile ? $", compiled {pyCompiled:F0} tok/s" : "")}; achieved {flops / 1e9:F1} GFLOP/s = {flops / probe:P0} of the {probe / 1e9:F1} GFLOP/s {probeType} matmul probe"));
         }
         var cfg = GptConfig.Preset(s.Preset, CodeLm.Tokenizer.CodeTokenizer.Load(Path.Combine(s.Shards, "tokenizer")).VocabSize);
         Console.WriteLine();
-        Console.WriteLine(string.Create(Inv, $"preset {s.Preset} ({cfg.ParameterCount() / 1e6:F1}M params), batch {s.Batch} x {s.Seq}, {s.Threads} threads, {rounds} rounds x {steps} steps"));
+        Console.WriteLine(string.Create(Inv, $"preset {s.Preset} ({cfg.ParameterCount() / 1e6:F1}M params), batch {s.Batch} x {s.Seq}, {s.Device}, {s.Threads} threads, {rounds} rounds x {steps} steps"));
         Report("torchsharp tokens/s", rows.Select(x => x.Cs));
         Report("pytorch tokens/s", rows.Select(x => x.Py));
         Report("torchsharp / pytorch", rows.Select(x => x.Cs / x.Py));
+        if (s.Compile)
+        {
+            Report("pytorch compiled tokens/s", rows.Select(x => x.PyCompiled));
+            Report("torchsharp / compiled", rows.Select(x => x.Cs / x.PyCompiled));
+        }
         Report("achieved GFLOP/s", rows.Select(x => x.Flops / 1e9));
-        Report("fp32 matmul probe GFLOP/s", rows.Select(x => x.Probe / 1e9));
+        Report($"{probeType} matmul probe GFLOP/s", rows.Select(x => x.Probe / 1e9));
         Report("achieved / probe", rows.Select(x => x.Flops / x.Probe));
+        if (s.PeakFlops is { } peak) Report("MFU (achieved / peak)", rows.Select(x => x.Flops / peak));
+    }
+
+    private static double PythonTokensPerSecond(BenchSettings s, Run run, int steps, bool compile)
+    {
+        var py = RunPython(s, run, steps, evalBatches: 1, lr: 6e-4, warmup: 2, compile);
+        // The first step is skipped as on the TorchSharp side; with torch.compile, a third of them (compilation).
+        return Median(py["step_s"]!.AsArray().Skip(compile ? Math.Max(1, steps / 3) : 1).Select(t => s.Batch * s.Seq / t!.GetValue<double>()));
     }
 
     public static void Parity(BenchSettings s, int steps)
@@ -89,7 +112,7 @@ public static class TrainBench
         var config = GptConfig.Preset(s.Preset, tok.VocabSize);
         var options = new TrainOptions
         {
-            OutDir = Path.Combine(dir, "run"), Device = "cpu", Threads = s.Threads, BatchSize = s.Batch, SequenceLength = s.Seq,
+            OutDir = Path.Combine(dir, "run"), Device = s.Device, Threads = s.Threads, BatchSize = s.Batch, SequenceLength = s.Seq,
             MaxSteps = steps, WarmupSteps = warmup, LearningRate = lr, EvalInterval = evalInterval ?? steps, EvalBatches = evalBatches,
             Seed = Seed, PeakFlops = peak,
         };
@@ -119,7 +142,7 @@ public static class TrainBench
         return new Run(config, result, stepSeconds, dir);
     }
 
-    private static JsonNode RunPython(BenchSettings s, Run run, int steps, int evalBatches, double lr, int warmup)
+    private static JsonNode RunPython(BenchSettings s, Run run, int steps, int evalBatches, double lr, int warmup, bool compile = false)
     {
         var script = Path.Combine(AppContext.BaseDirectory, "torch_loop.py");
         var output = Path.Combine(run.Dir, "pytorch.json");
@@ -128,8 +151,10 @@ public static class TrainBench
         {
             script, "--dir", run.Dir, "--batch", s.Batch.ToString(Inv), "--seq", s.Seq.ToString(Inv), "--steps", steps.ToString(Inv),
             "--eval-batches", evalBatches.ToString(Inv), "--lr", lr.ToString("R", Inv), "--min-lr", (lr / 10).ToString("R", Inv),
-            "--warmup", warmup.ToString(Inv), "--threads", s.Threads.ToString(Inv), "--out", output,
+            "--warmup", warmup.ToString(Inv), "--threads", s.Threads.ToString(Inv), "--out", output, "--device", s.Device,
         }) psi.ArgumentList.Add(a);
+        if (s.Cuda) psi.ArgumentList.Add("--bf16"); // the trainer's precision on CUDA (auto): bf16 compute, fp32 master weights
+        if (compile) psi.ArgumentList.Add("--compile");
         using var p = Process.Start(psi)!;
         var err = p.StandardError.ReadToEnd();
         p.WaitForExit();
