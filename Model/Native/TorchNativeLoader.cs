@@ -89,7 +89,7 @@ public static class TorchNativeLoader
 
             // The copy lives outside the package folder, so its $ORIGIN runpath no longer finds libtorch:
             // load libtorch's libraries first, by full path, and the loader resolves DT_NEEDED by soname.
-            PreloadLibtorch(libtorchDir);
+            if (overrideDir == null) PreloadLibtorch(libtorchDir); // an override was loaded above
             if (!TryLoad(patched, out _glue, out var patchedError))
                 throw LoadFailure(original, originalError, patched, patchedError);
 
@@ -104,20 +104,19 @@ public static class TorchNativeLoader
     }
 
     /// <summary>Where <paramref name="library"/> (e.g. libtorch_cpu.so) is mapped in this process, from /proc/self/maps.</summary>
-    public static string? MappedPath(string library)
-    {
-        if (!File.Exists("/proc/self/maps")) return null;
-        return File.ReadLines("/proc/self/maps").Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries))
-            .Where(f => f.Length >= 6 && Path.GetFileName(f[5]) == library).Select(f => f[5]).FirstOrDefault();
-    }
+    public static string? MappedPath(string library) => MappedPaths(library).FirstOrDefault();
+
+    private static List<string> MappedPaths(string library) =>
+        !File.Exists("/proc/self/maps") ? [] :
+        File.ReadLines("/proc/self/maps").Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+            .Where(f => f.Length >= 6 && Path.GetFileName(f[5]) == library).Select(f => f[5]).Distinct().ToList();
 
     // The glue finds libtorch by soname: a folder whose libraries carry other sonames (libtorch.so.1.13) is loaded but not
     // used, and the glue's own $ORIGIN finds the packaged one. Say so rather than run on a libtorch nobody asked for.
     private static void CheckOverrideTookEffect(string? overrideDir, string packagedDir)
     {
-        if (overrideDir == null || !File.Exists("/proc/self/maps")) return;
-        var all = File.ReadLines("/proc/self/maps").Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries))
-            .Where(f => f.Length >= 6 && Path.GetFileName(f[5]) == "libtorch_cpu.so").Select(f => Path.GetDirectoryName(f[5])!).Distinct().ToList();
+        var all = MappedPaths("libtorch_cpu.so").Select(p => Path.GetDirectoryName(p)!).Distinct().ToList();
+        if (overrideDir == null || all.Count == 0) return;
         // Compared with the packaged folder rather than the override's own path, which may be spelled through symlinks.
         if (all.Count == 1 && all[0] != Path.TrimEndingDirectorySeparator(packagedDir)) return;
         throw new InvalidOperationException($"{LibtorchDirVariable} is '{overrideDir}', but libtorch_cpu.so was also or instead " +

@@ -96,20 +96,17 @@ public sealed class CheckpointCompletionEngine : ICompletionEngine, IDisposable
 
     private string CompleteHere(CompletionPrompt prompt, EngineOptions options, Func<string, bool> shouldStop, CancellationToken ct)
     {
-        set_num_threads(promptThreads); // a previous greedy request may have left its one-token setting
-        try { return CompleteWithThreads(prompt, options, shouldStop, ct); }
-        finally { set_num_threads(promptThreads); }
-    }
-
-    private string CompleteWithThreads(CompletionPrompt prompt, EngineOptions options, Func<string, bool> shouldStop, CancellationToken ct)
-    {
         var sampling = new SamplingOptions(MaxNewTokens: options.MaxNewTokens, Temperature: options.Temperature)
         {
             FimFormat = options.SuffixFirst ? FimFormat.Spm : FimFormat.Psm,
         };
-        return cache != null && sampling.IsGreedy
-            ? GreedyWithReusedCache(generator.BuildFimPrompt(prompt.Prefix, prompt.Suffix, sampling), sampling.MaxNewTokens, shouldStop, ct)
-            : ViaGenerator(prompt, sampling, shouldStop, ct);
+        try
+        {
+            return cache != null && sampling.IsGreedy
+                ? GreedyWithReusedCache(generator.BuildFimPrompt(prompt.Prefix, prompt.Suffix, sampling), sampling.MaxNewTokens, shouldStop, ct)
+                : ViaGenerator(prompt, sampling, shouldStop, ct);
+        }
+        finally { set_num_threads(promptThreads); } // greedy steps run on one thread: the next request starts with all
     }
 
     private string ViaGenerator(CompletionPrompt prompt, SamplingOptions sampling, Func<string, bool> shouldStop, CancellationToken ct)
