@@ -23,12 +23,16 @@ public static class CliBench
         var work = Path.GetFullPath(DataBench.Arg(args, "--work") ?? Path.Combine(Path.GetTempPath(), "codelm-bench-data"));
         var codelm = DataBench.Arg(args, "--codelm") ?? Path.Combine(root, "Cli", "bin", "Release", "net10.0", "codelm");
         if (!File.Exists(codelm)) throw new FileNotFoundException($"build it first: dotnet build -c Release Cli ({codelm})");
-        var sources = Directory.GetDirectories(Path.Combine(root, "..", "shared", "corpus"), "*.git").Order(StringComparer.Ordinal).Select(Path.GetFullPath).ToArray();
+        // shared: the 9 shared corpus repos (bare); stdlib: the Python lib tree repository the in-process mode builds.
+        var dataset = DataBench.Arg(args, "--dataset") ?? "shared";
+        var sources = dataset == "stdlib"
+            ? [DataBench.StdlibRepo(work)]
+            : Directory.GetDirectories(Path.Combine(root, "..", "shared", "corpus"), "*.git").Order(StringComparer.Ordinal).Select(Path.GetFullPath).ToArray();
         var cache = Path.Combine(work, "cli-cache");
-        var outDir = Path.Combine(work, "cli-out");
+        var outDir = Path.Combine(work, "cli-out-" + dataset);
         string[] build = ["data", "build", .. sources, "--cache", cache, "--out", outDir];
 
-        Console.WriteLine($"# codelm data build benchmark: {sources.Length} repos, {repeats} repeats, codelm's default --jobs ({jobs}), {Environment.ProcessorCount} cores, load {DataBench.LoadAverage()}");
+        Console.WriteLine($"# codelm data build benchmark: {dataset}, {sources.Length} repos, {repeats} repeats, codelm's default --jobs ({jobs}), {Environment.ProcessorCount} cores, load {DataBench.LoadAverage()}");
         Console.WriteLine($"command: codelm {string.Join(' ', build.Select(a => a.StartsWith(work) ? "$WORK" + a[work.Length..] : a))}");
         var warm = RunCodelm(codelm, ["data", "crawl", .. sources, "--cache", cache, "--out", outDir]);
         Console.WriteLine($"crawl cache filled first (not timed): {warm.Seconds:F1} s");
@@ -63,7 +67,7 @@ public static class CliBench
         for (int b = 0; b < builds.Length; b++)
         {
             Console.WriteLine();
-            Console.WriteLine($"## {builds[b].Replace(root, ".")} data build, shared corpus: {bytes / 1e6:F1} MB read and cleaned (stats.json: {inputBytes / 1e6:F1} MB in the trees, " +
+            Console.WriteLine($"## {builds[b].Replace(root, ".")} data build, {dataset}: {bytes / 1e6:F1} MB read and cleaned (stats.json: {inputBytes / 1e6:F1} MB in the trees, " +
                               $"{keptBytes / 1e6:F1} MB kept); load at the end {DataBench.LoadAverage()}");
             Console.WriteLine("| figure | median | min | max |");
             Console.WriteLine("|---|---|---|---|");

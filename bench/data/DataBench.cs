@@ -131,7 +131,7 @@ public static class DataBench
     }
 
     /// <summary>A git repository of the installed Python library tree (stdlib + site-packages; no bytecode or native libraries), made once.</summary>
-    private static string StdlibRepo(string work)
+    internal static string StdlibRepo(string work)
     {
         var repo = Path.Combine(work, "python-lib");
         if (Directory.Exists(Path.Combine(repo, ".git"))) return repo;
