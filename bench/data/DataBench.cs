@@ -84,14 +84,14 @@ public static class DataBench
     /// <summary>Approximate managed bytes per file besides the signature: FileEntry + FileState objects and the path string.</summary>
     private const int PerFileMetadata = 200;
 
-    private static void Line(string name, IEnumerable<double> values)
+    internal static void Line(string name, IEnumerable<double> values)
     {
         var v = values.Order().ToArray();
         Console.WriteLine($"| {name} | {v[v.Length / 2]:F2} | {v[0]:F2} | {v[^1]:F2} |");
     }
 
     /// <summary>The anchor: read every blob of the crawled commits (≤ 1 MB, as the cleaner would) with the same threads.</summary>
-    private static (long Bytes, double Seconds) RawRead(CorpusBuildOptions o, CorpusManifest manifest, int jobs)
+    internal static (long Bytes, double Seconds) RawRead(CorpusBuildOptions o, CorpusManifest manifest, int jobs)
     {
         var blobs = new List<(string Repo, ObjectId Id)>();
         bool Scanned(string path, long size) =>
@@ -131,7 +131,7 @@ public static class DataBench
     }
 
     /// <summary>A git repository of the installed Python library tree (stdlib + site-packages; no bytecode or native libraries), made once.</summary>
-    private static string StdlibRepo(string work)
+    internal static string StdlibRepo(string work)
     {
         var repo = Path.Combine(work, "python-lib");
         if (Directory.Exists(Path.Combine(repo, ".git"))) return repo;
@@ -167,20 +167,20 @@ public static class DataBench
         if (p.ExitCode != 0) throw new InvalidOperationException($"git {string.Join(' ', args)} failed");
     }
 
-    private static string LoadAverage() => File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "?";
+    internal static string LoadAverage() => File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "?";
 
-    private static string FindRepoRoot()
+    internal static string FindRepoRoot()
     {
         var dir = new DirectoryInfo(AppContext.BaseDirectory);
         while (dir != null && !File.Exists(Path.Combine(dir.FullName, "CodeLm.sln"))) dir = dir.Parent;
         return dir?.FullName ?? throw new InvalidOperationException("run from inside the CodeLm checkout");
     }
 
-    private static string? Arg(string[] args, string name)
+    internal static string? Arg(string[] args, string name)
     {
         int i = Array.IndexOf(args, name);
         return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
     }
 
-    private static int ArgInt(string[] args, string name, int fallback) => Arg(args, name) is { } v ? int.Parse(v) : fallback;
+    internal static int ArgInt(string[] args, string name, int fallback) => Arg(args, name) is { } v ? int.Parse(v) : fallback;
 }

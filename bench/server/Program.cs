@@ -1,9 +1,12 @@
 // End-to-end latency of `codelm serve` over stdio: inline completion with a 1,500-character prefix and at most 48 new
 // tokens, p50/p95/max over N requests, cold (new context each time) and cached (the same contexts again), plus a
-// typing run (one more character each request: the KV cache is reused) and the anchor, a bare JSON-RPC round trip
-// (an unknown method) in the same run. Usage:
-//   dotnet run -c Release --project bench/server -- [--checkpoint DIR] [--requests 200] [--repeats 3] [--precision auto|int8|float32]
-// Without --checkpoint it builds the `small` preset with random weights and a tokenizer trained on this repo's sources.
+// typing run (one more character each request: the KV cache is reused). Anchors in the same run: the same server with
+// `--precision float32` doing the same work, its requests interleaved with the default precision's one for one (the
+// two servers run side by side and take turns, the first alternating), and a bare JSON-RPC round trip (an unknown
+// method). Usage:
+//   dotnet run -c Release --project bench/server -- [--trained DIR]... [--no-random] [--requests 200] [--repeats 3] [--precision auto|int8]
+// The `small` preset with random weights (and a tokenizer trained on this repo's sources) is always measured unless
+// --no-random; each --trained DIR (e.g. the quickstart's run/best) is measured too.
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
@@ -15,31 +18,41 @@ using CodeLm.Tokenizer.Training;
 using StreamJsonRpc;
 
 var inv = CultureInfo.InvariantCulture;
-string? checkpoint = Arg("--checkpoint");
 var requests = int.Parse(Arg("--requests") ?? "200", inv);
 var repeats = int.Parse(Arg("--repeats") ?? "3", inv);
 var precision = Arg("--precision") ?? "auto";
+var trained = args.Select((a, i) => (a, i)).Where(x => x.a is "--trained" or "--checkpoint" && x.i + 1 < args.Length).Select(x => Path.GetFullPath(args[x.i + 1])).ToList();
 var root = FindRepoRoot();
 var sources = Directory.GetFiles(root, "*.cs", SearchOption.AllDirectories)
     .Where(p => !p.Contains("/bin/") && !p.Contains("/obj/")).Order(StringComparer.Ordinal).ToList();
 var temp = Directory.CreateTempSubdirectory("codelm-bench-server-").FullName;
 try
 {
-    var randomInit = checkpoint == null;
-    checkpoint ??= MakeSmallCheckpoint(temp, sources);
-    var tokenizer = CodeTokenizer.Load(Path.Combine(checkpoint, "tokenizer"));
+    var models = new List<(string Name, string Dir)>();
+    if (!args.Contains("--no-random")) models.Add(("`small` preset, random weights", MakeSmallCheckpoint(temp, sources)));
+    models.AddRange(trained.Select(t => ($"trained checkpoint {t}", t)));
     var cases = MakeCases(sources, requests);
     var codelm = Path.Combine(root, "Cli", "bin", "Release", "net10.0", "codelm.dll");
     if (!File.Exists(codelm)) throw new FileNotFoundException($"build first: dotnet build Cli -c Release ({codelm} is missing)");
-    Console.Error.WriteLine($"checkpoint {checkpoint} ({(randomInit ? "small preset, random init" : "given")}), {cases.Count} cases, {repeats} repeats, --precision {precision}");
-
-    var runs = new List<Dictionary<string, Stats>>();
-    for (var rep = 0; rep < repeats; rep++)
+    string[] precisions = [precision, "float32"];
+    Console.WriteLine($"# codelm serve latency: {cases.Count} cases, {repeats} repeats, --precision {precision} against --precision float32 interleaved; " +
+                      $"{Environment.ProcessorCount} cores, load average {LoadAverage()}, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
+    foreach (var (name, dir) in models)
     {
-        runs.Add(await RunOnce(codelm, checkpoint, cases, tokenizer, precision));
-        foreach (var (k, s) in runs[^1]) Console.Error.WriteLine($"run {rep + 1} {k,-8} p50 {s.P50,7:F1} p95 {s.P95,7:F1} max {s.Max,7:F1} ms  tokens shown {s.MeanTokens:F1}");
+        var tokenizer = CodeTokenizer.Load(Path.Combine(dir, "tokenizer"));
+        var loadBefore = LoadAverage();
+        var runs = new List<Dictionary<string, Stats>>();
+        for (var rep = 0; rep < repeats; rep++)
+        {
+            runs.Add(await RunOnce(codelm, dir, cases, tokenizer, precisions, rep));
+            foreach (var (k, st) in runs[^1]) Console.Error.WriteLine($"run {rep + 1} {k,-16} p50 {st.P50,7:F1} p95 {st.P95,7:F1} max {st.Max,7:F1} ms  tokens shown {st.MeanTokens:F1}");
+        }
+        Console.WriteLine();
+        Console.WriteLine($"## {name}");
+        Console.WriteLine($"load average (1/5/15 min) before {loadBefore}, after {LoadAverage()}");
+        Console.WriteLine();
+        PrintMarkdown(runs, precisions, cases.Count);
     }
-    PrintMarkdown(runs, randomInit, cases.Count, precision);
 }
 finally
 {
@@ -48,6 +61,8 @@ finally
 return 0;
 
 string? Arg(string name) { var i = Array.IndexOf(args, name); return i >= 0 && i + 1 < args.Length ? args[i + 1] : null; }
+
+static string LoadAverage() => string.Join('/', File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
 
 static string FindRepoRoot()
 {
@@ -91,77 +106,56 @@ static List<(string Text, int Offset)> MakeCases(List<string> sources, int n)
     return cases;
 }
 
-static async Task<Dictionary<string, Stats>> RunOnce(string codelm, string checkpoint, List<(string Text, int Offset)> cases, CodeTokenizer tokenizer, string precision)
+// One repeat: a server per precision, started together and fed the same requests in turns, so load changes during the
+// repeat reach both. Keys are "kind precision" plus "anchor" (a bare round trip to the first server).
+static async Task<Dictionary<string, Stats>> RunOnce(string codelm, string checkpoint, List<(string Text, int Offset)> cases, CodeTokenizer tokenizer, string[] precisions, int rep)
 {
-    var psi = new ProcessStartInfo("dotnet") { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
-    foreach (var a in new[] { codelm, "serve", "--checkpoint", checkpoint, "--log-file", Path.Combine(Path.GetTempPath(), "codelm-bench-server.log"), "--verbose", "--precision", precision }) psi.ArgumentList.Add(a);
-    using var proc = Process.Start(psi)!;
-    proc.ErrorDataReceived += (_, _) => { };
-    proc.BeginErrorReadLine();
-    var formatter = new SystemTextJsonFormatter { JsonSerializerOptions = LspServerHost.JsonOptions() };
-    using var rpc = new JsonRpc(new HeaderDelimitedMessageHandler(proc.StandardInput.BaseStream, proc.StandardOutput.BaseStream, formatter));
-    rpc.StartListening();
-    await rpc.InvokeWithParameterObjectAsync<JsonElement>("initialize", new { processId = Environment.ProcessId, capabilities = new { },
-        initializationOptions = new { codelm = new { maxNewTokens = 48, temperature = 0, contextBudget = 1024 } } });
-    await rpc.NotifyWithParameterObjectAsync("initialized", new { });
-
-    async Task<(double Ms, string? Text)> Inline(string uri, string text, int offset)
+    var servers = new List<ServeClient>();
+    try
     {
-        var line = text[..offset].Count(c => c == '\n');
-        var character = offset - (text.LastIndexOf('\n', offset - 1) + 1);
-        var clock = Stopwatch.StartNew();
-        var r = await rpc.InvokeWithParameterObjectAsync<JsonElement>("textDocument/inlineCompletion",
-            new { textDocument = new { uri }, position = new { line, character }, context = new { triggerKind = 2 } });
-        var ms = clock.Elapsed.TotalMilliseconds;
-        var items = r.GetProperty("items");
-        return (ms, items.GetArrayLength() == 0 ? null : items[0].GetProperty("insertText").GetString());
+        foreach (var p in precisions) servers.Add(await ServeClient.StartAsync(codelm, checkpoint, p));
+        foreach (var s in servers)
+        {
+            for (var i = 0; i < cases.Count; i++) await s.OpenAsync($"file:///bench/{i}.cs", cases[i].Text);
+            for (var i = 0; i < 20; i++) await s.AnchorAsync(); // JIT the request path
+        }
+        var results = new Dictionary<string, List<(double, string?)>> { ["anchor"] = [] };
+        foreach (var kind in new[] { "cold", "cached", "typing" })
+            foreach (var p in precisions) results[$"{kind} {p}"] = [];
+
+        // The server that goes first alternates from request to request (and from repeat to repeat).
+        IEnumerable<int> Turns(int i) => Enumerable.Range(0, servers.Count).Select(k => (i + rep + k) % servers.Count);
+        for (var i = 0; i < cases.Count; i++)
+        {
+            results["anchor"].Add((await servers[0].AnchorAsync(), null));
+            foreach (var k in Turns(i)) results[$"cold {precisions[k]}"].Add(await servers[k].InlineAsync($"file:///bench/{i}.cs", cases[i].Text, cases[i].Offset));
+        }
+        for (var i = 0; i < cases.Count; i++)
+            foreach (var k in Turns(i)) results[$"cached {precisions[k]}"].Add(await servers[k].InlineAsync($"file:///bench/{i}.cs", cases[i].Text, cases[i].Offset));
+
+        // Typing: one document, one more character before the cursor each request (the client's newest text).
+        var doc = cases[0].Text;
+        var offset = cases[0].Offset - 40;
+        var typed = doc[offset..cases[0].Offset];
+        doc = doc.Remove(offset, 40);
+        foreach (var s in servers) await s.OpenAsync("file:///bench/typing.cs", doc);
+        for (var c = 0; c < typed.Length; c++)
+        {
+            var pos = Pos(doc, offset);
+            doc = doc.Insert(offset, typed[c].ToString());
+            offset++;
+            foreach (var k in Turns(c))
+            {
+                await servers[k].ChangeAsync("file:///bench/typing.cs", c + 2, pos, typed[c].ToString());
+                results[$"typing {precisions[k]}"].Add(await servers[k].InlineAsync("file:///bench/typing.cs", doc, offset));
+            }
+        }
+        return results.ToDictionary(kv => kv.Key, kv => Stats.Of(kv.Value, tokenizer));
     }
-
-    async Task<double> Anchor()
+    finally
     {
-        var clock = Stopwatch.StartNew();
-        try { await rpc.InvokeWithParameterObjectAsync<JsonElement>("codelm/anchor", new { }); }
-        catch (RemoteMethodNotFoundException) { }
-        return clock.Elapsed.TotalMilliseconds;
+        foreach (var s in servers) await s.DisposeAsync();
     }
-
-    for (var i = 0; i < cases.Count; i++)
-        await rpc.NotifyWithParameterObjectAsync("textDocument/didOpen", new { textDocument = new { uri = $"file:///bench/{i}.cs", languageId = "csharp", version = 1, text = cases[i].Text } });
-    for (var i = 0; i < 20; i++) await Anchor(); // JIT the request path
-
-    var anchor = new List<double>();
-    var cold = new List<(double, string?)>();
-    var cached = new List<(double, string?)>();
-    for (var i = 0; i < cases.Count; i++) { anchor.Add(await Anchor()); cold.Add(await Inline($"file:///bench/{i}.cs", cases[i].Text, cases[i].Offset)); }
-    for (var i = 0; i < cases.Count; i++) cached.Add(await Inline($"file:///bench/{i}.cs", cases[i].Text, cases[i].Offset));
-
-    // Typing: one document, one more character before the cursor each request (the client's newest text).
-    var typing = new List<(double, string?)>();
-    var doc = cases[0].Text;
-    var offset = cases[0].Offset - 40;
-    var typed = doc[offset..cases[0].Offset];
-    doc = doc.Remove(offset, 40);
-    await rpc.NotifyWithParameterObjectAsync("textDocument/didOpen", new { textDocument = new { uri = "file:///bench/typing.cs", languageId = "csharp", version = 1, text = doc } });
-    for (var k = 0; k < typed.Length; k++)
-    {
-        var pos = Pos(doc, offset);
-        doc = doc.Insert(offset, typed[k].ToString());
-        offset++;
-        await rpc.NotifyWithParameterObjectAsync("textDocument/didChange", new { textDocument = new { uri = "file:///bench/typing.cs", version = k + 2 },
-            contentChanges = new[] { new { range = new { start = pos, end = pos }, text = typed[k].ToString() } } });
-        typing.Add(await Inline("file:///bench/typing.cs", doc, offset));
-    }
-
-    await rpc.InvokeWithParameterObjectAsync<JsonElement>("shutdown", null);
-    await rpc.NotifyWithParameterObjectAsync("exit", null);
-    await proc.WaitForExitAsync();
-    return new()
-    {
-        ["anchor"] = Stats.Of(anchor.Select(a => (a, (string?)null)).ToList(), tokenizer),
-        ["cold"] = Stats.Of(cold, tokenizer),
-        ["cached"] = Stats.Of(cached, tokenizer),
-        ["typing"] = Stats.Of(typing, tokenizer),
-    };
 }
 
 static object Pos(string text, int offset)
@@ -170,20 +164,24 @@ static object Pos(string text, int offset)
     return new { line, character = offset - (text.LastIndexOf('\n', Math.Max(0, offset - 1)) + 1) };
 }
 
-void PrintMarkdown(List<Dictionary<string, Stats>> runs, bool randomInit, int n, string precision)
+void PrintMarkdown(List<Dictionary<string, Stats>> runs, string[] precisions, int n)
 {
-    Console.WriteLine($"| run | requests | p50 ms | p95 ms | max ms | p50 / anchor p50 | tokens shown (mean) |");
-    Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|");
-    foreach (var kind in new[] { "anchor", "cold", "cached", "typing" })
+    Console.WriteLine($"| run | requests | p50 ms | p95 ms | max ms | p50 / anchor p50 | p50 / float32 p50 (same run) | tokens shown (mean) |");
+    Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|");
+    foreach (var key in runs[0].Keys)
     {
-        double Med(Func<Stats, double> f) => Median(runs.Select(r => f(r[kind])).ToList());
-        string Spread(Func<Stats, double> f) { var v = runs.Select(r => f(r[kind])).ToList(); return $"{Med(f).ToString("F1", inv)} ({v.Min().ToString("F1", inv)}–{v.Max().ToString("F1", inv)})"; }
-        var ratio = runs.Select(r => r[kind].P50 / r["anchor"].P50).ToList();
-        Console.WriteLine($"| {kind} | {runs[0][kind].Count} | {Spread(s => s.P50)} | {Spread(s => s.P95)} | {Spread(s => s.Max)} | {Median(ratio).ToString("F1", inv)}× | {Med(s => s.MeanTokens).ToString("F1", inv)} |");
+        double Med(Func<Stats, double> f) => Median(runs.Select(r => f(r[key])).ToList());
+        string Spread(Func<Stats, double> f) { var v = runs.Select(r => f(r[key])).ToList(); return $"{Med(f).ToString("F1", inv)} ({v.Min().ToString("F1", inv)}–{v.Max().ToString("F1", inv)})"; }
+        var anchorRatio = runs.Select(r => r[key].P50 / r["anchor"].P50).ToList();
+        var f32 = key == "anchor" ? null : key.Split(' ')[0] + " float32";
+        var f32Ratio = f32 == null ? "" : Spread2(runs.Select(r => r[key].P50 / r[f32].P50).ToList());
+        Console.WriteLine($"| {key} | {runs[0][key].Count} | {Spread(s => s.P50)} | {Spread(s => s.P95)} | {Spread(s => s.Max)} | {Median(anchorRatio).ToString("F1", inv)}× | {f32Ratio} | {Med(s => s.MeanTokens).ToString("F1", inv)} |");
     }
     Console.WriteLine();
-    Console.WriteLine($"Median over {runs.Count} runs (min–max in brackets); {n} cases; {(randomInit ? "`small` preset with random weights" : "trained checkpoint")}; `--precision {precision}`.");
+    Console.WriteLine($"Median over {runs.Count} runs (min–max over the runs in brackets); {n} cases; `--precision {precisions[0]}` and `--precision float32` servers side by side, requests interleaved.");
 }
+
+string Spread2(List<double> v) => $"{Median(v).ToString("F2", inv)} ({v.Min().ToString("F2", inv)}–{v.Max().ToString("F2", inv)})";
 
 static double Median(List<double> v) { var s = v.Order().ToList(); return s.Count % 2 == 1 ? s[s.Count / 2] : (s[s.Count / 2 - 1] + s[s.Count / 2]) / 2; }
 
@@ -194,5 +192,74 @@ sealed record Stats(int Count, double P50, double P95, double Max, double MeanTo
         var ms = xs.Select(x => x.Ms).Order().ToList();
         double P(double q) => ms[Math.Min(ms.Count - 1, (int)Math.Ceiling(q * ms.Count) - 1)];
         return new Stats(ms.Count, P(0.5), P(0.95), ms[^1], xs.Average(x => x.Text == null ? 0 : tokenizer.Encode(x.Text).Length));
+    }
+}
+
+/// <summary>One `codelm serve` process over stdio with a StreamJsonRpc client.</summary>
+sealed class ServeClient : IAsyncDisposable
+{
+    private readonly Process _proc;
+    private readonly JsonRpc _rpc;
+
+    private ServeClient(Process proc, JsonRpc rpc) { _proc = proc; _rpc = rpc; }
+
+    public static async Task<ServeClient> StartAsync(string codelm, string checkpoint, string precision)
+    {
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in new[] { codelm, "serve", "--checkpoint", checkpoint, "--log-file", Path.Combine(Path.GetTempPath(), $"codelm-bench-server-{precision}.log"), "--verbose", "--precision", precision })
+            psi.ArgumentList.Add(a);
+        var proc = Process.Start(psi)!;
+        proc.ErrorDataReceived += (_, _) => { };
+        proc.BeginErrorReadLine();
+        var formatter = new SystemTextJsonFormatter { JsonSerializerOptions = LspServerHost.JsonOptions() };
+        var rpc = new JsonRpc(new HeaderDelimitedMessageHandler(proc.StandardInput.BaseStream, proc.StandardOutput.BaseStream, formatter));
+        rpc.StartListening();
+        await rpc.InvokeWithParameterObjectAsync<JsonElement>("initialize", new { processId = Environment.ProcessId, capabilities = new { },
+            initializationOptions = new { codelm = new { maxNewTokens = 48, temperature = 0, contextBudget = 1024 } } });
+        await rpc.NotifyWithParameterObjectAsync("initialized", new { });
+        return new ServeClient(proc, rpc);
+    }
+
+    public Task OpenAsync(string uri, string text) =>
+        _rpc.NotifyWithParameterObjectAsync("textDocument/didOpen", new { textDocument = new { uri, languageId = "csharp", version = 1, text } });
+
+    public Task ChangeAsync(string uri, int version, object pos, string text) =>
+        _rpc.NotifyWithParameterObjectAsync("textDocument/didChange", new { textDocument = new { uri, version },
+            contentChanges = new[] { new { range = new { start = pos, end = pos }, text } } });
+
+    public async Task<(double Ms, string? Text)> InlineAsync(string uri, string text, int offset)
+    {
+        var line = text[..offset].Count(c => c == '\n');
+        var character = offset - (text.LastIndexOf('\n', offset - 1) + 1);
+        var clock = Stopwatch.StartNew();
+        var r = await _rpc.InvokeWithParameterObjectAsync<JsonElement>("textDocument/inlineCompletion",
+            new { textDocument = new { uri }, position = new { line, character }, context = new { triggerKind = 2 } });
+        var ms = clock.Elapsed.TotalMilliseconds;
+        var items = r.GetProperty("items");
+        return (ms, items.GetArrayLength() == 0 ? null : items[0].GetProperty("insertText").GetString());
+    }
+
+    public async Task<double> AnchorAsync()
+    {
+        var clock = Stopwatch.StartNew();
+        try { await _rpc.InvokeWithParameterObjectAsync<JsonElement>("codelm/anchor", new { }); }
+        catch (RemoteMethodNotFoundException) { }
+        return clock.Elapsed.TotalMilliseconds;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            await _rpc.InvokeWithParameterObjectAsync<JsonElement>("shutdown", null);
+            await _rpc.NotifyWithParameterObjectAsync("exit", null);
+            await _proc.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        }
+        finally
+        {
+            _rpc.Dispose();
+            if (!_proc.HasExited) _proc.Kill();
+            _proc.Dispose();
+        }
     }
 }

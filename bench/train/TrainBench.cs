@@ -96,7 +96,7 @@ public static class TrainBench
         Native();
         return AllocatorBench.Measure(() =>
         {
-            var run = RunTrainer(s, $"alloc-{Environment.ProcessId}", steps, lr: 1e-3, warmup: 10, evalBatches: 1, peak: 1e11);
+            var run = RunTrainer(s, $"alloc-{Environment.ProcessId}", steps, lr: 1e-3, warmup: Math.Min(10, steps), evalBatches: 1, peak: 1e11);
             double tps = Median(run.StepSeconds.Skip(1).Select(t => s.Batch * s.Seq / t));
             Directory.Delete(run.Dir, recursive: true);
             return (tps, run.Result.Losses, run.Usage, run.UsageSteps);

@@ -4,23 +4,12 @@ Loads nanoGPT's GPT class from the user's clone (--nanogpt), fills it with eithe
 model.safetensors (the names map one to one: CodeLm's layout follows GPT-2's), and reports the mean next-token loss
 over every non-overlapping window of the validation tokens. One scorer for both sides, so the figure compares the
 trained weights and nothing else."""
-import argparse, json, struct, sys
+import argparse, json, os, sys
 import numpy as np
 import torch
 
-
-def load_safetensors(path):
-    data = open(path, "rb").read()
-    (n,) = struct.unpack("<Q", data[:8])
-    header = json.loads(data[8:8 + n])
-    out = {}
-    for name, info in header.items():
-        if name == "__metadata__":
-            continue
-        a, b = info["data_offsets"]
-        assert info["dtype"] == "F32", f"{name}: {info['dtype']}"
-        out[name] = torch.frombuffer(bytearray(data[8 + n + a:8 + n + b]), dtype=torch.float32).reshape(info["shape"]).clone()
-    return out
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from torch_loop import load_safetensors  # noqa: E402  (beside this script in the bench output)
 
 
 def codelm_state(path, layers):
