@@ -2,8 +2,10 @@ using System.CommandLine;
 using CodeLm.Cli;
 using CodeLm.Model.Native;
 
-// Before anything allocates: restart once with glibc malloc tuned for large tensors (see NativeAllocator).
-NativeAllocator.ReexecuteTuned();
+// Before anything allocates, commands that run the model restart once with glibc malloc tuned for large tensors
+// (see NativeAllocator); the data and tokenizer stages allocate little natively and keep malloc as it is.
+if (args.Length > 0 && args[0] is "train" or "sample" or "eval" or "serve" or "export" or "quickstart" or "doctor")
+    NativeAllocator.ReexecuteTuned();
 
 var root = new RootCommand("CodeLm: crawl code, train a tokenizer and a code model, evaluate it, and serve completions to your editor.");
 root.Add(DataCommands.Create());
