@@ -25,6 +25,7 @@ public static class DoctorCommand
             Console.WriteLine($"libtorch:      {TorchNativeLoader.LibtorchDir ?? "(TorchSharp's own probing)"}{(Environment.GetEnvironmentVariable(TorchNativeLoader.LibtorchDirVariable) is { Length: > 0 } ? $" (from {TorchNativeLoader.LibtorchDirVariable})" : "")}");
             Console.WriteLine($"mapped:        {r.LibtorchMapped ?? "(unknown)"}");
             Console.WriteLine($"torch:         {r.TorchVersion}, {r.Threads} threads");
+            Console.WriteLine($"allocator:     {NativeAllocator.Describe()}; 4 reallocations of a 128 MiB tensor on a worker thread: {r.ReallocationFaults.ToString(inv)} page faults");
             Console.WriteLine($"cuda:          {(r.CudaAvailable ? $"available, {r.CudaDevices} device(s)" : "not available")}");
             var learned = r.LossAfter < r.LossBefore * 0.5;
             Console.WriteLine($"smoke run:     {r.Device}, loss {r.LossBefore.ToString("F4", inv)} -> {r.LossAfter.ToString("F4", inv)} in {r.Milliseconds.ToString("F0", inv)} ms: {(learned ? "ok" : "NOT LEARNING")}");

@@ -1,5 +1,9 @@
 using System.CommandLine;
 using CodeLm.Cli;
+using CodeLm.Model.Native;
+
+// Before anything allocates: restart once with glibc malloc tuned for large tensors (see NativeAllocator).
+NativeAllocator.ReexecuteTuned();
 
 var root = new RootCommand("CodeLm: crawl code, train a tokenizer and a code model, evaluate it, and serve completions to your editor.");
 root.Add(DataCommands.Create());

@@ -42,7 +42,7 @@ public static class TrainCommands
         var keep = new Option<int>("--keep") { Description = "Step checkpoints to keep (best/ is kept apart).", DefaultValueFactory = _ => 3 };
         var fim = new Option<double>("--fim-rate") { Description = "Fraction of documents turned into fill-in-the-middle examples.", DefaultValueFactory = _ => 0.5 };
         var spm = new Option<double>("--fim-spm-rate") { Description = "Of those, the fraction in SPM order (the rest PSM).", DefaultValueFactory = _ => 0.5 };
-        var peak = new Option<double?>("--peak-tflops") { Description = "Device peak TFLOP/s for MFU; measured with a matmul probe when omitted." };
+        var peak = new Option<double?>("--peak-tflops") { Description = "Device peak TFLOP/s for MFU; when omitted, the CPU's measured fp32 FMA peak, or a matmul probe on a GPU." };
         var resume = new Option<bool>("--resume") { Description = "Continue the run in --out from its latest checkpoint (model, optimizer, schedule, data position, RNG)." };
         var stopAt = new Option<int?>("--stop-at") { Description = "Stop after this step with a checkpoint (the schedule still targets --max-steps)." };
         var threads = new Option<int>("--threads") { Description = "Torch CPU threads (0 = libtorch default).", DefaultValueFactory = _ => 0 };

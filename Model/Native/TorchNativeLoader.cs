@@ -48,6 +48,7 @@ public static class TorchNativeLoader
         lock (Gate)
         {
             if (Mode != null) return;
+            NativeAllocator.Tune(); // before libtorch allocates its first buffer
             var overrideDir = Environment.GetEnvironmentVariable(LibtorchDirVariable) is { Length: > 0 } d ? d : null;
             var nativeDir = OperatingSystem.IsLinux() ? FindNativeDir() : null;
             if (nativeDir == null)

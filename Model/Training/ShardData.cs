@@ -10,6 +10,7 @@ public static class ShardData
     {
         public int Count => reader.Count;
         public int[] GetDocument(int index) => reader.GetDocument(index);
+        public int Length(int index) => reader.DocumentLength(index);
     }
 
     /// <summary>

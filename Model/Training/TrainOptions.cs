@@ -27,7 +27,7 @@ public sealed record TrainOptions
     public string Device { get; init; } = "auto";
     /// <summary>fp32, bf16 or auto (bf16 with fp32 master weights on CUDA, fp32 on CPU).</summary>
     public string Precision { get; init; } = "auto";
-    /// <summary>Peak FLOP/s for MFU; measured with a matmul probe when not given.</summary>
+    /// <summary>Peak FLOP/s for MFU; when not given, the CPU's measured FMA peak, or a matmul probe on a GPU.</summary>
     public double? PeakFlops { get; init; }
     public bool Resume { get; init; }
     /// <summary>Stop (with a checkpoint) after this step although the schedule runs to MaxSteps: for time-sliced jobs.</summary>

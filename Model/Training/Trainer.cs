@@ -52,7 +52,7 @@ public static class Trainer
         void Say(string message) => progress?.Invoke(new TrainProgress(state?.Step ?? 0, options.MaxSteps, double.NaN, 0, 0, 0, 0, TimeSpan.Zero, Message: message));
         foreach (var line in recovered) Say(line);
         Say($"model: {config.ParameterCount() / 1e6:F2}M parameters ({config.Layers} layers, {config.Heads} heads, {config.Embedding} wide, context {config.ContextLength}, vocab {config.VocabSize})");
-        Say($"device: {device}, precision: {(bf16 ? "bf16 with fp32 master weights" : "fp32")}, threads: {get_num_threads()}");
+        Say($"device: {device}, precision: {(bf16 ? "bf16 with fp32 master weights" : "fp32")}, threads: {get_num_threads()}, allocator: {NativeAllocator.Mode}");
 
         manual_seed(options.Seed);
         if (cuda) torch.cuda.manual_seed_all(options.Seed);
@@ -83,9 +83,9 @@ public static class Trainer
             ? new FimTransform(data.Encode, data.Decode, data.Tokens, options.FimRate, options.FimSpmRate) : null;
         var stream = new TokenStream(data.Train, data.Tokens.EndOfText, options.Seed, fim, position: state?.DataPosition);
         var schedule = new LrSchedule(options.LearningRate, options.EffectiveMinLr, options.WarmupSteps, options.MaxSteps);
-        double peak = options.PeakFlops ?? MatmulProbe.Measure(device, bf16 ? ScalarType.BFloat16 : ScalarType.Float32);
+        var (peak, peakSource) = MfuPeak(options, device, bf16);
         double flopsPerToken = config.FlopsPerToken(seq);
-        Say($"MFU peak: {peak / 1e9:F1} GFLOP/s ({(options.PeakFlops != null ? "given" : "matmul probe")}); {flopsPerToken / 1e6:F1} MFLOP per token");
+        Say($"MFU peak: {peak / 1e9:F1} GFLOP/s ({peakSource}); {flopsPerToken / 1e6:F1} MFLOP per token");
 
         using var metrics = new MetricsLog(runDir, state?.Step ?? 0);
         int step = state?.Step ?? 0;
@@ -209,6 +209,18 @@ public static class Trainer
         metrics.WriteLossCurve();
         return new TrainResult("completed", step, losses.LastOrDefault(), best, bestStep, lastCheckpoint, losses,
             $"Done: {step} steps, best validation loss {best:F4} at step {bestStep}.") { LastValLoss = lastVal };
+    }
+
+    /// <summary>
+    /// What MFU divides by: the given peak, else on a CPU its measured FMA peak (a hardware limit), else a matmul probe
+    /// (on a GPU, where the dense peak is a datasheet figure best given with --peak-flops).
+    /// </summary>
+    private static (double Peak, string Source) MfuPeak(TrainOptions options, Device device, bool bf16)
+    {
+        if (options.PeakFlops is { } given) return (given, "given");
+        if (device.type == DeviceType.CPU && !bf16 && CpuPeak.Measure(get_num_threads()) is { FlopsPerSecond: > 0 } cpu)
+            return (cpu.FlopsPerSecond, $"measured CPU fp32 peak, {cpu.Method}");
+        return (MatmulProbe.Measure(device, bf16 ? ScalarType.BFloat16 : ScalarType.Float32), "matmul probe");
     }
 
     /// <summary>Mean loss over the first EvalBatches windows of the validation split (fixed order and FIM draws).</summary>

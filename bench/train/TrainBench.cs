@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using CodeLm.Model;
+using CodeLm.Model.Native;
 using CodeLm.Model.Training;
 using static TorchSharp.torch;
 
@@ -31,23 +32,31 @@ public static class TrainBench
 
     public static void Throughput(BenchSettings s, int rounds, int steps)
     {
-        var rows = new List<(double Cs, double Py, double PyCompiled, double Probe, double Flops)>();
+        var rows = new List<(double Cs, double Py, double PyCompiled, double Probe, double Flops, double Faults, double Kernel)>();
         var probeType = s.Cuda ? ScalarType.BFloat16 : ScalarType.Float32;
+        Native();
+        var cpuPeak = s.Cuda ? null : CpuPeak.Measure(s.Threads);
+        double? peak = s.PeakFlops ?? cpuPeak?.FlopsPerSecond;
+        if (cpuPeak != null)
+            Console.WriteLine(string.Create(Inv, $"CPU peak fp32: {cpuPeak.FlopsPerSecond / 1e9:F1} GFLOP/s measured ({cpuPeak.Method}); " +
+                $"= {cpuPeak.FlopsPerSecond / (s.Threads * 2 * 2 * 8) / 1e9:F2} GHz if each core issues two 256-bit FMAs a cycle"));
         for (int r = 0; r < rounds; r++)
         {
-            Native();
             double probe = MatmulProbe.Measure(CodeLm.Model.Native.Devices.Resolve(s.Device), probeType);
-            var run = RunTrainer(s, $"tp-{r}", steps, lr: 6e-4, warmup: 2, evalBatches: 1, peak: s.PeakFlops ?? probe);
+            var run = RunTrainer(s, $"tp-{r}", steps, lr: 6e-4, warmup: 2, evalBatches: 1, peak: peak ?? probe);
             double csTps = Median(run.StepSeconds.Skip(1).Select(t => s.Batch * s.Seq / t));
             double pyTps = PythonTokensPerSecond(s, run, steps, compile: false);
             double pyCompiled = s.Compile ? PythonTokensPerSecond(s, run, steps, compile: true) : double.NaN;
             double flops = run.Config.FlopsPerToken(s.Seq) * csTps;
-            rows.Add((csTps, pyTps, pyCompiled, probe, flops));
-            Console.WriteLine(string.Create(Inv, $"round {r}: torchsharp {csTps:F0} tok/s, pytorch {pyTps:F0} tok/s (x{csTps / pyTps:F2}){(s.Compile ? $", compiled {pyCompiled:F0} tok/s" : "")}; achieved {flops / 1e9:F1} GFLOP/s = {flops / probe:P0} of the {probe / 1e9:F1} GFLOP/s {probeType} matmul probe"));
+            rows.Add((csTps, pyTps, pyCompiled, probe, flops, run.FaultsPerStep, run.Usage.KernelShare));
+            Console.WriteLine(string.Create(Inv, $"round {r}: torchsharp {csTps:F0} tok/s, pytorch {pyTps:F0} tok/s (x{csTps / pyTps:F2}){(s.Compile ? $", compiled {pyCompiled:F0} tok/s" : "")}; " +
+                $"achieved {flops / 1e9:F1} GFLOP/s{(peak is { } pk ? $" = MFU {flops / pk:P1}" : "")}, {flops / probe:P0} of the {probe / 1e9:F1} GFLOP/s {probeType} matmul probe; " +
+                $"{run.FaultsPerStep:F0} page faults/step, kernel {run.Usage.KernelShare:P1} of CPU time"));
         }
         var cfg = GptConfig.Preset(s.Preset, CodeLm.Tokenizer.CodeTokenizer.Load(Path.Combine(s.Shards, "tokenizer")).VocabSize);
         Console.WriteLine();
-        Console.WriteLine(string.Create(Inv, $"preset {s.Preset} ({cfg.ParameterCount() / 1e6:F1}M params), batch {s.Batch} x {s.Seq}, {s.Device}, {s.Threads} threads, {rounds} rounds x {steps} steps"));
+        Console.WriteLine(string.Create(Inv, $"preset {s.Preset} ({cfg.ParameterCount() / 1e6:F1}M params, {cfg.FlopsPerToken(s.Seq) / 1e6:F1} MFLOP/token = 6N + 12LHQT), batch {s.Batch} x {s.Seq}, {s.Device}, {s.Threads} threads, {rounds} rounds x {steps} steps, allocator: {NativeAllocator.Mode}"));
+        Console.WriteLine($"anchor: PyTorch {PythonTorchVersion(s)} (Debian's python3-torch, OpenBLAS) on the same batches and threads; CodeLm runs libtorch 2.10 (TorchSharp 0.107), so the ratio compares two libtorch builds as well as two loops");
         Report("torchsharp tokens/s", rows.Select(x => x.Cs));
         Report("pytorch tokens/s", rows.Select(x => x.Py));
         Report("torchsharp / pytorch", rows.Select(x => x.Cs / x.Py));
@@ -56,10 +65,22 @@ public static class TrainBench
             Report("pytorch compiled tokens/s", rows.Select(x => x.PyCompiled));
             Report("torchsharp / compiled", rows.Select(x => x.Cs / x.PyCompiled));
         }
+        Report("page faults per step", rows.Select(x => x.Faults));
+        Report("kernel share of CPU time", rows.Select(x => x.Kernel));
         Report("achieved GFLOP/s", rows.Select(x => x.Flops / 1e9));
-        Report($"{probeType} matmul probe GFLOP/s", rows.Select(x => x.Probe / 1e9));
-        Report("achieved / probe", rows.Select(x => x.Flops / x.Probe));
-        if (s.PeakFlops is { } peak) Report("MFU (achieved / peak)", rows.Select(x => x.Flops / peak));
+        if (peak is { } p) Report($"MFU (achieved / {(s.PeakFlops != null ? "given" : "measured CPU")} peak {p / 1e9:F0} GFLOP/s)", rows.Select(x => x.Flops / p));
+        Report($"probe: {probeType} matmul GFLOP/s", rows.Select(x => x.Probe / 1e9));
+        Report("achieved / matmul probe", rows.Select(x => x.Flops / x.Probe));
+    }
+
+    private static string PythonTorchVersion(BenchSettings s)
+    {
+        var psi = new ProcessStartInfo(s.Python) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in new[] { "-c", "import torch; print(torch.__version__)" }) psi.ArgumentList.Add(a);
+        using var p = Process.Start(psi)!;
+        var v = p.StandardOutput.ReadToEnd().Trim();
+        p.WaitForExit();
+        return p.ExitCode == 0 ? v : "(unknown)";
     }
 
     private static double PythonTokensPerSecond(BenchSettings s, Run run, int steps, bool compile)
@@ -67,6 +88,19 @@ public static class TrainBench
         var py = RunPython(s, run, steps, evalBatches: 1, lr: 6e-4, warmup: 2, compile);
         // The first step is skipped as on the TorchSharp side; with torch.compile, a third of them (compilation).
         return Median(py["step_s"]!.AsArray().Skip(compile ? Math.Max(1, steps / 3) : 1).Select(t => s.Batch * s.Seq / t!.GetValue<double>()));
+    }
+
+    /// <summary>One run for <see cref="AllocatorBench"/>, in a child process whose allocator the parent chose.</summary>
+    public static JsonObject OneRun(BenchSettings s, int steps)
+    {
+        Native();
+        return AllocatorBench.Measure(() =>
+        {
+            var run = RunTrainer(s, $"alloc-{Environment.ProcessId}", steps, lr: 1e-3, warmup: Math.Min(10, steps), evalBatches: 1, peak: 1e11);
+            double tps = Median(run.StepSeconds.Skip(1).Select(t => s.Batch * s.Seq / t));
+            Directory.Delete(run.Dir, recursive: true);
+            return (tps, run.Result.Losses, run.Usage, run.UsageSteps);
+        });
     }
 
     public static void Parity(BenchSettings s, int steps)
@@ -99,7 +133,12 @@ public static class TrainBench
         Console.WriteLine(string.Create(Inv, $"RSS step 200 -> {steps}: {tail[0].Mb:F0} -> {tail[^1].Mb:F0} MiB (max {tail.Max(x => x.Mb):F0}, min {tail.Min(x => x.Mb):F0})"));
     }
 
-    private sealed record Run(GptConfig Config, TrainResult Result, double[] StepSeconds, string Dir);
+    /// <param name="Usage">CPU time and page faults of steps 2..N-1: the first step's allocations are a one-off, the last one evaluates and checkpoints.</param>
+    private sealed record Run(GptConfig Config, TrainResult Result, double[] StepSeconds, string Dir, ProcessUsage Usage)
+    {
+        public int UsageSteps => Math.Max(1, StepSeconds.Length - 2);
+        public double FaultsPerStep => (double)Usage.MinorFaults / UsageSteps;
+    }
 
     private static Run RunTrainer(BenchSettings s, string name, int steps, double lr, int warmup, int evalBatches, double peak,
         int? evalInterval = null, Action<int>? onStep = null)
@@ -116,12 +155,19 @@ public static class TrainBench
             MaxSteps = steps, WarmupSteps = warmup, LearningRate = lr, EvalInterval = evalInterval ?? steps, EvalBatches = evalBatches,
             Seed = Seed, PeakFlops = peak,
         };
+        ProcessUsage first = default, last = default;
         using var batches = File.Create(Path.Combine(dir, "batches.bin"));
         using var writer = new BinaryWriter(batches);
         var result = Trainer.Run(config, data, options with
         {
             BatchObserver = onStep == null ? (_, b) => { foreach (var t in b) writer.Write(t); } : null,
-        }, p => { if (p.Message == null) onStep?.Invoke(p.Step); });
+        }, p =>
+        {
+            if (p.Message != null) return;
+            if (p.Step == 1) first = ProcessUsage.Now();
+            if (p.Step == steps - 1) last = ProcessUsage.Now(); // before the last step's evaluation and checkpoint
+            onStep?.Invoke(p.Step);
+        });
         writer.Flush();
 
         // The validation windows Trainer.Evaluate uses, and the initial weights (same seed, same construction order).
@@ -139,7 +185,7 @@ public static class TrainBench
         var stepSeconds = File.ReadLines(Path.Combine(options.OutDir, MetricsLog.JsonlFile))
             .Select(l => JsonNode.Parse(l)!).Where(n => n["type"]!.GetValue<string>() == "train")
             .Select(n => n["step_s"]!.GetValue<double>()).ToArray();
-        return new Run(config, result, stepSeconds, dir);
+        return new Run(config, result, stepSeconds, dir, last - first);
     }
 
     private static JsonNode RunPython(BenchSettings s, Run run, int steps, int evalBatches, double lr, int warmup, bool compile = false)
@@ -153,6 +199,8 @@ public static class TrainBench
             "--eval-batches", evalBatches.ToString(Inv), "--lr", lr.ToString("R", Inv), "--min-lr", (lr / 10).ToString("R", Inv),
             "--warmup", warmup.ToString(Inv), "--threads", s.Threads.ToString(Inv), "--out", output, "--device", s.Device,
         }) psi.ArgumentList.Add(a);
+        // The same malloc behaviour as CodeLm's process, so neither side pays the kernel for its tensors.
+        if (NativeAllocator.Mode == AllocatorMode.TunedAtStart) psi.Environment["GLIBC_TUNABLES"] = NativeAllocator.Tunables;
         if (s.Cuda) psi.ArgumentList.Add("--bf16"); // the trainer's precision on CUDA (auto): bf16 compute, fp32 master weights
         if (compile) psi.ArgumentList.Add("--compile");
         using var p = Process.Start(psi)!;

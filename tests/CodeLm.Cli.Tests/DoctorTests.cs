@@ -19,6 +19,24 @@ public class DoctorTests
     }
 
     [Fact]
+    public void Starts_with_malloc_tuned_so_large_tensors_are_not_faulted_in_again_and_CODELM_MALLOC_system_opts_out()
+    {
+        const long pagesPerCycle = (32L << 20) * 4 / 4096; // the 128 MiB tensor doctor reallocates four times
+        var tuned = CodeLmCli.Run("doctor", "--device", "cpu");
+        Assert.True(tuned.ExitCode == 0, tuned.Stdout + tuned.Stderr);
+        Assert.Contains("allocator:     glibc malloc tuned at start-up", tuned.Stdout);
+        var untuned = CodeLmCli.Run(["doctor", "--device", "cpu"], cwd: null, env: new Dictionary<string, string> { ["CODELM_MALLOC"] = "system" });
+        Assert.True(untuned.ExitCode == 0, untuned.Stdout + untuned.Stderr);
+        Assert.Contains("allocator:     glibc malloc left as configured", untuned.Stdout);
+
+        Assert.True(Faults(untuned.Stdout) > 3 * pagesPerCycle, untuned.Stdout); // glibc as it comes maps every buffer anew
+        Assert.True(Faults(tuned.Stdout) < pagesPerCycle / 2, tuned.Stdout);
+    }
+
+    private static long Faults(string doctorOutput) =>
+        long.Parse(System.Text.RegularExpressions.Regex.Match(doctorOutput, @"worker thread: (\d+) page faults").Groups[1].Value);
+
+    [Fact]
     public void Runs_on_the_libtorch_that_CODELM_LIBTORCH_DIR_names()
     {
         // Another folder holding the same libtorch, hard-linked beside the build output (same file system, no 500 MB copy).

@@ -53,30 +53,39 @@ public class DataTests
     }
 
     [Fact]
-    public void Token_stream_concatenates_documents_with_eot_and_resumes_at_its_position()
+    public void Token_stream_cuts_documents_with_eot_into_windows_that_share_one_token()
     {
         var docs = new InMemoryDocuments([[10, 11, 12], [20, 21], [30, 31, 32, 33], [40]]);
-        var stream = new TokenStream(docs, endOfText: 0, seed: 3, fim: null);
-        var windows = new List<int[]>();
-        var all = new List<int>();
-        for (int i = 0; i < 6; i++)
-        {
-            var w = new int[5];
-            stream.Next(w);
-            windows.Add(w);
-            all.AddRange(i == 0 ? w : w[1..]); // consecutive windows overlap by one token
-            if (i > 0) Assert.Equal(windows[i - 1][^1], w[0]);
-        }
-        // Epoch 0 covers every document exactly once, each followed by EOT.
-        var epoch0 = all.Take(14).ToList();
-        Assert.Equal(4, epoch0.Count(t => t == 0));
-        Assert.Equal(new[] { 10, 11, 12, 20, 21, 30, 31, 32, 33, 40 }, epoch0.Where(t => t != 0).Order());
+        var stream = new TokenStream(docs, endOfText: 0, seed: 3, fim: null, shuffle: false);
+        var windows = Enumerable.Range(0, 4).Select(_ => { var w = new int[5]; stream.Next(w); return w; }).ToList();
+        // 14 tokens with EOTs, stride 4: three windows an epoch, then the next epoch starts over.
+        Assert.Equal([10, 11, 12, 0, 20], windows[0]);
+        Assert.Equal([20, 21, 0, 30, 31], windows[1]);
+        Assert.Equal([31, 32, 33, 0, 40], windows[2]);
+        Assert.Equal(windows[0], windows[3]);
+        Assert.Equal(new StreamPosition(1, 1), stream.Position);
+    }
 
+    [Fact]
+    public void Token_stream_serves_every_token_once_an_epoch_in_random_order_and_resumes_at_its_position()
+    {
+        var docs = new InMemoryDocuments(Enumerable.Range(0, 50).Select(d => Enumerable.Range(100 * d + 1, 9).ToArray()).ToList());
+        var stream = new TokenStream(docs, endOfText: 0, seed: 3, fim: null);
+        int perEpoch = (50 * 10 - 1) / 8;
+        var epoch0 = Enumerable.Range(0, perEpoch).Select(_ => { var w = new int[9]; stream.Next(w); return w; }).ToList();
+        Assert.Equal(new StreamPosition(1, 0), stream.Position);
+        // Every document token is in some window, but for the stream's last partial window; and consecutive windows
+        // come from unrelated places.
+        var seen = epoch0.SelectMany(w => w).Where(t => t != 0).ToHashSet();
+        Assert.InRange(seen.Count, docs.Count * 9 - 8, docs.Count * 9);
+        Assert.True(epoch0.Zip(epoch0.Skip(1)).Count(p => p.First[^1] == p.Second[0]) < perEpoch / 4, "windows came in stream order");
+
+        for (int i = 0; i < 5; i++) stream.Next(new int[9]);
         var saved = stream.Position;
-        var next = new int[5];
+        var next = new int[9];
         stream.Next(next);
         var resumed = new TokenStream(docs, 0, 3, null, position: saved);
-        var again = new int[5];
+        var again = new int[9];
         resumed.Next(again);
         Assert.Equal(next, again);
     }
