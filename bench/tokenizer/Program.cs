@@ -173,8 +173,8 @@ static class Bench
                 {
                     // One thread for the Rust side: no rayon pool, one libuv worker, one awaited encode at a time.
                     string[] hfArgs = r == 0
-                        ? [Path.Combine(RepoRoot, "bench", "tokenizer", "hf-encode.js"), tokenizerJson, warmJson, heldJson, hfIdsJson]
-                        : [Path.Combine(RepoRoot, "bench", "tokenizer", "hf-encode.js"), tokenizerJson, warmJson, heldJson];
+                        ? [Path.Combine(RepoRoot, "bench", "tokenizer", "hf-encode-speed.js"), tokenizerJson, warmJson, heldJson, hfIdsJson]
+                        : [Path.Combine(RepoRoot, "bench", "tokenizer", "hf-encode-speed.js"), tokenizerJson, warmJson, heldJson];
                     var json = Exec("node", hfArgs, new() { ["RAYON_NUM_THREADS"] = "1", ["TOKENIZERS_PARALLELISM"] = "false", ["UV_THREADPOOL_SIZE"] = "1" });
                     var d = JsonDocument.Parse(json.Trim().Split('\n')[^1]).RootElement;
                     if (d.GetProperty("bytes").GetInt64() != heldBytes) throw new InvalidOperationException("HF encoded a different number of bytes.");

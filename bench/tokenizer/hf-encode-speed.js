@@ -1,5 +1,5 @@
 // Encoding-speed anchor: HF tokenizers (npm `tokenizers`, the Rust library through N-API) encoding CodeLm's tokenizer.json.
-// usage: node hf-encode.js <tokenizer.json> <warm.json> <held.json> [<ids out.json>]
+// usage: node hf-encode-speed.js <tokenizer.json> <warm.json> <held.json> [<ids out.json>]
 //   warm.json / held.json: JSON arrays of texts. Warms on every warm text, then times one pass over the held-out texts.
 // Prints {seconds, cpuSeconds, bytes, tokens, tokenizers, node}.
 //
