@@ -11,7 +11,7 @@ public sealed record QuickstartOptions
     public IReadOnlyList<string> Sources { get; init; } = [];
     public int VocabSize { get; init; } = 4096;
     public string Preset { get; init; } = "tiny";
-    public int Steps { get; init; } = 1500;
+    public int Steps { get; init; } = 1000;
     /// <summary>Peak learning rate; 2e-3 spiked and collapsed to unigram statistics on the default corpus, 1e-3 did not.</summary>
     public double LearningRate { get; init; } = 1e-3;
     public int BatchSize { get; init; } = 8;
