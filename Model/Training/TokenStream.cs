@@ -24,8 +24,9 @@ public sealed record StreamPosition(int Epoch, int Cursor, int Offset = 0, int C
 /// <summary>
 /// Training windows in the order Megatron-LM's GPT dataset serves them: each epoch lays the documents (reshuffled per
 /// epoch, each optionally FIM-transformed and followed by end-of-text) end to end, cuts that stream into windows of T+1
-/// tokens with a stride of T (consecutive windows share a token, so no target is skipped), and serves the windows in a
-/// seeded random order. An epoch still covers every token once, while the rows of a batch, and consecutive batches,
+/// tokens with a stride of T from a random offset (consecutive windows share a token, so no target is skipped; the last
+/// wraps around to the start), and serves the windows in a seeded random order. An epoch still covers every token once,
+/// while the rows of a batch, and consecutive batches,
 /// come from unrelated places in the corpus: serving the windows in stream order made a batch a few whole documents and
 /// cost 4 % in validation loss against nanoGPT's random windows at equal steps (docs/benchmarks.md, "Sample
 /// efficiency"). The position is two integers, so a resumed run continues with exactly the same windows.
@@ -42,6 +43,7 @@ public sealed class TokenStream
     private int[] _order = [];     // documents in this epoch's order
     private long[] _starts = [];   // where each of them starts in the epoch's stream (untransformed lengths)
     private int[] _windows = [];   // the epoch's window numbers in serving order
+    private long _shift;           // where the epoch's window grid starts, so documents meet windows at varied offsets
     private readonly Dictionary<int, int[]> _recent = new();
 
     public TokenStream(IDocumentSource docs, int endOfText, int seed, FimTransform? fim, bool shuffle = true, StreamPosition? position = null)
@@ -61,7 +63,7 @@ public sealed class TokenStream
         else if (_stride != window.Length - 1) throw new ArgumentException($"Windows of {window.Length} tokens after windows of {_stride + 1}: one stream serves one length.");
         var (epoch, cursor, _, _) = Position;
         Prepare(epoch);
-        Fill(window, (long)_windows[cursor] * _stride);
+        Fill(window, (_shift + (long)_windows[cursor] * _stride) % _starts[^1]);
         Position = ++cursor == _windows.Length ? new StreamPosition(epoch + 1, 0) : new StreamPosition(epoch, cursor);
     }
 
@@ -77,9 +79,11 @@ public sealed class TokenStream
         _order = Permutation(_docs.Count, Mix(_seed, epoch, -1), _shuffle);
         _starts = new long[_order.Length + 1];
         for (int i = 0; i < _order.Length; i++) _starts[i + 1] = _starts[i] + _docs.Length(_order[i]) + 1;
-        // A corpus shorter than one window still yields one, wrapping around to its start.
-        int count = (int)Math.Min(int.MaxValue, Math.Max(1, (_starts[^1] - 1) / _stride));
+        // Enough windows to cover every target; the last one runs past the end and wraps around to the epoch's start,
+        // which on a tiny corpus is most of a window (dropping it would drop a document's end every epoch).
+        int count = (int)Math.Min(int.MaxValue, Math.Max(1, (_starts[^1] - 1 + _stride - 1) / _stride));
         _windows = Permutation(count, Mix(_seed, epoch, -2), _shuffle);
+        _shift = _shuffle ? new Random(Mix(_seed, epoch, -3)).Next(_stride) : 0;
         _recent.Clear();
         _epoch = epoch;
     }
