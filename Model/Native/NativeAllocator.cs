@@ -106,6 +106,11 @@ public static class NativeAllocator
         return OperatingSystem.IsLinux() && NativeLibrary.TryLoad("libc.so.6", out libc) && NativeLibrary.TryGetExport(libc, "gnu_get_libc_version", out _);
     }
 
+    /// <summary>The C library's version ("2.36"), or null where it is not glibc.</summary>
+    public static unsafe string? GlibcVersion =>
+        IsGlibc(out var libc) && NativeLibrary.TryGetExport(libc, "gnu_get_libc_version", out var f)
+            ? Marshal.PtrToStringAnsi((IntPtr)((delegate* unmanaged<byte*>)f)()) : null;
+
     /// <summary>
     /// Page faults of reallocating and filling a 128 MiB tensor <paramref name="cycles"/> times on a fresh (non-main)
     /// thread, after three warm-up cycles: about 32,768 a cycle when every buffer is mapped anew, near zero when reused.

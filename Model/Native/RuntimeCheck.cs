@@ -12,7 +12,6 @@ public sealed record RuntimeReport(string LoaderMode, string? PatchedPath, strin
     public string? LibtorchMapped { get; init; }
     public bool CudaAvailable { get; init; }
     public int CudaDevices { get; init; }
-    public AllocatorMode Allocator { get; init; }
     /// <summary>Page faults of four 128 MiB tensor reallocations on a worker thread (<see cref="NativeAllocator.ReallocationFaults"/>).</summary>
     public long ReallocationFaults { get; init; }
 }
@@ -46,7 +45,6 @@ public static class RuntimeCheck
             LibtorchMapped = TorchNativeLoader.MappedPath("libtorch_cpu.so"),
             CudaAvailable = torch.cuda.is_available(),
             CudaDevices = torch.cuda.is_available() ? torch.cuda.device_count() : 0,
-            Allocator = NativeAllocator.Mode,
             ReallocationFaults = NativeAllocator.ReallocationFaults(),
         };
     }

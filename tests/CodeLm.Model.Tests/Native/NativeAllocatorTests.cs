@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using CodeLm.Model.Native;
 
 namespace CodeLm.Model.Tests.Native;
@@ -6,35 +5,16 @@ namespace CodeLm.Model.Tests.Native;
 /// <summary>The in-process half of the allocator fix; the start-up half is tested through `codelm doctor` (Cli tests).</summary>
 public class NativeAllocatorTests
 {
-    private const int MMmapMax = -4;
-
     [Fact]
     public void A_library_process_is_tuned_with_mallopt_once()
     {
         Torch.Init();
         Assert.Equal(AllocatorMode.Tuned, NativeAllocator.Mode); // CI runs on glibc Linux; a test host does not re-execute
         Assert.Equal(AllocatorMode.Tuned, NativeAllocator.Tune());
-        // A 16 MiB tensor is far over glibc's mmap threshold: untuned it would be a mapping of its own (hblks counts them).
-        long before = mallinfo2().MmappedBlocks;
-        using (var t = TorchSharp.torch.ones(4L << 20)) Assert.Equal(before, mallinfo2().MmappedBlocks);
-        Assert.Equal(1, mallopt(MMmapMax, 65536));
-        try
-        {
-            using var t = TorchSharp.torch.ones(4L << 20);
-            Assert.Equal(before + 1, mallinfo2().MmappedBlocks); // the check can tell
-        }
-        finally { Assert.Equal(1, mallopt(MMmapMax, 0)); }
+        Assert.Matches(@"^2\.\d+", NativeAllocator.GlibcVersion);
+        // What the options do to page faults is asserted in fresh processes (Cli DoctorTests): in this shared test
+        // process, earlier tests' freed blocks answer large requests whatever the options say.
     }
-
-    [StructLayout(LayoutKind.Sequential)]
-    private struct MallInfo2
-    {
-        public nuint Arena, OrdBlks, SmBlks, HBlks, HBlkHd, UsmBlks, FsmBlks, UordBlks, FordBlks, KeepCost;
-        public long MmappedBlocks => (long)HBlks;
-    }
-
-    [DllImport("libc")]
-    private static extern MallInfo2 mallinfo2();
 
     [Fact]
     public void Process_usage_counts_cpu_time_and_faults()
@@ -49,6 +29,4 @@ public class NativeAllocatorTests
         Assert.InRange(d.KernelShare, 0, 1);
     }
 
-    [DllImport("libc", EntryPoint = "mallopt")]
-    private static extern int mallopt(int option, int value);
 }
