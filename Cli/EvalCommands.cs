@@ -4,8 +4,10 @@ using CodeLm.Eval.Execution;
 using CodeLm.Eval.Generation;
 using CodeLm.Eval.Problems;
 using CodeLm.Eval.Scoring;
+using CodeLm.Model;
 using CodeLm.Model.Generation;
 using CodeLm.Model.Native;
+using CodeLm.Pipeline;
 using Spectre.Console;
 
 namespace CodeLm.Cli;
@@ -86,7 +88,7 @@ public static class EvalCommands
             var samples = int.Max(1, parse.GetValue(n));
             var dev = Devices.Resolve(parse.GetValue(device)!);
             using var generator = Generator.Load(dir, dev);
-            Console.Error.WriteLine($"codelm eval: generating {samples} sample(s) for {problems.Count} problems with {Generator.ResolveCheckpoint(dir)} on {dev.type}");
+            Console.Error.WriteLine($"codelm eval: generating {samples} sample(s) for {problems.Count} problems with {Checkpoint.Resolve(dir)} on {dev.type}");
             var source = new GeneratorCompletionSource(generator, options);
             var samplesPath = Path.Combine(outDir, "samples.jsonl");
             Directory.CreateDirectory(outDir);

@@ -19,7 +19,7 @@ public static class ExportCommand
 
     public static Command Create()
     {
-        var checkpoint = new Option<string>("--checkpoint") { Description = "Checkpoint directory (a run's best/ or checkpoints/step-N/).", Required = true };
+        var checkpoint = new Option<string>("--checkpoint") { Description = "Checkpoint directory, or a training run directory (uses best/, else the latest checkpoint).", Required = true };
         var outDir = new Option<string>("--out") { Description = "Folder to write: config.json, model.safetensors, tokenizer.json, tokenizer_config.json.", Required = true };
         var cmd = new Command("export", "Export a checkpoint as a Hugging Face transformers folder (loads with AutoModelForCausalLM).") { checkpoint, outDir };
         cmd.SetAction(parse =>

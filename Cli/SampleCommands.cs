@@ -2,9 +2,10 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
+using CodeLm.Common;
+using CodeLm.Model;
 using CodeLm.Model.Generation;
 using CodeLm.Model.Native;
-using CodeLm.Tokenizer.Text;
 
 namespace CodeLm.Cli;
 
@@ -13,7 +14,7 @@ public static class SampleCommands
 {
     public static Command Create()
     {
-        var checkpoint = new Option<string>("--checkpoint") { Description = "Checkpoint directory (config.json, model.safetensors, tokenizer/), or a training run directory (uses best/, else the latest checkpoint).", Required = true };
+        var checkpoint = new Option<string>("--checkpoint") { Description = "Checkpoint directory, or a training run directory (uses best/, else the latest checkpoint).", Required = true };
         var prompt = new Option<string>("--prompt") { Description = "Prompt text, or --prompt=@path to read a UTF-8 file. In FIM mode (with --suffix) this is the code before the cursor.", Required = true };
         var suffix = new Option<string?>("--suffix") { Description = "Code after the cursor (text, or --suffix=@path): switches to fill-in-the-middle." };
         var language = new Option<string?>("--language") { Description = "Prepend the language tag line the model was trained with (e.g. Python, C#), unless the prompt already starts with one." };
@@ -49,7 +50,7 @@ public static class SampleCommands
                 if (samples < 1) throw new UserFacingException($"--n must be at least 1 (got {samples}).");
                 var before = ReadText(parse.GetValue(prompt)!, "--prompt");
                 var after = parse.GetValue(suffix) is { } s ? ReadText(s, "--suffix") : null;
-                if (parse.GetValue(language) is { } lang && PromptBudget.LanguageTagLine(before) is null) before = LanguageTag.Prefix(lang) + before;
+                if (parse.GetValue(language) is { } lang && LanguageTag.ReadLine(before) is null) before = LanguageTag.Prefix(lang) + before;
                 bool asJson = parse.GetValue(json);
 
                 var dev = Devices.Resolve(parse.GetValue(device)!);
@@ -57,7 +58,7 @@ public static class SampleCommands
                 var dir = parse.GetValue(checkpoint)!;
                 var loadClock = Stopwatch.StartNew();
                 using var generator = Generator.Load(dir, dev);
-                Console.Error.WriteLine($"codelm sample: {Generator.ResolveCheckpoint(dir)} on {dev.type} ({generator.Model.ParameterCount() / 1e6:F1}M parameters, context {generator.ContextLength}), loaded in {loadClock.Elapsed.TotalSeconds:F1} s");
+                Console.Error.WriteLine($"codelm sample: {Checkpoint.Resolve(dir)} on {dev.type} ({generator.Model.ParameterCount() / 1e6:F1}M parameters, context {generator.ContextLength}), loaded in {loadClock.Elapsed.TotalSeconds:F1} s");
 
                 var stdout = Console.Out;
                 bool stream = samples == 1 && !asJson;

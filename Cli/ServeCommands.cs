@@ -8,7 +8,7 @@ public static class ServeCommands
 {
     public static Command Create()
     {
-        var checkpoint = new Option<string>("--checkpoint") { Description = "Checkpoint directory (config.json, model.safetensors, tokenizer/).", Required = true };
+        var checkpoint = new Option<string>("--checkpoint") { Description = "Checkpoint directory, or a training run directory (uses best/, else the latest checkpoint).", Required = true };
         var device = new Option<string>("--device") { Description = "cpu, cuda or auto.", DefaultValueFactory = _ => "cpu" };
         var logFile = new Option<string?>("--log-file") { Description = "Append the log to this file instead of stderr (stdout is the protocol)." };
         var verbose = new Option<bool>("--verbose") { Description = "Log every completion (debug level)." };

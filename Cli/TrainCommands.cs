@@ -82,7 +82,7 @@ public static class TrainCommands
                 : RunWithProgressBar(model, trainData, options, ct);
             Console.WriteLine(result.Message);
             Console.WriteLine($"run directory: {Path.GetFullPath(options.OutDir)}");
-            return result.StopReason switch { "nan" => 3, "cancelled" => 130, _ => 0 };
+            return result.StopReason switch { StopReason.Nan => 3, StopReason.Cancelled => 130, _ => 0 };
         }
     }
 

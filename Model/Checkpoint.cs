@@ -1,5 +1,4 @@
-using System.Globalization;
-using System.Text.RegularExpressions;
+using CodeLm.Common;
 using CodeLm.Tokenizer;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -19,81 +18,30 @@ public static partial class Checkpoint
     public const string TrainerStateFile = "trainer_state.json";
     public const string OptimizerFile = "optimizer.safetensors";
 
-    /// <summary>Test hook: runs after the temp directory is complete and before it is renamed into place.</summary>
-    internal static Action<string>? BeforeCommit;
+    /// <summary>
+    /// The checkpoint directory every command reads for <paramref name="dir"/>: the directory itself when it holds a
+    /// config.json, else, for a training run directory, its best/ and failing that its latest step checkpoint.
+    /// </summary>
+    public static string Resolve(string dir)
+    {
+        if (File.Exists(Path.Combine(dir, ConfigFile)) || !Directory.Exists(dir)) return dir;
+        var best = Training.RunCheckpoints.BestPath(dir);
+        if (File.Exists(Path.Combine(best, ConfigFile))) return best;
+        return Training.RunCheckpoints.Latest(dir) ?? dir;
+    }
 
     /// <summary>
     /// Writes <paramref name="dir"/> atomically: weights (as float32), config, a copy of <paramref name="tokenizerDir"/>
     /// (when given) and whatever <paramref name="writeExtras"/> puts into the staging directory.
     /// </summary>
-    public static void Save(string dir, Gpt model, string? tokenizerDir, Action<string>? writeExtras = null)
-    {
-        dir = Path.GetFullPath(dir.TrimEnd('/', '\\'));
-        var parent = Path.GetDirectoryName(dir)!;
-        Directory.CreateDirectory(parent);
-        var stage = Path.Combine(parent, $".{Path.GetFileName(dir)}.tmp-{Environment.ProcessId}-{Guid.NewGuid():N}");
-        Directory.CreateDirectory(stage);
-        try
+    public static void Save(string dir, Gpt model, string? tokenizerDir, Action<string>? writeExtras = null) =>
+        StagedDirectory.Write(dir, stage =>
         {
             File.WriteAllText(Path.Combine(stage, ConfigFile), model.Config.ToJson());
             SaveWeights(Path.Combine(stage, WeightsFile), model);
             if (tokenizerDir != null) CopyDirectory(tokenizerDir, Path.Combine(stage, TokenizerDirName));
             writeExtras?.Invoke(stage);
-            BeforeCommit?.Invoke(stage);
-            Commit(stage, dir);
-        }
-        finally
-        {
-            if (Directory.Exists(stage)) Directory.Delete(stage, recursive: true);
-        }
-    }
-
-    /// <summary>
-    /// Cleans up after a writer killed in <see cref="Save"/> within <paramref name="parent"/>: staging directories of
-    /// processes that are gone are deleted, and a checkpoint caught between the two moves of <see cref="Commit"/> (only
-    /// its `.old` copy left) is put back. Temp files of <see cref="AtomicFile"/> go too. Returns what it did, for the log.
-    /// </summary>
-    public static IReadOnlyList<string> RecoverInterrupted(string parent)
-    {
-        var done = new List<string>();
-        if (!Directory.Exists(parent)) return done;
-        foreach (var dir in Directory.GetDirectories(parent, ".*"))
-        {
-            var name = Path.GetFileName(dir);
-            var staging = StagingName.Match(name);
-            if (staging.Success && WriterGone(staging.Groups[2].Value))
-            {
-                Directory.Delete(dir, recursive: true);
-                done.Add($"removed the unfinished {staging.Groups[1].Value} of a stopped run");
-                continue;
-            }
-            var old = OldName.Match(name);
-            if (!old.Success || !WriterGone(old.Groups[2].Value)) continue;
-            var target = Path.Combine(parent, old.Groups[1].Value);
-            if (Directory.Exists(target)) { Directory.Delete(dir, recursive: true); continue; }
-            Directory.Move(dir, target);
-            done.Add($"restored {old.Groups[1].Value} (a run stopped while replacing it)");
-        }
-        if (AtomicFile.RemoveStale(parent) is > 0 and var files) done.Add($"removed {files} temp file(s) of a stopped run");
-        return done;
-    }
-
-    private static readonly Regex StagingName = new(@"^\.(.+)\.tmp-([0-9]+)-[0-9a-f]{32}$", RegexOptions.CultureInvariant);
-    private static readonly Regex OldName = new(@"^\.(.+)\.old-([0-9]+)-[0-9a-f]{32}$", RegexOptions.CultureInvariant);
-
-    // Names carry their writer's process id; one that does not parse is left alone.
-    private static bool WriterGone(string pid) =>
-        int.TryParse(pid, NumberStyles.None, CultureInfo.InvariantCulture, out var id) && !AtomicFile.ProcessIsAlive(id);
-
-    /// <summary>Moves a finished staging directory onto <paramref name="dir"/>, replacing any previous one.</summary>
-    internal static void Commit(string stage, string dir)
-    {
-        if (!Directory.Exists(dir)) { Directory.Move(stage, dir); return; }
-        var old = Path.Combine(Path.GetDirectoryName(dir)!, $".{Path.GetFileName(dir)}.old-{Environment.ProcessId}-{Guid.NewGuid():N}");
-        Directory.Move(dir, old);
-        Directory.Move(stage, dir);
-        Directory.Delete(old, recursive: true);
-    }
+        });
 
     /// <summary>Weights as float32 safetensors under the model's own parameter names (wte.weight, h.0.attn.c_attn.weight, ...).</summary>
     public static void SaveWeights(string path, Gpt model)

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using CodeLm.Common;
 using CodeLm.Tokenizer;
 using static TorchSharp.torch;
 
@@ -15,6 +16,7 @@ public static class HfExport
     public static void Export(string checkpointDir, string outDir)
     {
         Native.TorchNativeLoader.EnsureLoaded();
+        checkpointDir = Checkpoint.Resolve(checkpointDir);
         var config = Checkpoint.LoadConfig(checkpointDir);
         var (tensors, _) = SafeTensors.Load(Path.Combine(checkpointDir, Checkpoint.WeightsFile));
         try
@@ -57,9 +59,9 @@ public static class HfExport
         hf.Add(("transformer.ln_f.bias", Zeros(c.Embedding)));
 
         var tokenizer = CodeTokenizer.Load(tokenizerDir);
-        var stage = outDir.TrimEnd('/', '\\') + ".tmp-" + Guid.NewGuid().ToString("N");
-        Directory.CreateDirectory(stage);
-        try
+        if (Directory.Exists(outDir) && Directory.EnumerateFileSystemEntries(outDir).Any() && !File.Exists(Path.Combine(outDir, "config.json")))
+            throw new IOException($"Export folder '{outDir}' exists and is not an earlier export; choose an empty or new folder.");
+        StagedDirectory.Write(outDir, stage =>
         {
             SafeTensors.Save(Path.Combine(stage, "model.safetensors"), hf, new Dictionary<string, string> { ["format"] = "pt" });
             var opts = new JsonSerializerOptions { WriteIndented = true };
@@ -96,16 +98,6 @@ public static class HfExport
                 ["bos_token"] = "<|endoftext|>", ["eos_token"] = "<|endoftext|>", ["unk_token"] = "<|endoftext|>",
                 ["additional_special_tokens"] = new JsonArray("<fim_prefix>", "<fim_middle>", "<fim_suffix>", "<fim_pad>"),
             }.ToJsonString(opts));
-            if (Directory.Exists(outDir))
-            {
-                if (Directory.EnumerateFileSystemEntries(outDir).Any() && !File.Exists(Path.Combine(outDir, "config.json")))
-                    throw new IOException($"Export folder '{outDir}' exists and is not an earlier export; choose an empty or new folder.");
-            }
-            Checkpoint.Commit(stage, Path.GetFullPath(outDir));
-        }
-        finally
-        {
-            if (Directory.Exists(stage)) Directory.Delete(stage, recursive: true);
-        }
+        });
     }
 }

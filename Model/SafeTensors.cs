@@ -1,8 +1,9 @@
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using static TorchSharp.torch;
+using CodeLm.Common;
 using CodeLm.Tokenizer;
+using static TorchSharp.torch;
 
 namespace CodeLm.Model;
 

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using CodeLm.Common;
 using CodeLm.DataPipeline.Corpus;
 using CodeLm.DataPipeline.Crawl;
 using CodeLm.DataPipeline.Shards;
@@ -8,10 +9,10 @@ using CodeLm.Eval.Execution;
 using CodeLm.Eval.Generation;
 using CodeLm.Eval.Problems;
 using CodeLm.Eval.Scoring;
-using CodeLm.Model;
 using CodeLm.Model.Generation;
 using CodeLm.Model.Native;
 using CodeLm.Model.Training;
+using CodeLm.Model;
 
 namespace CodeLm.Pipeline;
 
@@ -125,8 +126,8 @@ public static class Quickstart
             progress?.Report(new("train", p.Message ?? $"step {p.Step}/{p.MaxSteps} loss {p.Loss:F3}" +
                 (p.ValLoss is { } v ? $" val {v:F3}" : "") + $" {p.TokensPerSecond:F0} tok/s, eta {p.Eta:mm\\:ss}", (double)p.Step / p.MaxSteps));
         }, ct);
-        if (result.StopReason is "nan" or "cancelled")
-            throw new InvalidOperationException($"Training {result.StopReason} at step {result.Step}: {result.Message}");
+        if (result.StopReason is StopReason.Nan or StopReason.Cancelled)
+            throw new InvalidOperationException($"Training ended ({result.StopReason}) at step {result.Step}: {result.Message}");
         speeds.Sort();
         return new JsonObject
         {
@@ -134,7 +135,7 @@ public static class Quickstart
             ["final_loss"] = result.LastLoss, ["best_val_loss"] = result.BestValLoss, ["best_step"] = result.BestStep,
             ["tokens_per_second"] = speeds.Count > 0 ? Math.Round(speeds[speeds.Count / 2]) : null,
             ["loss_curve"] = Path.GetFullPath(Path.Combine(o.RunDir, MetricsLog.PngFile)),
-            ["checkpoint"] = Generator.ResolveCheckpoint(o.RunDir),
+            ["checkpoint"] = Checkpoint.Resolve(o.RunDir),
         };
     }
 
@@ -153,7 +154,7 @@ public static class Quickstart
         {
             // Greedy decoding of a minutes-old model loops on its likeliest token; mild seeded sampling shows more of what it learned.
             var options = new SamplingOptions(MaxNewTokens: 48, Temperature: 0.6f, TopP: 0.9f, RepetitionPenalty: 1.15f, StopSequences: ["\n\n\n"], Seed: 1);
-            var tagged = CodeLm.Tokenizer.Text.LanguageTag.Prefix(language) + prefix;
+            var tagged = LanguageTag.Prefix(language) + prefix;
             var c = suffix is null ? generator.Generate(tagged, 1, options, ct: ct)[0] : generator.GenerateFim(tagged, suffix, 1, options, ct: ct)[0];
             samples.Add(new JsonObject { ["language"] = language, ["prefix"] = prefix, ["suffix"] = suffix, ["completion"] = c.Text, ["finish"] = c.FinishReason });
         }

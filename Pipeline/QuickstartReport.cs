@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
+using CodeLm.Common;
 using CodeLm.Tokenizer;
 
 namespace CodeLm.Pipeline;

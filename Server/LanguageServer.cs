@@ -12,13 +12,16 @@ namespace CodeLm.Server;
 /// </summary>
 public sealed class LanguageServer(CompletionService completions, DocumentStore documents, ServerLog log, string version)
 {
-    private int state; // 0 = waiting for initialize, 1 = running, 2 = shut down
+    // An int, not the enum field itself, so Interlocked can move it from Waiting to Running exactly once.
+    private int state = (int)Lifecycle.Waiting;
+
+    private enum Lifecycle { Waiting, Running, ShutDown }
     private readonly TaskCompletionSource<int> exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>Completes with the process exit code when `exit` arrives (0 after shutdown, 1 otherwise).</summary>
     public Task<int> Exited => exited.Task;
 
-    public bool ShutdownRequested => Volatile.Read(ref state) == 2;
+    public bool ShutdownRequested => (Lifecycle)Volatile.Read(ref state) == Lifecycle.ShutDown;
 
     public int? ClientProcessId { get; private set; }
 
@@ -26,7 +29,7 @@ public sealed class LanguageServer(CompletionService completions, DocumentStore 
     public InitializeResult Initialize(JsonElement? json)
     {
         var p = Parse<InitializeParams>(json);
-        if (Interlocked.CompareExchange(ref state, 1, 0) != 0)
+        if (Interlocked.CompareExchange(ref state, (int)Lifecycle.Running, (int)Lifecycle.Waiting) != (int)Lifecycle.Waiting)
             throw Error(ErrorCodes.InvalidRequest, "initialize may be sent only once");
         ClientProcessId = p?.ProcessId;
         completions.Settings = completions.Settings.With(p?.InitializationOptions, log.Warn);
@@ -52,7 +55,7 @@ public sealed class LanguageServer(CompletionService completions, DocumentStore 
     public object? Shutdown()
     {
         RequireRunning();
-        Volatile.Write(ref state, 2);
+        Volatile.Write(ref state, (int)Lifecycle.ShutDown);
         log.Info("shutdown requested");
         return null;
     }
@@ -154,10 +157,10 @@ public sealed class LanguageServer(CompletionService completions, DocumentStore 
 
     private void RequireRunning()
     {
-        switch (Volatile.Read(ref state))
+        switch ((Lifecycle)Volatile.Read(ref state))
         {
-            case 0: throw Error(ErrorCodes.ServerNotInitialized, "the server has not been initialized");
-            case 2: throw Error(ErrorCodes.InvalidRequest, "the server is shutting down");
+            case Lifecycle.Waiting: throw Error(ErrorCodes.ServerNotInitialized, "the server has not been initialized");
+            case Lifecycle.ShutDown: throw Error(ErrorCodes.InvalidRequest, "the server is shutting down");
         }
     }
 

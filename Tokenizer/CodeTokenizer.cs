@@ -1,3 +1,4 @@
+using CodeLm.Common;
 using System.Buffers;
 using System.Collections.Concurrent;
 using System.Runtime.InteropServices;
@@ -29,6 +30,7 @@ public sealed class CodeTokenizer
     public int FimMiddle => 2;
     public int FimSuffix => 3;
     public int FimPad => 4;
+    public FimSentinels Fim => new(FimPrefix, FimMiddle, FimSuffix);
 
     /// <summary>sha256 (lower-case hex) of tokenizer.json's bytes: shards and checkpoints record it.</summary>
     public string Hash { get; }

@@ -1,4 +1,5 @@
 using System.Buffers;
+using CodeLm.Common;
 
 namespace CodeLm.DataPipeline.Clean;
 
@@ -58,7 +59,7 @@ public static class FileFilters
         if (s.MeanLineLength > o.MaxMeanLineLength) return DropReason.MeanLineLength;
         if (s.AlphanumericFraction < o.MinAlphanumericFraction) return DropReason.LowAlphanumeric;
         if (HasGeneratedHeader(text, o.GeneratedHeaderLines)) return DropReason.Generated;
-        if (LanguageDetector.IsDataFormat(language) &&
+        if (LanguageTable.Find(language) is { DataFormat: true } &&
             (text.Length < o.DataMinChars || text.Length > o.DataMaxChars || s.AlphaFraction < o.DataMinAlphaFraction))
             return DropReason.DataHeavy;
         return null;

@@ -1,11 +1,12 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text.Json;
+using CodeLm.Common;
 using CodeLm.DataPipeline.Clean;
 using CodeLm.DataPipeline.Crawl;
 using CodeLm.DataPipeline.Dedup;
-using LibGit2Sharp;
 using CodeLm.Tokenizer;
+using LibGit2Sharp;
 
 namespace CodeLm.DataPipeline.Corpus;
 

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using CodeLm.Common;
 using CodeLm.DataPipeline.Crawl;
 using CodeLm.Tokenizer;
 

@@ -1,8 +1,8 @@
 using System.Text.Json;
+using CodeLm.Common;
 using CodeLm.DataPipeline.Corpus;
-using CodeLm.Tokenizer;
 using CodeLm.Tokenizer.Shards;
-using CodeLm.Tokenizer.Text;
+using CodeLm.Tokenizer;
 using SplitStats = CodeLm.Tokenizer.Shards.SplitStats;
 
 namespace CodeLm.DataPipeline.Shards;

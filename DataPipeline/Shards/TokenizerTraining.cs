@@ -1,8 +1,8 @@
 using System.Buffers.Binary;
 using System.Security.Cryptography;
 using System.Text;
+using CodeLm.Common;
 using CodeLm.DataPipeline.Corpus;
-using CodeLm.Tokenizer.Text;
 using CodeLm.Tokenizer.Training;
 
 namespace CodeLm.DataPipeline.Shards;

@@ -11,11 +11,4 @@ public sealed record ExecutionResult(ExecutionStatus Status, int? ExitCode, long
         ExecutionStatus.CompileError => "compile_error", ExecutionStatus.Unavailable => "unavailable",
         _ => throw new ArgumentOutOfRangeException(nameof(s)),
     };
-
-    public static ExecutionStatus ParseStatus(string s) => s switch
-    {
-        "passed" => ExecutionStatus.Passed, "failed" => ExecutionStatus.Failed, "timed_out" => ExecutionStatus.TimedOut,
-        "compile_error" => ExecutionStatus.CompileError, "unavailable" => ExecutionStatus.Unavailable,
-        _ => throw new InvalidDataException($"unknown status '{s}'"),
-    };
 }

@@ -1,4 +1,4 @@
-using CodeLm.Eval.Problems;
+using CodeLm.Common;
 
 namespace CodeLm.Eval.Generation;
 
@@ -9,10 +9,10 @@ namespace CodeLm.Eval.Generation;
 /// </summary>
 public static class CompletionTruncation
 {
-    public static string Truncate(string language, string prompt, string completion) => language switch
+    public static string Truncate(string language, string prompt, string completion) => LanguageTable.Find(language)?.Blocks switch
     {
-        EvalLanguages.Python => Python(prompt, completion),
-        EvalLanguages.Cpp or EvalLanguages.Java or EvalLanguages.CSharp or EvalLanguages.JavaScript or EvalLanguages.Go => Braces(prompt, completion),
+        BlockStyle.Indentation => Python(prompt, completion),
+        BlockStyle.Braces => Braces(prompt, completion),
         _ => completion,
     };
 

@@ -1,8 +1,7 @@
 using System.Text.Json;
+using CodeLm.Common;
 using CodeLm.Eval.Problems;
 using CodeLm.Eval.Scoring;
-using CodeLm.Tokenizer.Text;
-using CodeLm.Tokenizer;
 
 namespace CodeLm.Eval.Generation;
 

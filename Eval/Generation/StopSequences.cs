@@ -1,22 +1,13 @@
-using CodeLm.Eval.Problems;
+using CodeLm.Common;
 
 namespace CodeLm.Eval.Generation;
 
 /// <summary>
-/// Per-language stop sequences. Python uses Codex's set (a new top-level def/class/if/print/comment ends the function).
-/// Brace languages stop at a closing brace in column 0, which ends the function (C++, JavaScript, Go) or the class that
-/// holds it (Java, C#); <see cref="CompletionTruncation"/> then closes whatever is still open.
+/// Per-language stop sequences, from the language table. Python uses Codex's set (a new top-level def/class/if/print/comment
+/// ends the function). Brace languages stop at a closing brace in column 0, which ends the function (C++, JavaScript, Go)
+/// or the class that holds it (Java, C#); <see cref="CompletionTruncation"/> then closes whatever is still open.
 /// </summary>
 public static class StopSequences
 {
-    public static IReadOnlyList<string> For(string language) => language switch
-    {
-        EvalLanguages.Python => ["\ndef ", "\nclass ", "\nif ", "\nprint", "\n#"],
-        EvalLanguages.Cpp => ["\n}", "\nint main", "\n#include"],
-        EvalLanguages.Java => ["\n}", "\npublic class Main"],
-        EvalLanguages.CSharp => ["\n}", "\npublic static class Tests"],
-        EvalLanguages.JavaScript => ["\n}", "\nconst test", "\nconsole.log"],
-        EvalLanguages.Go => ["\n}", "\nfunc Test"],
-        _ => [],
-    };
+    public static IReadOnlyList<string> For(string language) => LanguageTable.Find(language)?.EvalStops ?? [];
 }

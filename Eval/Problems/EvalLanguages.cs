@@ -1,24 +1,22 @@
+using CodeLm.Common;
+using CodeLm.Eval.Languages;
+
 namespace CodeLm.Eval.Problems;
 
-/// <summary>The languages the harness executes, by CodeGeeX display name, and the task-id prefixes that name them.</summary>
+/// <summary>
+/// The languages the harness can execute: those of <see cref="LanguageTable"/> with eval aliases and a
+/// <see cref="LanguageRunner"/>. Names and aliases come from the table; the runners decide what runs.
+/// </summary>
 public static class EvalLanguages
 {
+    /// <summary>Names the runners and callers use in code; each is a <see cref="LanguageTable"/> row's name.</summary>
     public const string Python = "Python", CSharp = "C#", JavaScript = "JavaScript", Cpp = "C++", Java = "Java", Go = "Go";
 
-    public static IReadOnlyList<string> All { get; } = [Python, CSharp, JavaScript, Cpp, Java, Go];
-
-    private static readonly Dictionary<string, string> Aliases = new(StringComparer.OrdinalIgnoreCase)
-    {
-        ["python"] = Python, ["py"] = Python, ["humaneval"] = Python,
-        ["c#"] = CSharp, ["csharp"] = CSharp, ["cs"] = CSharp,
-        ["javascript"] = JavaScript, ["js"] = JavaScript,
-        ["c++"] = Cpp, ["cpp"] = Cpp, ["cxx"] = Cpp,
-        ["java"] = Java,
-        ["go"] = Go, ["golang"] = Go,
-    };
+    public static IReadOnlyList<string> All => [.. LanguageRunner.All.Keys];
 
     /// <summary>The display name for a language name or alias ("cpp" → "C++"), or null when the harness cannot run it.</summary>
-    public static string? Normalize(string name) => Aliases.TryGetValue(name.Trim(), out var n) ? n : null;
+    public static string? Normalize(string name) =>
+        LanguageTable.FromEvalName(name) is { } l && LanguageRunner.All.ContainsKey(l.Name) ? l.Name : null;
 
     /// <summary>The language named by a task id's prefix: "CPP/3" → "C++", "HumanEval/0" → "Python"; null when unknown.</summary>
     public static string? FromTaskId(string taskId)

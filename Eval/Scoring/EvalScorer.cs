@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
+using CodeLm.Common;
 using CodeLm.Eval.Execution;
 using CodeLm.Eval.Problems;
-using CodeLm.Tokenizer;
 
 namespace CodeLm.Eval.Scoring;
 

@@ -2,8 +2,8 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using CodeLm.Common;
 using CodeLm.Eval.Execution;
-using CodeLm.Tokenizer;
 
 namespace CodeLm.Eval.Scoring;
 

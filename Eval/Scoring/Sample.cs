@@ -1,6 +1,6 @@
 using System.Text.Json;
+using CodeLm.Common;
 using CodeLm.Eval.Problems;
-using CodeLm.Tokenizer;
 
 namespace CodeLm.Eval.Scoring;
 

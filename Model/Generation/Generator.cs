@@ -1,3 +1,4 @@
+using CodeLm.Common;
 using CodeLm.Tokenizer;
 using static TorchSharp.torch;
 
@@ -38,17 +39,8 @@ public sealed class Generator : IDisposable
     /// </summary>
     public static Generator Load(string checkpointOrRunDir, Device device)
     {
-        var (model, _, tokenizer) = Checkpoint.Load(ResolveCheckpoint(checkpointOrRunDir), device);
+        var (model, _, tokenizer) = Checkpoint.Load(Checkpoint.Resolve(checkpointOrRunDir), device);
         return new Generator(model, tokenizer, device) { _ownsModel = true };
-    }
-
-    /// <summary>The checkpoint directory <see cref="Load"/> would read for <paramref name="dir"/>.</summary>
-    public static string ResolveCheckpoint(string dir)
-    {
-        if (File.Exists(Path.Combine(dir, Checkpoint.ConfigFile)) || !Directory.Exists(dir)) return dir;
-        var best = Training.RunCheckpoints.BestPath(dir);
-        if (File.Exists(Path.Combine(best, Checkpoint.ConfigFile))) return best;
-        return Training.RunCheckpoints.Latest(dir) ?? dir;
     }
 
     public Gpt Model => _model;
@@ -80,7 +72,7 @@ public sealed class Generator : IDisposable
         int budget = PromptBudget.PromptTokens(ContextLength, options.MaxNewTokens, options.MaxPromptTokens);
         var ids = _tokenizer.Encode(prompt);
         if (ids.Length <= budget) return ids;
-        var tag = PromptBudget.LanguageTagLine(prompt);
+        var tag = LanguageTag.ReadLine(prompt);
         return tag is null
             ? PromptBudget.KeepEnd(ids, budget)
             : PromptBudget.KeepEnd(_tokenizer.Encode(prompt[tag.Length..]), budget, _tokenizer.Encode(tag));
@@ -93,11 +85,11 @@ public sealed class Generator : IDisposable
     public int[] BuildFimPrompt(string prefix, string suffix, SamplingOptions options)
     {
         options.Validate();
-        int budget = Math.Max(0, PromptBudget.PromptTokens(ContextLength, options.MaxNewTokens, options.MaxPromptTokens) - FimPrompt.SentinelCount);
+        int budget = Math.Max(0, PromptBudget.PromptTokens(ContextLength, options.MaxNewTokens, options.MaxPromptTokens) - FimLayout.SentinelCount);
         var p = _tokenizer.Encode(prefix);
         var s = _tokenizer.Encode(suffix);
         int[] pinned = [];
-        if (p.Length + s.Length > budget && PromptBudget.LanguageTagLine(prefix) is { } tag)
+        if (p.Length + s.Length > budget && LanguageTag.ReadLine(prefix) is { } tag)
         {
             var tagIds = _tokenizer.Encode(tag);
             if (tagIds.Length < budget) { pinned = tagIds; p = _tokenizer.Encode(prefix[tag.Length..]); }
@@ -105,7 +97,7 @@ public sealed class Generator : IDisposable
         var (keepPrefix, keepSuffix) = PromptBudget.SplitFim(pinned.Length + p.Length, s.Length, budget, options.FimPrefixShare);
         keepPrefix = Math.Max(0, keepPrefix - pinned.Length);
         int[] keptPrefix = [.. pinned, .. p.AsSpan(p.Length - keepPrefix)];
-        return FimPrompt.Build(_tokenizer, keptPrefix, s[..keepSuffix], options.FimFormat);
+        return FimLayout.Prompt(options.FimFormat, _tokenizer.Fim, keptPrefix, s[..keepSuffix]);
     }
 
     /// <summary>The decoding loop on prompt token ids (an empty prompt starts from end-of-text, i.e. a fresh document).</summary>

@@ -42,19 +42,4 @@ public static class PromptBudget
         prefix = Math.Min(prefixLength, budget - suffix);
         return (prefix, suffix);
     }
-
-    /// <summary>
-    /// The first line of <paramref name="text"/> with its newline when it is a language tag (`# language: Python`,
-    /// `// language: C#`, ...), else null. It is kept when the rest of the prompt is cut.
-    /// </summary>
-    public static string? LanguageTagLine(string text)
-    {
-        int newline = text.IndexOf('\n');
-        if (newline <= 0 || newline > 80) return null;
-        var line = text.AsSpan(0, newline);
-        int at = line.IndexOf("language: ", StringComparison.Ordinal);
-        if (at <= 0 || at > 5) return null;
-        var opener = line[..at].Trim();
-        return opener is "#" or "//" or "--" or "<!--" or "/*" or "%" or "!" or "{" ? text[..(newline + 1)] : null;
-    }
 }

@@ -1,3 +1,4 @@
+using CodeLm.Common;
 namespace CodeLm.Model.Generation;
 
 /// <summary>
@@ -33,6 +34,3 @@ public sealed record SamplingOptions(int MaxNewTokens = 128, float Temperature =
         return this;
     }
 }
-
-/// <summary>PSM: prefix, suffix, middle. SPM: suffix first (the SantaCoder/StarCoder variant).</summary>
-public enum FimFormat { Psm, Spm }

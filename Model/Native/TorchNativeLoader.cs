@@ -2,8 +2,9 @@ using System.Reflection;
 using System.Runtime.InteropServices;
 using System.Runtime.Loader;
 using System.Security.Cryptography;
-using TorchSharp;
+using CodeLm.Common;
 using CodeLm.Tokenizer;
+using TorchSharp;
 
 namespace CodeLm.Model.Native;
 

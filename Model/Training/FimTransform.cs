@@ -1,14 +1,18 @@
+using CodeLm.Common;
+
 namespace CodeLm.Model.Training;
 
 /// <summary>The sentinel ids FIM needs (from the tokenizer).</summary>
-public sealed record FimTokens(int EndOfText, int Prefix, int Middle, int Suffix);
+public sealed record FimTokens(int EndOfText, int Prefix, int Middle, int Suffix)
+{
+    public FimSentinels Sentinels => new(Prefix, Middle, Suffix);
+}
 
 /// <summary>
 /// Fill-in-the-middle (Bavarian et al. 2022): with probability <c>Rate</c>, a document is decoded to text, cut at two
-/// uniformly random character positions into prefix / middle / suffix, and re-encoded as
-/// PSM: &lt;fim_prefix&gt; prefix &lt;fim_suffix&gt; suffix &lt;fim_middle&gt; middle, or (with probability <c>SpmRate</c>)
-/// SPM: &lt;fim_prefix&gt;&lt;fim_suffix&gt; suffix &lt;fim_middle&gt; prefix middle.
-/// The first line (the language tag) always stays at the start of the prefix.
+/// uniformly random character positions into prefix / middle / suffix, and re-encoded in <see cref="FimLayout"/>'s
+/// PSM order, or (with probability <c>SpmRate</c>) its SPM order. The language tag line always stays at the start of
+/// the prefix.
 /// </summary>
 public sealed class FimTransform(Func<string, int[]> encode, Func<int[], string> decode, FimTokens tokens, double rate = 0.5, double spmRate = 0.5)
 {
@@ -22,8 +26,7 @@ public sealed class FimTransform(Func<string, int[]> encode, Func<int[], string>
         if (pick >= Rate || document.Length == 0) return document;
 
         var text = decode(document);
-        int newline = text.IndexOf('\n');
-        int start = newline >= 0 && text.AsSpan(0, newline).Contains("language:", StringComparison.Ordinal) ? newline + 1 : 0;
+        int start = LanguageTag.ReadLine(text)?.Length ?? 0;
         int span = text.Length - start;
         int i = start + (int)(a * (span + 1)), j = start + (int)(b * (span + 1));
         if (i > j) (i, j) = (j, i);
@@ -33,19 +36,7 @@ public sealed class FimTransform(Func<string, int[]> encode, Func<int[], string>
         var prefix = encode(text[..i]);
         var middle = encode(text[i..j]);
         var suffix = encode(text[j..]);
-        var output = new List<int>(document.Length + 8);
-        if (spm < SpmRate)
-        {
-            output.Add(tokens.Prefix); output.Add(tokens.Suffix); output.AddRange(suffix);
-            output.Add(tokens.Middle); output.AddRange(prefix); output.AddRange(middle);
-        }
-        else
-        {
-            output.Add(tokens.Prefix); output.AddRange(prefix);
-            output.Add(tokens.Suffix); output.AddRange(suffix);
-            output.Add(tokens.Middle); output.AddRange(middle);
-        }
-        return output.ToArray();
+        return FimLayout.Document(spm < SpmRate ? FimFormat.Spm : FimFormat.Psm, tokens.Sentinels, prefix, suffix, middle);
     }
 
     private static int AvoidSurrogateSplit(string text, int index) =>

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
+using CodeLm.Common;
 using CodeLm.Tokenizer;
 
 namespace CodeLm.Model.Training;

@@ -1,9 +1,10 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using CodeLm.Common;
+using CodeLm.Tokenizer;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
-using CodeLm.Tokenizer;
 
 namespace CodeLm.Model.Training;
 

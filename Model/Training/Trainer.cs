@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using CodeLm.Common;
 using CodeLm.Model.Native;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -9,8 +10,8 @@ namespace CodeLm.Model.Training;
 public sealed record TrainProgress(int Step, int MaxSteps, double Loss, double Lr, double GradNorm, double TokensPerSecond, double Mfu,
     TimeSpan Eta, double? ValLoss = null, string? Message = null);
 
-/// <summary>How a run ended: "completed", "stopped" (StopAtStep), "cancelled" or "nan".</summary>
-public sealed record TrainResult(string StopReason, int Step, double? LastLoss, double? BestValLoss, int? BestStep, string? LastCheckpoint,
+/// <summary>How a run ended, where, and what it left.</summary>
+public sealed record TrainResult(StopReason StopReason, int Step, double? LastLoss, double? BestValLoss, int? BestStep, string? LastCheckpoint,
     IReadOnlyList<double> Losses, string Message)
 {
     /// <summary>The validation loss of the last evaluation in this process (null if none ran).</summary>
@@ -44,7 +45,7 @@ public static class Trainer
         var runDir = Path.GetFullPath(options.OutDir);
         Directory.CreateDirectory(runDir);
         // A run killed mid-checkpoint leaves staging folders (and, rarely, best/ only as its .old copy): tidy up first.
-        var recovered = Checkpoint.RecoverInterrupted(runDir).Concat(Checkpoint.RecoverInterrupted(Path.Combine(runDir, RunCheckpoints.Folder))).ToList();
+        var recovered = StagedDirectory.RecoverInterrupted(runDir).Concat(StagedDirectory.RecoverInterrupted(Path.Combine(runDir, RunCheckpoints.Folder))).ToList();
         var (state, resumeFrom) = PrepareResume(runDir, config, data, options, seq);
         if (!cuda && !options.SkipMemoryCheck)
             MemoryBudget.Check(config, options.BatchSize, seq, bf16, MemoryBudget.AvailableHostBytes());
@@ -124,7 +125,7 @@ public static class Trainer
             {
                 if (step > (state?.Step ?? 0)) lastCheckpoint = SaveCheckpoint();
                 metrics.WriteLossCurve();
-                return new TrainResult("cancelled", step, losses.LastOrDefault(), best, bestStep, lastCheckpoint, losses,
+                return new TrainResult(StopReason.Cancelled, step, losses.LastOrDefault(), best, bestStep, lastCheckpoint, losses,
                     $"Cancelled at step {step}; resume with --resume from {lastCheckpoint}.") { LastValLoss = lastVal };
             }
             var sw = Stopwatch.StartNew();
@@ -157,7 +158,7 @@ public static class Trainer
                         $"{lastCheckpoint ?? "(none yet)"}. Lower --lr or raise --warmup, then --resume.";
                     metrics.LogEvent(step + 1, message);
                     metrics.WriteLossCurve();
-                    return new TrainResult("nan", step, meanLoss, best, bestStep, lastCheckpoint, losses, message) { LastValLoss = lastVal };
+                    return new TrainResult(StopReason.Nan, step, meanLoss, best, bestStep, lastCheckpoint, losses, message) { LastValLoss = lastVal };
                 }
                 if (options.GradClip > 0)
                 {
@@ -202,12 +203,12 @@ public static class Trainer
             if (step == options.StopAtStep && step < options.MaxSteps)
             {
                 metrics.WriteLossCurve();
-                return new TrainResult("stopped", step, meanLoss, best, bestStep, lastCheckpoint, losses,
+                return new TrainResult(StopReason.Stopped, step, meanLoss, best, bestStep, lastCheckpoint, losses,
                     $"Stopped at step {step} as asked; continue with --resume.") { LastValLoss = lastVal };
             }
         }
         metrics.WriteLossCurve();
-        return new TrainResult("completed", step, losses.LastOrDefault(), best, bestStep, lastCheckpoint, losses,
+        return new TrainResult(StopReason.Completed, step, losses.LastOrDefault(), best, bestStep, lastCheckpoint, losses,
             $"Done: {step} steps, best validation loss {best:F4} at step {bestStep}.") { LastValLoss = lastVal };
     }
 

@@ -44,5 +44,5 @@ public sealed class CompletionCache(int capacity = 512)
     /// <summary>The key: everything the raw output depends on.</summary>
     public static string KeyOf(CompletionPrompt prompt, EngineOptions options, CompletionMode mode) =>
         string.Create(System.Globalization.CultureInfo.InvariantCulture,
-            $"{mode}|{options.MaxNewTokens}|{options.Temperature}|{options.SuffixFirst}|{prompt.Prefix.Length}|{prompt.Prefix}\u0000{prompt.Suffix}");
+            $"{mode}|{options.MaxNewTokens}|{options.Temperature}|{options.Fim}|{prompt.Prefix.Length}|{prompt.Prefix}\u0000{prompt.Suffix}");
 }

@@ -1,3 +1,4 @@
+using CodeLm.Common;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 
@@ -64,8 +65,8 @@ public sealed class CompletionService(ICompletionEngine engine, ServerLog log, i
             // Room for the three FIM sentinels, and slack so the engine never trims further token by token (that would
             // shift the prompt's start on every keystroke and defeat the model's cache).
             var budget = Math.Min(s.ContextBudget, engine.ContextLength - s.MaxNewTokens) - PromptSlack;
-            var prompt = PromptBuilder.Build(ctx.Prefix, ctx.Suffix, LanguageIds.ToLanguage(languageId), budget, s.PrefixShare, engine.CountTokens);
-            var options = new EngineOptions(s.MaxNewTokens, s.Temperature, SuffixFirst: s.FimFormat == "spm");
+            var prompt = PromptBuilder.Build(ctx.Prefix, ctx.Suffix, LanguageTable.FromLspId(languageId), budget, s.PrefixShare, engine.CountTokens);
+            var options = new EngineOptions(s.MaxNewTokens, s.Temperature, s.FimFormat);
             var key = CompletionCache.KeyOf(prompt, options, ctx.Mode);
             var cached = Cache.TryGet(key, out var raw);
             if (cached) Interlocked.Increment(ref cacheHits);

@@ -1,3 +1,4 @@
+using CodeLm.Common;
 using System.Text.Json;
 
 namespace CodeLm.Server.Completion;
@@ -21,10 +22,10 @@ public sealed record CompletionSettings
     public double PrefixShare { get; init; } = 0.75;
 
     /// <summary>
-    /// "spm" (suffix, then prefix: text typed at the cursor only extends the prompt, so the model's cache is reused
-    /// while typing) or "psm" (prefix, then suffix). The trainer uses both by default.
+    /// SPM (suffix, then prefix: text typed at the cursor only extends the prompt, so the model's cache is reused
+    /// while typing) or PSM (prefix, then suffix); "spm" or "psm" in the settings. The trainer uses both by default.
     /// </summary>
-    public string FimFormat { get; init; } = "spm";
+    public FimFormat FimFormat { get; init; } = FimFormat.Spm;
 
     /// <summary>LSP languageIds served; "*" serves every language.</summary>
     public IReadOnlyList<string> EnabledLanguages { get; init; } = ["*"];
@@ -52,7 +53,7 @@ public sealed record CompletionSettings
                     "contextBudget" => s with { ContextBudget = Check(p.Value.GetInt32(), 32, 1 << 20, p.Name) },
                     "prefixShare" => s with { PrefixShare = Check(p.Value.GetDouble(), 0.05, 0.95, p.Name) },
                     "enabledLanguages" => s with { EnabledLanguages = Languages(p.Value) },
-                    "fimFormat" => s with { FimFormat = p.Value.GetString() is "spm" or "psm" ? p.Value.GetString()! : throw new FormatException("expected \"spm\" or \"psm\"") },
+                    "fimFormat" => s with { FimFormat = p.Value.GetString() switch { "spm" => FimFormat.Spm, "psm" => FimFormat.Psm, _ => throw new FormatException("expected \"spm\" or \"psm\"") } },
                     "enabled" => s with { Enabled = p.Value.GetBoolean() },
                     _ => s,
                 };

@@ -1,10 +1,12 @@
+using CodeLm.Common;
+
 namespace CodeLm.Server.Completion;
 
 /// <summary>A fill-in-the-middle prompt (laid out in the model's FIM format by the engine): <see cref="Prefix"/> already starts with the language tag line.</summary>
 public sealed record CompletionPrompt(string Prefix, string Suffix, string Language);
 
-/// <summary><paramref name="SuffixFirst"/>: lay the prompt out SPM (suffix, then prefix) instead of PSM.</summary>
-public sealed record EngineOptions(int MaxNewTokens, float Temperature, bool SuffixFirst = false);
+/// <summary><paramref name="Fim"/>: the order the engine lays the prompt out in (<see cref="FimLayout"/>).</summary>
+public sealed record EngineOptions(int MaxNewTokens, float Temperature, FimFormat Fim = FimFormat.Psm);
 
 /// <summary>
 /// What the server needs from a model: count tokens (for the prompt budget) and fill in the middle.

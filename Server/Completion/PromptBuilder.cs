@@ -1,4 +1,4 @@
-using CodeLm.Tokenizer.Text;
+using CodeLm.Common;
 
 namespace CodeLm.Server.Completion;
 

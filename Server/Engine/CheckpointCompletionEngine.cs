@@ -1,3 +1,4 @@
+using CodeLm.Common;
 using System.Text;
 using CodeLm.Model;
 using CodeLm.Model.Generation;
@@ -49,6 +50,7 @@ public sealed class CheckpointCompletionEngine : ICompletionEngine, IDisposable
     {
         if (precision is not ("auto" or "int8" or "float32"))
             throw new ArgumentException($"--precision must be auto, int8 or float32, got '{precision}'");
+        checkpointDir = Checkpoint.Resolve(checkpointDir);
         if (!Directory.Exists(checkpointDir)) throw new DirectoryNotFoundException($"checkpoint directory '{checkpointDir}' does not exist");
         var tokenizerDir = Path.Combine(checkpointDir, Checkpoint.TokenizerDirName);
         if (!Directory.Exists(tokenizerDir)) throw new InvalidDataException($"'{checkpointDir}' has no {Checkpoint.TokenizerDirName}/ directory: not a complete checkpoint");
@@ -98,7 +100,7 @@ public sealed class CheckpointCompletionEngine : ICompletionEngine, IDisposable
     {
         var sampling = new SamplingOptions(MaxNewTokens: options.MaxNewTokens, Temperature: options.Temperature)
         {
-            FimFormat = options.SuffixFirst ? FimFormat.Spm : FimFormat.Psm,
+            FimFormat = options.Fim,
         };
         try
         {

@@ -70,8 +70,6 @@ public sealed record InitializeResult(ServerCapabilities Capabilities, ServerInf
 
 public sealed record DidChangeConfigurationParams(JsonElement? Settings);
 
-public sealed record CancelParams(JsonElement Id);
-
 /// <summary>JSON-RPC and LSP error codes used by this server.</summary>
 public static class ErrorCodes
 {

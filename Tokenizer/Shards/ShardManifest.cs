@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using CodeLm.Common;
 
 namespace CodeLm.Tokenizer.Shards;
 
@@ -38,7 +39,7 @@ public sealed record ShardManifest(
         : throw new InvalidDataException($"shard manifest has no '{name}' split (it has: {string.Join(", ", Splits.Keys)}).");
 
     public void Save(string path) =>
-        CodeLm.Tokenizer.AtomicFile.WriteAllBytes(path, JsonSerializer.SerializeToUtf8Bytes(this, Json));
+        CodeLm.Common.AtomicFile.WriteAllBytes(path, JsonSerializer.SerializeToUtf8Bytes(this, Json));
 
     public static ShardManifest Read(string path)
     {

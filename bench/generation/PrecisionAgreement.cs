@@ -14,8 +14,8 @@ static class PrecisionAgreement
 {
     public static void Run(string checkpointDir, int prompts)
     {
-        var (reference, _, tokenizer) = Checkpoint.Load(Generator.ResolveCheckpoint(checkpointDir), CPU);
-        var (prepared, _, _) = Checkpoint.Load(Generator.ResolveCheckpoint(checkpointDir), CPU);
+        var (reference, _, tokenizer) = Checkpoint.Load(Checkpoint.Resolve(checkpointDir), CPU);
+        var (prepared, _, _) = Checkpoint.Load(Checkpoint.Resolve(checkpointDir), CPU);
         reference.eval();
         prepared.eval();
         var bf16 = InferenceWeights.Bf16IsFasterForPrompts(prepared.Config.Embedding);

@@ -1,8 +1,8 @@
 using System.Diagnostics;
-using CodeLm.Tokenizer;
+using CodeLm.Common;
 using CodeLm.Tokenizer.Shards;
-using CodeLm.Tokenizer.Text;
 using CodeLm.Tokenizer.Training;
+using CodeLm.Tokenizer;
 
 namespace CodeLm.Bench.Train;
 

@@ -1,3 +1,4 @@
+using CodeLm.Common;
 using CodeLm.DataPipeline.Clean;
 using CodeLm.DataPipeline.Crawl;
 
@@ -17,8 +18,8 @@ public class LanguageDetectorTests
     [Fact]
     public void CoversAllCodeGeeXLanguages()
     {
-        Assert.Equal(23, LanguageDetector.CodeGeeXLanguages.Count);
-        foreach (var lang in LanguageDetector.CodeGeeXLanguages)
+        Assert.Equal(23, LanguageTable.CodeGeeX.Count);
+        foreach (var lang in LanguageTable.CodeGeeX)
             Assert.Contains(lang, new[] { "a.cpp", "a.c", "a.py", "a.java", "a.js", "a.ts", "a.go", "a.php", "a.html", "a.rs", "a.scala", "a.sh", "a.sql",
                                           "a.css", "a.kt", "a.rb", "a.tex", "a.lua", "a.m", "a.f90", "a.pas", "a.cu", "a.cs" }.Select(LanguageDetector.FromPath));
     }

@@ -1,11 +1,11 @@
 using System.Text.Json;
+using CodeLm.Common;
 using CodeLm.Eval.Problems;
 using CodeLm.Eval.Scoring;
 using CodeLm.Model;
 using CodeLm.Tests;
-using CodeLm.Tokenizer;
-using CodeLm.Tokenizer.Text;
 using CodeLm.Tokenizer.Training;
+using CodeLm.Tokenizer;
 
 namespace CodeLm.Eval.Tests;
 
@@ -42,7 +42,7 @@ public sealed class CliTests
         var builtin = ProblemSet.LoadBuiltin();
         BpeTrainer.Train(builtin.Select(p => LanguageTag.Prefix(p.Language) + p.Prompt + p.CanonicalSolution).ToList(),
             new BpeTrainerOptions(VocabSize: 400, MinFrequency: 1)).Save(dir.File("tok"));
-        TinyCheckpoint.Create(dir.File("ckpt"), CodeTokenizer.Load(dir.File("tok")), seed: 3);
+        RandomCheckpoint.Create(dir.File("ckpt"), CodeTokenizer.Load(dir.File("tok")), seed: 3);
         string[] args = ["eval", "run", "--checkpoint", dir.File("ckpt"), "--problems", "builtin", "--language", "Python", "--n", "2",
             "--temperature", "0.8", "--max-new-tokens", "8", "--k", "1,2", "--device", "cpu", "--timeout", "2", "--out", dir.File("run")];
         var r = CodeLmCli.Run(args, null);

@@ -1,13 +1,14 @@
+using CodeLm.Common;
 using CodeLm.Eval.Generation;
 using CodeLm.Eval.Problems;
 using CodeLm.Eval.Scoring;
-using CodeLm.Model;
 using CodeLm.Model.Generation;
 using CodeLm.Model.Native;
+using CodeLm.Pipeline;
+using CodeLm.Model;
 using CodeLm.Tests;
-using CodeLm.Tokenizer;
-using CodeLm.Tokenizer.Text;
 using CodeLm.Tokenizer.Training;
+using CodeLm.Tokenizer;
 
 namespace CodeLm.Eval.Tests;
 
@@ -65,7 +66,7 @@ public sealed class SampleGenerationTests(ExecutorFixture fixture)
         var text = ProblemSet.LoadBuiltin().Select(p => LanguageTag.Prefix(p.Language) + p.Prompt + p.CanonicalSolution + p.Test).ToList();
         BpeTrainer.Train(text, new BpeTrainerOptions(VocabSize: 400, MinFrequency: 1)).Save(dir.File("tok"));
         var tokenizer = CodeTokenizer.Load(dir.File("tok"));
-        TinyCheckpoint.Create(dir.File("ckpt"), tokenizer, seed: 7);
+        RandomCheckpoint.Create(dir.File("ckpt"), tokenizer, seed: 7);
         using var generator = Generator.Load(dir.File("ckpt"), Devices.Resolve("cpu"));
         var source = new GeneratorCompletionSource(generator, new SamplingOptions(MaxNewTokens: 16, Temperature: 0.8f, TopP: 0.95f, Seed: 1));
 

@@ -1,6 +1,6 @@
+using CodeLm.Common;
 using CodeLm.Model.Training;
 using CodeLm.Tests;
-using CodeLm.Tokenizer.Text;
 
 namespace CodeLm.Model.Tests;
 

@@ -1,8 +1,8 @@
+using CodeLm.Common;
 using CodeLm.Model.Training;
-using CodeLm.Tokenizer;
 using CodeLm.Tokenizer.Shards;
-using CodeLm.Tokenizer.Text;
 using CodeLm.Tokenizer.Training;
+using CodeLm.Tokenizer;
 
 namespace CodeLm.Model.Tests;
 

@@ -12,13 +12,13 @@ public class TinyCheckpointTests
         Torch.Init();
         using var tmp = new TempDir();
         var tok = TestData.Tokenizer(tmp.File("tok"));
-        var a = TinyCheckpoint.Create(tmp.File("a"), tok, seed: 3);
-        var b = TinyCheckpoint.Create(tmp.File("b"), tok, seed: 3);
+        var a = RandomCheckpoint.Create(tmp.File("a"), tok, seed: 3);
+        var b = RandomCheckpoint.Create(tmp.File("b"), tok, seed: 3);
         Assert.Equal(File.ReadAllBytes(Path.Combine(a, Checkpoint.WeightsFile)), File.ReadAllBytes(Path.Combine(b, Checkpoint.WeightsFile)));
         var (model, config, loadedTok) = Checkpoint.Load(a, CPU);
         using (model)
         {
-            Assert.Equal(TinyCheckpoint.Config(tok.VocabSize), config);
+            Assert.Equal(RandomCheckpoint.Config(tok.VocabSize), config);
             Assert.Equal(tok.Hash, loadedTok.Hash);
             using var _ = no_grad();
             using var logits = model.forward(tensor(tok.Encode("def f():").Select(i => (long)i).ToArray()).unsqueeze(0));

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Security.Cryptography;
+using CodeLm.Common;
 using CodeLm.Model.Training;
 using CodeLm.Tests;
 
@@ -88,12 +89,12 @@ public class TrainerKillTests
         var live = tmp.File($".step-00000010.tmp-{Environment.ProcessId}-{Guid.NewGuid():N}");
         Directory.CreateDirectory(live);
 
-        var done = Checkpoint.RecoverInterrupted(tmp.Path);
+        var done = StagedDirectory.RecoverInterrupted(tmp.Path);
         Assert.Equal(["restored best (a run stopped while replacing it)"], done);
         Assert.Equal(weights, File.ReadAllBytes(Path.Combine(tmp.File("best"), Checkpoint.WeightsFile)));
         Assert.True(Directory.Exists(live));
         Assert.True(Directory.Exists(liveOld));
-        Assert.Empty(Checkpoint.RecoverInterrupted(tmp.Path)); // nothing more to do
+        Assert.Empty(StagedDirectory.RecoverInterrupted(tmp.Path)); // nothing more to do
     }
 
     private static Process Start(string[] args)

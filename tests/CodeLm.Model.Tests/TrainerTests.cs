@@ -16,13 +16,13 @@ public class TrainerTests
         var config = TestData.TinyConfig(tok.VocabSize);
 
         var straight = Trainer.Run(config, data, TestData.Options(tmp.File("a")));
-        Assert.Equal("completed", straight.StopReason);
+        Assert.Equal(StopReason.Completed, straight.StopReason);
         Assert.Equal(8, straight.Losses.Count);
 
         var first = Trainer.Run(config, data, TestData.Options(tmp.File("b")) with { StopAtStep = 4 });
-        Assert.Equal("stopped", first.StopReason);
+        Assert.Equal(StopReason.Stopped, first.StopReason);
         var second = Trainer.Run(config, data, TestData.Options(tmp.File("b")) with { Resume = true });
-        Assert.Equal("completed", second.StopReason);
+        Assert.Equal(StopReason.Completed, second.StopReason);
 
         var resumed = first.Losses.Concat(second.Losses).ToList();
         Assert.Equal(straight.Losses.Count, resumed.Count);
@@ -55,13 +55,13 @@ public class TrainerTests
         var config = TestData.TinyConfig(tok.VocabSize);
         var opts = TestData.Options(tmp.File("run")) with { CheckpointInterval = 2, EvalInterval = 100, MaxSteps = 20, WarmupSteps = 0 };
         var ok = Trainer.Run(config, data, opts with { StopAtStep = 2 });
-        Assert.Equal("stopped", ok.StopReason);
+        Assert.Equal(StopReason.Stopped, ok.StopReason);
         var good = RunCheckpoints.Latest(tmp.File("run"))!;
         var goodBytes = File.ReadAllBytes(Path.Combine(good, Checkpoint.WeightsFile));
 
         // A learning rate this large drives the weights to overflow within a step or two.
         var blown = Trainer.Run(config, data, opts with { Resume = true, LearningRate = 1e30 });
-        Assert.Equal("nan", blown.StopReason);
+        Assert.Equal(StopReason.Nan, blown.StopReason);
         Assert.Contains("last good one", blown.Message);
         Assert.Equal(good, blown.LastCheckpoint);
         Assert.Equal(good, RunCheckpoints.Latest(tmp.File("run")));
@@ -82,13 +82,12 @@ public class TrainerTests
         Checkpoint.Save(dir, model, null);
         var before = File.ReadAllBytes(Path.Combine(dir, Checkpoint.WeightsFile));
         using (no_grad()) foreach (var p in model.parameters()) p.add_(1.0);
-        Checkpoint.BeforeCommit = stage =>
+        // The last callback before the rename: weights are written, the move has not happened.
+        Assert.Throws<IOException>(() => Checkpoint.Save(dir, model, null, stage =>
         {
             Assert.True(File.Exists(Path.Combine(stage, Checkpoint.WeightsFile)));
             throw new IOException("simulated crash between write and rename");
-        };
-        try { Assert.Throws<IOException>(() => Checkpoint.Save(dir, model, null)); }
-        finally { Checkpoint.BeforeCommit = null; }
+        }));
 
         Assert.Equal(before, File.ReadAllBytes(Path.Combine(dir, Checkpoint.WeightsFile)));
         Assert.Single(Directory.GetFileSystemEntries(tmp.Path)); // staging directory cleaned up
@@ -106,11 +105,11 @@ public class TrainerTests
         var config = TestData.TinyConfig(tok.VocabSize);
         using var cts = new CancellationTokenSource();
         var cancelled = Trainer.Run(config, data, TestData.Options(tmp.File("run")), p => { if (p.Step == 3) cts.Cancel(); }, cts.Token);
-        Assert.Equal("cancelled", cancelled.StopReason);
+        Assert.Equal(StopReason.Cancelled, cancelled.StopReason);
         Assert.Equal(3, cancelled.Step);
         Assert.Equal(RunCheckpoints.PathFor(tmp.File("run"), 3), cancelled.LastCheckpoint);
         var resumed = Trainer.Run(config, data, TestData.Options(tmp.File("run")) with { Resume = true });
-        Assert.Equal("completed", resumed.StopReason);
+        Assert.Equal(StopReason.Completed, resumed.StopReason);
         Assert.Equal(5, resumed.Losses.Count);
     }
 
@@ -122,7 +121,7 @@ public class TrainerTests
         var (data, tok, handles) = ShardData.Open(TestData.Shards(tmp.Path));
         using var _ = handles;
         var result = Trainer.Run(TestData.TinyConfig(tok.VocabSize), data, TestData.Options(tmp.File("run")) with { Precision = "bf16", MaxSteps = 6, EvalInterval = 6 });
-        Assert.Equal("completed", result.StopReason);
+        Assert.Equal(StopReason.Completed, result.StopReason);
         Assert.True(result.Losses[^1] < result.Losses[0]);
         var (tensors, _) = SafeTensors.Load(Path.Combine(result.LastCheckpoint!, Checkpoint.WeightsFile));
         Assert.All(tensors.Values, t => Assert.Equal(ScalarType.Float32, t.dtype));

@@ -1,3 +1,4 @@
+using CodeLm.Common;
 using System.Text.Json;
 using CodeLm.Server.Completion;
 using CodeLm.Server.Documents;
@@ -59,7 +60,7 @@ public sealed class CompletionPartsTests
             { "codelm": { "maxNewTokens": 32, "temperature": 0.2, "contextBudget": 512, "prefixShare": 0.6,
                           "enabledLanguages": ["python", "csharp"], "fimFormat": "psm", "debounceMs": 200 } }
             """).RootElement, warnings.Add);
-        Assert.Equal((32, 0.2f, 512, 0.6, "psm"), (s.MaxNewTokens, s.Temperature, s.ContextBudget, s.PrefixShare, s.FimFormat));
+        Assert.Equal((32, 0.2f, 512, 0.6, FimFormat.Psm), (s.MaxNewTokens, s.Temperature, s.ContextBudget, s.PrefixShare, s.FimFormat));
         Assert.True(s.IsEnabledFor("Python"));
         Assert.False(s.IsEnabledFor("rust"));
         Assert.Empty(warnings);
@@ -88,10 +89,10 @@ public sealed class CompletionPartsTests
     [Fact]
     public void Language_ids_map_to_corpus_language_names()
     {
-        Assert.Equal("C#", LanguageIds.ToLanguage("csharp"));
-        Assert.Equal("C++", LanguageIds.ToLanguage("cpp"));
-        Assert.Equal("Shell", LanguageIds.ToLanguage("shellscript"));
-        Assert.Equal("TypeScript", LanguageIds.ToLanguage("typescriptreact"));
-        Assert.Equal("Zig", LanguageIds.ToLanguage("zig"));
+        Assert.Equal("C#", LanguageTable.FromLspId("csharp"));
+        Assert.Equal("C++", LanguageTable.FromLspId("cpp"));
+        Assert.Equal("Shell", LanguageTable.FromLspId("shellscript"));
+        Assert.Equal("TypeScript", LanguageTable.FromLspId("typescriptreact"));
+        Assert.Equal("Zig", LanguageTable.FromLspId("zig"));
     }
 }

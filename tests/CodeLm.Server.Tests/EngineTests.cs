@@ -1,3 +1,4 @@
+using CodeLm.Common;
 using CodeLm.Model.Generation;
 using CodeLm.Server.Completion;
 using CodeLm.Server.Engine;
@@ -19,18 +20,39 @@ public sealed class EngineTests(TinyCheckpoint tiny)
     ];
 
     [Fact]
+    public void A_training_run_directory_serves_its_best_checkpoint()
+    {
+        // The same resolution as `codelm sample`: a run directory means its best/.
+        using var run = new CodeLm.Tests.TempDir();
+        CopyTree(tiny.Dir, Path.Combine(run.Path, "best"));
+        using var direct = tiny.LoadEngine();
+        using var fromRun = CheckpointCompletionEngine.Load(run.Path, "cpu");
+        var options = new EngineOptions(MaxNewTokens: 16, Temperature: 0, FimFormat.Spm);
+        Assert.Equal(direct.Complete(Prompts[0], options, _ => false, default), fromRun.Complete(Prompts[0], options, _ => false, default));
+    }
+
+    private static void CopyTree(string from, string to)
+    {
+        foreach (var dir in Directory.GetDirectories(from, "*", SearchOption.AllDirectories))
+            Directory.CreateDirectory(Path.Combine(to, Path.GetRelativePath(from, dir)));
+        Directory.CreateDirectory(to);
+        foreach (var file in Directory.GetFiles(from, "*", SearchOption.AllDirectories))
+            File.Copy(file, Path.Combine(to, Path.GetRelativePath(from, file)));
+    }
+
+    [Fact]
     public void Greedy_with_a_reused_kv_cache_equals_the_generator_token_for_token()
     {
         using var fast = tiny.LoadEngine(reuseKvCache: true);
         using var reference = tiny.LoadEngine(reuseKvCache: false);
         foreach (var p in Prompts.Concat(Prompts))
-        foreach (var suffixFirst in new[] { true, false })
+        foreach (var format in new[] { FimFormat.Spm, FimFormat.Psm })
         {
-            var options = new EngineOptions(MaxNewTokens: 24, Temperature: 0, suffixFirst);
+            var options = new EngineOptions(MaxNewTokens: 24, Temperature: 0, format);
             var expected = reference.Complete(p, options, _ => false, CancellationToken.None);
             Assert.Equal(expected, fast.Complete(p, options, _ => false, CancellationToken.None));
         }
-        Assert.False(string.IsNullOrEmpty(fast.Complete(Prompts[0], new EngineOptions(24, 0, SuffixFirst: true), _ => false, default)), $"seed {tiny.Seed}");
+        Assert.False(string.IsNullOrEmpty(fast.Complete(Prompts[0], new EngineOptions(24, 0, FimFormat.Spm), _ => false, default)), $"seed {tiny.Seed}");
     }
 
     [Fact]
@@ -42,7 +64,7 @@ public sealed class EngineTests(TinyCheckpoint tiny)
         Assert.Equal("float32", exact.Precision);
         using var int8 = CheckpointCompletionEngine.Load(tiny.Dir, "cpu", reuseKvCache: true, precision: "int8");
         Assert.Equal("int8 steps, float32 prompts", int8.Precision);
-        var options = new EngineOptions(MaxNewTokens: 16, Temperature: 0, SuffixFirst: true);
+        var options = new EngineOptions(MaxNewTokens: 16, Temperature: 0, FimFormat.Spm);
         Assert.False(string.IsNullOrEmpty(exact.Complete(Prompts[0], options, _ => false, default)));
         Assert.False(string.IsNullOrEmpty(int8.Complete(Prompts[0], options, _ => false, default)));
         var e = Assert.Throws<ArgumentException>(() => CheckpointCompletionEngine.Load(tiny.Dir, "cpu", precision: "fp16"));
@@ -53,22 +75,22 @@ public sealed class EngineTests(TinyCheckpoint tiny)
     public void Stops_at_the_first_stop_condition_and_honours_cancellation()
     {
         using var engine = tiny.LoadEngine();
-        var full = engine.Complete(Prompts[0], new EngineOptions(40, 0, true), _ => false, default);
+        var full = engine.Complete(Prompts[0], new EngineOptions(40, 0, FimFormat.Spm), _ => false, default);
         var calls = 0;
-        var stopped = engine.Complete(Prompts[0], new EngineOptions(40, 0, true), text => ++calls >= 3, default);
+        var stopped = engine.Complete(Prompts[0], new EngineOptions(40, 0, FimFormat.Spm), text => ++calls >= 3, default);
         Assert.Equal(3, calls);
         Assert.StartsWith(stopped, full);
         Assert.True(stopped.Length < full.Length);
         using var cts = new CancellationTokenSource();
-        Assert.ThrowsAny<OperationCanceledException>(() => engine.Complete(Prompts[0], new EngineOptions(40, 0, true), _ => { cts.Cancel(); return false; }, cts.Token));
+        Assert.ThrowsAny<OperationCanceledException>(() => engine.Complete(Prompts[0], new EngineOptions(40, 0, FimFormat.Spm), _ => { cts.Cancel(); return false; }, cts.Token));
         // Sampling goes through the Generator: deterministic for a given prompt, stoppable the same way.
-        var sampled = engine.Complete(Prompts[0], new EngineOptions(40, 0.8f, true), _ => false, default);
-        Assert.Equal(sampled, engine.Complete(Prompts[0], new EngineOptions(40, 0.8f, true), _ => false, default));
+        var sampled = engine.Complete(Prompts[0], new EngineOptions(40, 0.8f, FimFormat.Spm), _ => false, default);
+        Assert.Equal(sampled, engine.Complete(Prompts[0], new EngineOptions(40, 0.8f, FimFormat.Spm), _ => false, default));
         var sampledCalls = 0;
-        var sampledStopped = engine.Complete(Prompts[0], new EngineOptions(40, 0.8f, true), _ => ++sampledCalls >= 2, default);
+        var sampledStopped = engine.Complete(Prompts[0], new EngineOptions(40, 0.8f, FimFormat.Spm), _ => ++sampledCalls >= 2, default);
         Assert.StartsWith(sampledStopped, sampled);
         // After a cancelled run the cache is still coherent.
-        Assert.Equal(full, engine.Complete(Prompts[0], new EngineOptions(40, 0, true), _ => false, default));
+        Assert.Equal(full, engine.Complete(Prompts[0], new EngineOptions(40, 0, FimFormat.Spm), _ => false, default));
     }
 
     [Fact]

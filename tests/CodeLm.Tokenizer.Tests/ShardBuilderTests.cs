@@ -1,8 +1,8 @@
+using CodeLm.Common;
 using CodeLm.DataPipeline.Corpus;
 using CodeLm.DataPipeline.Shards;
 using CodeLm.Tests;
 using CodeLm.Tokenizer.Shards;
-using CodeLm.Tokenizer.Text;
 
 namespace CodeLm.Tokenizer.Tests;
 

@@ -1,7 +1,8 @@
+using CodeLm.Tests;
 using System.Text;
+using CodeLm.Common;
 using CodeLm.Model.Generation;
 using CodeLm.Model.Training;
-using CodeLm.Tokenizer.Text;
 using static TorchSharp.torch;
 using Generator = CodeLm.Model.Generation.Generator;
 
@@ -235,8 +236,8 @@ public class GeneratorTests(GenerationFixture fixture)
     {
         using var dir = new CodeLm.Tests.TempDir();
         var run = Path.Combine(dir.Path, "run");
-        var best = TinyCheckpoint.Create(Path.Combine(run, "best"), fixture.Tokenizer, seed: 9);
-        Assert.Equal(best, Generator.ResolveCheckpoint(run));
+        var best = RandomCheckpoint.Create(Path.Combine(run, "best"), fixture.Tokenizer, seed: 9);
+        Assert.Equal(best, Checkpoint.Resolve(run));
         var options = new SamplingOptions(MaxNewTokens: 12, Temperature: 0.7f, Seed: 4);
         using var runGenerator = Generator.Load(run, CPU);
         using var bestGenerator = Generator.Load(best, CPU);

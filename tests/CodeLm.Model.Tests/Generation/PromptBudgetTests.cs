@@ -1,5 +1,5 @@
+using CodeLm.Common;
 using CodeLm.Model.Generation;
-using CodeLm.Tokenizer.Text;
 
 namespace CodeLm.Model.Tests.Generation;
 
@@ -44,12 +44,12 @@ public class PromptBudgetTests
     public void Language_tag_lines_are_recognized(string language)
     {
         var text = LanguageTag.Prefix(language) + "code here\nmore\n";
-        Assert.Equal(LanguageTag.Prefix(language), PromptBudget.LanguageTagLine(text));
+        Assert.Equal(LanguageTag.Prefix(language), LanguageTag.ReadLine(text));
     }
 
     [Theory]
     [InlineData("import os\n# language: Python\n")]
     [InlineData("x = 'language: Python'\n")]
     [InlineData("# language: Python")] // no newline: nothing after it to cut
-    public void Other_first_lines_are_not_language_tags(string text) => Assert.Null(PromptBudget.LanguageTagLine(text));
+    public void Other_first_lines_are_not_language_tags(string text) => Assert.Null(LanguageTag.ReadLine(text));
 }

@@ -1,3 +1,4 @@
+using CodeLm.Common;
 using CodeLm.Model;
 using CodeLm.Model.Generation;
 using CodeLm.Model.Native;

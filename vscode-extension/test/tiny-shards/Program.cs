@@ -1,13 +1,13 @@
 // Makes a tiny shard directory for the extension's integration test: a BPE tokenizer trained on a few files, and
 // training documents that `codelm train` learns by heart. Each completion sample becomes two fill-in-the-middle
-// documents laid out exactly like the server's prompts (PSM: <fim_prefix> tag+prefix <fim_suffix> suffix <fim_middle> middle; and SPM),
+// documents laid out exactly like the server's prompts (FimLayout, in both orders),
 // and each file also goes in whole, so a tiny model trained on it completes the editor's text deterministically.
 // Usage: TinyShards <spec.json> <out shard dir>
 //   spec.json: { "language": "Python", "vocabSize": 400, "files": ["..."], "samples": [{ "prefix", "suffix", "middle" }] }
 using System.Text.Json;
 using CodeLm.Tokenizer;
 using CodeLm.Tokenizer.Shards;
-using CodeLm.Tokenizer.Text;
+using CodeLm.Common;
 using CodeLm.Tokenizer.Training;
 
 if (args.Length != 2)
@@ -29,8 +29,8 @@ foreach (var s in spec.Samples)
 {
     // Both sentinel orders the server can use (its fimFormat setting; SPM is its default), so the memorized middle
     // comes back whichever layout the prompt is in.
-    documents.Add([tok.FimPrefix, .. tok.Encode(tag + s.Prefix), tok.FimSuffix, .. tok.Encode(s.Suffix), tok.FimMiddle, .. tok.Encode(s.Middle)]);
-    documents.Add([tok.FimPrefix, tok.FimSuffix, .. tok.Encode(s.Suffix), tok.FimMiddle, .. tok.Encode(tag + s.Prefix), .. tok.Encode(s.Middle)]);
+    foreach (var format in new[] { FimFormat.Psm, FimFormat.Spm })
+        documents.Add(FimLayout.Document(format, tok.Fim, tok.Encode(tag + s.Prefix), tok.Encode(s.Suffix), tok.Encode(s.Middle)));
 }
 foreach (var f in spec.Files) documents.Add(tok.Encode(tag + f));
 

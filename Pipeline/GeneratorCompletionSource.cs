@@ -1,8 +1,9 @@
 using System.Security.Cryptography;
 using System.Text;
+using CodeLm.Eval.Generation;
 using CodeLm.Model.Generation;
 
-namespace CodeLm.Eval.Generation;
+namespace CodeLm.Pipeline;
 
 /// <summary>
 /// Completions from the model's <see cref="Generator"/> (batched: one prefill per prompt, n sample rows). Each prompt

@@ -2,10 +2,10 @@ using System.Diagnostics;
 using System.Text;
 using System.Text.RegularExpressions;
 
-namespace CodeLm.Tokenizer;
+namespace CodeLm.Common;
 
 /// <summary>
-/// Temp-file-then-rename writes, shared by every stage (this project is the torch-free base they all reference):
+/// Temp-file-then-rename writes, shared by every stage (this project is the torch-free, BPE-free base every other one references):
 /// a reader sees the old file or the new one, never half of one, and a crash leaves at most a `*.tmp` file behind.
 /// </summary>
 public static class AtomicFile
