@@ -9,23 +9,39 @@ public static class CliRunner
     {
         using var cts = new CancellationTokenSource();
         Console.CancelKeyPress += (_, e) => { e.Cancel = true; cts.Cancel(); };
+        // No response files: `--prompt @file.py` is our own syntax.
+        var parse = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
+        var command = CommandPath(parse.CommandResult);
         try
         {
-            // No response files: `--prompt @file.py` is our own syntax. Exceptions reach the handlers below, not a stack trace.
-            var parse = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
+            // Exceptions reach the handlers below, not a stack trace: this is the only place codelm words a failure.
             return await parse.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false }, cts.Token);
         }
         catch (OperationCanceledException)
         {
-            Console.Error.WriteLine("codelm: cancelled.");
-            return 130;
+            Console.Error.WriteLine($"{command}: cancelled (finished work is kept; rerun to resume).");
+            return ExitCodes.Cancelled;
         }
-        catch (Exception e) when (e is UserFacingException or IOException or InvalidDataException or InvalidOperationException or ArgumentException or UnauthorizedAccessException)
+        catch (Exception e) when (IsExpected(e))
         {
-            Console.Error.WriteLine($"codelm: error: {e.Message}");
+            Console.Error.WriteLine($"{command}: error: {CliErrors.Describe(e)}");
             if (Environment.GetEnvironmentVariable("CODELM_DEBUG") == "1") Console.Error.WriteLine(e);
-            return 1;
+            return ExitCodes.Failed;
         }
+    }
+
+    /// <summary>Failures of input or environment a user can fix; anything else is a bug and keeps its stack trace.</summary>
+    private static bool IsExpected(Exception e) =>
+        e is UserFacingException or IOException or InvalidDataException or InvalidOperationException or ArgumentException
+            or UnauthorizedAccessException or NotSupportedException or FormatException;
+
+    /// <summary>"codelm data build" for the command being run.</summary>
+    private static string CommandPath(System.CommandLine.Parsing.CommandResult? result)
+    {
+        var names = new List<string>();
+        for (var r = result; r != null; r = r.Parent as System.CommandLine.Parsing.CommandResult)
+            if (r.Parent != null) names.Insert(0, r.Command.Name);
+        return string.Join(' ', names.Prepend("codelm"));
     }
 }
 

@@ -10,11 +10,11 @@ namespace CodeLm.Cli;
 /// <summary>`codelm data crawl|clean|build`: parses options, calls <see cref="CorpusBuilder"/>, renders progress and the summary.</summary>
 public static class CorpusCommands
 {
-    /// <summary>Exit code when the corpus was written but some repositories failed (listed in manifest.json and the summary).</summary>
-    public const int PartialFailureExitCode = 2;
-
     private sealed class Shared
     {
+        // The library's defaults are the command's: one place to change them.
+        private static readonly CorpusBuildOptions Defaults = new() { Sources = [], CacheDir = "", OutDir = "" };
+
         public readonly Argument<string[]> Sources = new("sources")
         {
             Description = "Repositories: URLs or local paths (working or bare repos), each optionally pinned as SOURCE#BRANCH|TAG|COMMIT.",
@@ -25,18 +25,18 @@ public static class CorpusCommands
         public readonly Option<string> Out = new("--out", "-o") { Description = "Corpus directory (manifest.json, train.parquet, validation.parquet, stats.json).", DefaultValueFactory = _ => "corpus" };
         public readonly Option<string[]> Licenses = new("--license") { Description = "Keep only repositories with one of these SPDX licenses (repeatable), e.g. MIT Apache-2.0.", AllowMultipleArgumentsPerToken = true };
         public readonly Option<string[]> Languages = new("--language") { Description = "Keep only these languages (repeatable), e.g. Python C#. Default: every detected language.", AllowMultipleArgumentsPerToken = true };
-        public readonly Option<double> Validation = new("--validation-fraction") { Description = "Share of kept bytes for validation, by whole repositories.", DefaultValueFactory = _ => 0.1 };
-        public readonly Option<ulong> Seed = new("--seed") { Description = "Seeds the split and MinHash.", DefaultValueFactory = _ => 0UL };
-        public readonly Option<long> MaxFileBytes = new("--max-file-bytes") { Description = "Drop larger files.", DefaultValueFactory = _ => 1_000_000L };
-        public readonly Option<int> MaxLine = new("--max-line-length") { Description = "Drop files with a longer line.", DefaultValueFactory = _ => 1000 };
-        public readonly Option<double> MaxMeanLine = new("--max-mean-line-length") { Description = "Drop files whose mean line is longer.", DefaultValueFactory = _ => 100.0 };
-        public readonly Option<double> MinAlnum = new("--min-alphanumeric") { Description = "Drop files with a smaller alphanumeric fraction.", DefaultValueFactory = _ => 0.25 };
-        public readonly Option<double> Jaccard = new("--jaccard") { Description = "Near-duplicate Jaccard threshold (MinHash 256 permutations, LSH 25x10).", DefaultValueFactory = _ => 0.7 };
+        public readonly Option<double> Validation = new("--validation-fraction") { Description = "Share of kept bytes for validation, by whole repositories.", DefaultValueFactory = _ => Defaults.ValidationFraction };
+        public readonly Option<ulong> Seed = new("--seed") { Description = "Seeds the split and MinHash.", DefaultValueFactory = _ => Defaults.Seed };
+        public readonly Option<long> MaxFileBytes = new("--max-file-bytes") { Description = "Drop larger files.", DefaultValueFactory = _ => Defaults.Cleaning.MaxFileBytes };
+        public readonly Option<int> MaxLine = new("--max-line-length") { Description = "Drop files with a longer line.", DefaultValueFactory = _ => Defaults.Cleaning.MaxLineLength };
+        public readonly Option<double> MaxMeanLine = new("--max-mean-line-length") { Description = "Drop files whose mean line is longer.", DefaultValueFactory = _ => Defaults.Cleaning.MaxMeanLineLength };
+        public readonly Option<double> MinAlnum = new("--min-alphanumeric") { Description = "Drop files with a smaller alphanumeric fraction.", DefaultValueFactory = _ => Defaults.Cleaning.MinAlphanumericFraction };
+        public readonly Option<double> Jaccard = new("--jaccard") { Description = "Near-duplicate Jaccard threshold (MinHash 256 permutations, LSH 25x10).", DefaultValueFactory = _ => Defaults.Dedup.JaccardThreshold };
         public readonly Option<bool> NoNear = new("--no-near-dedup") { Description = "Skip MinHash near-duplicate removal (exact dedup still runs)." };
         public readonly Option<bool> NoRedact = new("--no-redact") { Description = "Keep emails, IPs and secrets as they are." };
         public readonly Option<bool> NoCSharp = new("--no-csharp-check") { Description = "Do not drop C# files that Roslyn cannot parse." };
-        public readonly Option<int> Jobs = new("--jobs", "-j") { Description = "Worker threads.", DefaultValueFactory = _ => Environment.ProcessorCount };
-        public readonly Option<string> TokenEnv = new("--token-env") { Description = "Environment variable holding a token for private HTTPS repos (never logged).", DefaultValueFactory = _ => Secrets.DefaultTokenVariable };
+        public readonly Option<int> Jobs = new("--jobs", "-j") { Description = "Worker threads.", DefaultValueFactory = _ => Defaults.Parallelism };
+        public readonly Option<string> TokenEnv = new("--token-env") { Description = "Environment variable holding a token for private HTTPS repos (never logged).", DefaultValueFactory = _ => Defaults.TokenVariable };
 
         public void AddTo(Command cmd, bool crawl, bool clean)
         {
@@ -92,53 +92,39 @@ public static class CorpusCommands
         }
     }
 
-    /// <summary>Expected failures (bad input, missing files) become one clear line and exit code 1, not a stack trace.</summary>
-    private static async Task<int> Guard(Func<Task<int>> action)
-    {
-        try
-        {
-            return await action();
-        }
-        catch (Exception e) when (e is UserFacingException or IOException or InvalidDataException or ArgumentException or UnauthorizedAccessException)
-        {
-            Console.Error.WriteLine($"codelm: error: {e.Message}");
-            return 1;
-        }
-    }
-
     public static void AddTo(Command data)
     {
         var crawl = new Command("crawl", "Clone or update repositories into the cache and write manifest.json (commit, license, status of each).");
         var crawlOpts = new Shared();
         crawlOpts.AddTo(crawl, crawl: true, clean: false);
-        crawl.SetAction((p, ct) => Guard(async () =>
+        crawl.SetAction(async (p, ct) =>
         {
             var o = crawlOpts.Parse(p, needSources: true, clean: false);
             var manifest = await WithProgress(progress => CorpusBuilder.CrawlAsync(o, progress, ct));
             PrintRepos(manifest.Repos.Select(r => (r.Name, r.Status, r.Commit, r.License, r.Reason)));
             Console.WriteLine($"manifest: {Path.Combine(o.OutDir, CorpusManifest.FileName)}");
-            return manifest.Repos.Any(r => r.Status == CrawledRepo.Failed) ? PartialFailureExitCode : 0;
-        }));
+            return manifest.Repos.Any(r => r.Status == CrawledRepo.Failed) ? ExitCodes.PartialFailure : ExitCodes.Ok;
+        });
 
         var clean = new Command("clean", "Filter, deduplicate, redact and split the crawled repositories (from --out's manifest.json) into the Parquet corpus.");
         var cleanOpts = new Shared();
         cleanOpts.AddTo(clean, crawl: false, clean: true);
-        clean.SetAction((p, ct) => Guard(async () =>
+        clean.SetAction(async (p, ct) =>
         {
             var o = cleanOpts.Parse(p, needSources: false, clean: true);
             var stats = await WithProgress(progress => CorpusBuilder.CleanAsync(o, null, progress, ct));
             return Summarize(o, stats, CorpusManifest.Load(o.OutDir));
-        }));
+        });
 
         var build = new Command("build", "crawl + clean in one go: repositories in, language-tagged deduplicated corpus out.");
         var buildOpts = new Shared();
         buildOpts.AddTo(build, crawl: true, clean: true);
-        build.SetAction((p, ct) => Guard(async () =>
+        build.SetAction(async (p, ct) =>
         {
             var o = buildOpts.Parse(p, needSources: true, clean: true);
             var stats = await WithProgress(progress => CorpusBuilder.BuildAsync(o, progress, ct));
             return Summarize(o, stats, CorpusManifest.Load(o.OutDir));
-        }));
+        });
 
         data.Add(crawl);
         data.Add(clean);
@@ -152,45 +138,17 @@ public static class CorpusCommands
         return Path.Combine(root, "codelm", "repos");
     }
 
-    /// <summary>Runs the work with a live progress display on stderr when it is a terminal, silently otherwise.</summary>
-    private static async Task<T> WithProgress<T>(Func<IProgress<CorpusProgress>?, Task<T>> work)
-    {
-        if (Console.IsErrorRedirected) return await work(null);
-        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
-        T result = default!;
-        await console.Progress()
-            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
-            .StartAsync(async ctx =>
-            {
-                var tasks = new Dictionary<string, ProgressTask>();
-                var gate = new Lock();
-                var progress = new CallbackProgress(p =>
-                {
-                    lock (gate)
-                    {
-                        if (!tasks.TryGetValue(p.Phase, out var t)) tasks[p.Phase] = t = ctx.AddTask(p.Phase);
-                        (double value, double max, string label) = p.Phase switch
-                        {
-                            "crawl" => (p.ReposDone, p.ReposTotal, $"crawl  {p.ReposDone}/{p.ReposTotal} repos"),
-                            "scan" => (p.BytesDone, p.BytesTotal, $"clean  {p.FilesDone}/{p.FilesTotal} files, {p.BytesDone / 1e6:F1}/{p.BytesTotal / 1e6:F1} MB"),
-                            "dedup" => (1, 1, "dedup"),
-                            _ => (p.FilesDone, p.FilesTotal, $"write  {p.FilesDone}/{p.FilesTotal} rows"),
-                        };
-                        t.MaxValue = Math.Max(1, max);
-                        t.Value = value;
-                        t.Description = Markup.Escape(label);
-                    }
-                });
-                result = await work(progress);
-                lock (gate) foreach (var t in tasks.Values) { t.Value = t.MaxValue; t.StopTask(); }
-            });
-        return result;
-    }
+    /// <summary>Runs the work with a bar per phase on a terminal, silently in a log.</summary>
+    private static Task<T> WithProgress<T>(Func<IProgress<CorpusProgress>?, Task<T>> work) =>
+        CliProgress.RunAsync(bars => work(bars.For<CorpusProgress>(Describe)));
 
-    private sealed class CallbackProgress(Action<CorpusProgress> report) : IProgress<CorpusProgress>
+    private static ProgressUpdate Describe(CorpusProgress p) => p.Phase switch
     {
-        public void Report(CorpusProgress value) => report(value);
-    }
+        "crawl" => new("crawl", $"crawl  {p.ReposDone}/{p.ReposTotal} repos", p.ReposDone, p.ReposTotal),
+        "scan" => new("scan", $"clean  {p.FilesDone}/{p.FilesTotal} files, {p.BytesDone / 1e6:F1}/{p.BytesTotal / 1e6:F1} MB", p.BytesDone, p.BytesTotal),
+        "dedup" => new("dedup", "dedup", 1, 1),
+        _ => new(p.Phase, $"write  {p.FilesDone}/{p.FilesTotal} rows", p.FilesDone, p.FilesTotal),
+    };
 
     private static void PrintRepos(IEnumerable<(string Name, string Status, string? Commit, string License, string? Reason)> repos)
     {
@@ -224,6 +182,6 @@ public static class CorpusCommands
         if (s.Timings is { } t)
             Console.Error.WriteLine($"time: crawl {t.Crawl.TotalSeconds:F1}s, clean {t.Scan.TotalSeconds:F1}s, dedup {t.Dedup.TotalSeconds:F1}s, write {t.Write.TotalSeconds:F1}s");
         Console.WriteLine($"corpus: {Path.GetFullPath(o.OutDir)}");
-        return s.Repos.Failed > 0 ? PartialFailureExitCode : 0;
+        return s.Repos.Failed > 0 ? ExitCodes.PartialFailure : ExitCodes.Ok;
     }
 }

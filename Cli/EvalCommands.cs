@@ -1,3 +1,4 @@
+using CodeLm.Common;
 using System.CommandLine;
 using System.Globalization;
 using CodeLm.Eval.Execution;
@@ -107,7 +108,7 @@ public static class EvalCommands
         // For a HumanEval-X file, --language filters; for plain HumanEval ids it names the language.
         var all = path == ProblemSet.BuiltinName ? ProblemSet.LoadBuiltin() : LoadNaming(path, language);
         var normalized = language is null ? null : EvalLanguages.Normalize(language)
-            ?? throw new UserFacingException($"unsupported --language '{language}' (supported: {string.Join(", ", EvalLanguages.All)})");
+            ?? throw new OptionException("Language", $"'{language}' is not a language the harness runs (supported: {string.Join(", ", EvalLanguages.All)})");
         var selected = all.Where(p => normalized is null || p.Language == normalized).ToList();
         if (parse.GetValue(c.Limit) is > 0 and var limit) selected = selected.Take(limit).ToList();
         if (selected.Count == 0) throw new UserFacingException($"no problems in {path}{(normalized is null ? "" : " for " + normalized)}");
@@ -117,7 +118,7 @@ public static class EvalCommands
     private static IReadOnlyList<Problem> LoadNaming(string path, string? language)
     {
         try { return ProblemSet.Load(path); }
-        catch (InvalidDataException e) when (language is not null && e.Message.Contains("--language")) { return ProblemSet.Load(path, language); }
+        catch (UnknownProblemLanguageException) when (language is not null) { return ProblemSet.Load(path, language); }
     }
 
     private static IReadOnlyList<int> ParseK(string text)
@@ -169,33 +170,17 @@ public static class EvalCommands
         return 0;
     }
 
-    /// <summary>Live progress with ETA on stderr when it is a terminal; otherwise a plain line every 10%.</summary>
-    private static async Task<T> WithProgressAsync<T>(string what, int total, Func<Action<int, string>, Task<T>> work)
+    /// <summary>A bar with ETA on a terminal; in a log, a line every tenth of the work.</summary>
+    private static Task<T> WithProgressAsync<T>(string what, int total, Func<Action<int, string>, Task<T>> work)
     {
-        if (!Console.IsErrorRedirected)
-        {
-            var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
-            T result = default!;
-            await console.Progress()
-                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
-                .StartAsync(async ctx =>
-                {
-                    var task = ctx.AddTask(what, maxValue: Math.Max(1, total));
-                    result = await work((done, text) => { task.Value = done; task.Description = $"{what}: {Markup.Escape(text)}"; });
-                });
-            return result;
-        }
         var lastDecile = -1;
-        var gate = new object();
-        return await work((done, text) =>
-        {
-            lock (gate)
+        return CliProgress.RunAsync(bars => work((done, text) => bars.Update(new(what, $"{what}: {text}", done, Math.Max(1, total)))),
+            plain: u =>
             {
-                var decile = total == 0 ? 10 : done * 10 / total;
-                if (decile == lastDecile) return;
+                var decile = total == 0 ? 10 : (int)u.Value * 10 / total;
+                if (decile == lastDecile) return null;
                 lastDecile = decile;
-                Console.Error.WriteLine($"codelm eval: {what} {text}");
-            }
-        });
+                return $"codelm eval: {u.Label}";
+            });
     }
 }

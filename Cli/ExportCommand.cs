@@ -6,17 +6,6 @@ namespace CodeLm.Cli;
 /// <summary><c>codelm export</c>: a checkpoint as a Hugging Face transformers folder (GPT2LMHeadModel).</summary>
 public static class ExportCommand
 {
-    /// <summary>Expected failures (bad shards, config, resume) print one clear line instead of a stack trace.</summary>
-    private static int Fail(Exception e)
-    {
-        Console.Error.WriteLine($"codelm export: error: {e.Message}");
-        if (Environment.GetEnvironmentVariable("CODELM_DEBUG") == "1") Console.Error.WriteLine(e);
-        return 1;
-    }
-
-    private static bool Expected(Exception e) =>
-        e is ArgumentException or InvalidOperationException or IOException or InvalidDataException or UnauthorizedAccessException or NotSupportedException;
-
     public static Command Create()
     {
         var checkpoint = new Option<string>("--checkpoint") { Description = "Checkpoint directory, or a training run directory (uses best/, else the latest checkpoint).", Required = true };
@@ -24,8 +13,7 @@ public static class ExportCommand
         var cmd = new Command("export", "Export a checkpoint as a Hugging Face transformers folder (loads with AutoModelForCausalLM).") { checkpoint, outDir };
         cmd.SetAction(parse =>
         {
-            try { HfExport.Export(parse.GetValue(checkpoint)!, parse.GetValue(outDir)!); }
-            catch (Exception e) when (Expected(e)) { return Fail(e); }
+            HfExport.Export(parse.GetValue(checkpoint)!, parse.GetValue(outDir)!);
             Console.WriteLine($"exported {parse.GetValue(checkpoint)} to {Path.GetFullPath(parse.GetValue(outDir)!)} (GPT-2 architecture, tied head)");
             return 0;
         });

@@ -1,7 +1,6 @@
 using System.CommandLine;
 using CodeLm.Model.Native;
 using CodeLm.Pipeline;
-using Spectre.Console;
 
 namespace CodeLm.Cli;
 
@@ -40,37 +39,18 @@ public static class QuickstartCommand
             var runtime = Devices.Resolve(options.Device);
             Console.Error.WriteLine($"codelm quickstart: work dir {Path.GetFullPath(options.WorkDir)}, device {runtime.type}, TorchSharp native glue: {TorchNativeLoader.Mode}");
 
-            IReadOnlyList<StageResult> results;
-            if (Console.IsErrorRedirected)
-            {
-                string? last = null;
-                results = await Quickstart.RunAsync(options, new Progress<QuickstartEvent>(e =>
+            // In a log: stage changes and every tenth of a stage.
+            string? last = null;
+            var results = await CliProgress.RunAsync(bars => Quickstart.RunAsync(options, bars.For<QuickstartEvent>(e =>
+                new(e.Stage, bars.ShowsBars ? $"{e.Stage,-9} {Truncate(e.Message, 70)}" : e.Message, e.Fraction ?? 0, e.Fraction is null ? 0 : 1,
+                    Done: e.Message is "done" or "reused from the previous run")), ct),
+                plain: u =>
                 {
-                    // Plain log lines when not on a terminal: stage changes and every tenth of a stage.
-                    var line = $"[{e.Stage}] {e.Message}";
-                    var key = e.Stage + (e.Fraction is { } f ? ((int)(f * 10)).ToString() : e.Message);
-                    if (key != last) Console.Error.WriteLine(line);
+                    var key = u.Phase + (u.Max > 0 ? ((int)(u.Value * 10)).ToString() : u.Label);
+                    if (key == last) return null;
                     last = key;
-                }), ct);
-            }
-            else
-            {
-                var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
-                results = await console.Progress()
-                    .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new SpinnerColumn())
-                    .StartAsync(async ctx =>
-                    {
-                        var tasks = Stages.ToDictionary(s => s, s => ctx.AddTask(s, autoStart: false, maxValue: 1));
-                        return await Quickstart.RunAsync(options, new Progress<QuickstartEvent>(e =>
-                        {
-                            var task = tasks[e.Stage];
-                            if (!task.IsStarted) task.StartTask();
-                            task.Description = $"{e.Stage,-9} {Markup.Escape(Truncate(e.Message, 70))}";
-                            if (e.Fraction is { } f) task.Value = Math.Min(1, f);
-                            if (e.Message is "done" or "reused from the previous run") task.StopTask();
-                        }), ct);
-                    });
-            }
+                    return $"[{u.Phase}] {u.Label}";
+                }, phases: Stages);
             Console.WriteLine(QuickstartReport.Render(options, results));
             Console.WriteLine($"report: {Path.GetFullPath(options.ReportPath)}");
             return 0;

@@ -8,13 +8,14 @@ public static class ServeCommands
 {
     public static Command Create()
     {
+        var defaults = new CompletionSettings();
         var checkpoint = new Option<string>("--checkpoint") { Description = "Checkpoint directory, or a training run directory (uses best/, else the latest checkpoint).", Required = true };
         var device = new Option<string>("--device") { Description = "cpu, cuda or auto.", DefaultValueFactory = _ => "cpu" };
         var logFile = new Option<string?>("--log-file") { Description = "Append the log to this file instead of stderr (stdout is the protocol)." };
         var verbose = new Option<bool>("--verbose") { Description = "Log every completion (debug level)." };
-        var maxNew = new Option<int>("--max-new-tokens") { Description = "Default most tokens per completion (the client's setting wins).", DefaultValueFactory = _ => 48 };
-        var temperature = new Option<float>("--temperature") { Description = "Default sampling temperature; 0 is greedy.", DefaultValueFactory = _ => 0f };
-        var budget = new Option<int>("--context-budget") { Description = "Default prompt budget in tokens (capped by the model's context).", DefaultValueFactory = _ => 1024 };
+        var maxNew = new Option<int>("--max-new-tokens") { Description = "Default most tokens per completion (the client's setting wins).", DefaultValueFactory = _ => defaults.MaxNewTokens };
+        var temperature = new Option<float>("--temperature") { Description = "Default sampling temperature; 0 is greedy.", DefaultValueFactory = _ => defaults.Temperature };
+        var budget = new Option<int>("--context-budget") { Description = "Default prompt budget in tokens (capped by the model's context).", DefaultValueFactory = _ => defaults.ContextBudget };
         var precision = new Option<string>("--precision")
         {
             Description = "Weights on the CPU: auto (int8 decoding steps where a vector kernel runs, bfloat16 prompts where " +
@@ -43,16 +44,7 @@ public static class ServeCommands
             };
             var options = new ServeOptions(parse.GetValue(checkpoint)!, parse.GetValue(device)!, parse.GetValue(logFile),
                 parse.GetValue(verbose) ? LogLevel.Debug : LogLevel.Info, settings, WarmUp: !parse.GetValue(noWarmup), Precision: parse.GetValue(precision)!);
-            try
-            {
-                return await ServeRunner.RunAsync(options, ct);
-            }
-            catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException or UnauthorizedAccessException)
-            {
-                // stdout is the protocol: the one-line reason goes to stderr.
-                Console.Error.WriteLine($"codelm serve: error: {e.Message}");
-                return 1;
-            }
+            return await ServeRunner.RunAsync(options, ct);
         });
         return cmd;
     }

@@ -9,11 +9,12 @@ public static class ShardCommands
 {
     public static void AddTo(Command data)
     {
+        var defaults = new ShardBuildOptions("", "", "");
         var corpus = new Option<string>("--corpus") { Description = "Corpus directory (train.parquet, validation.parquet).", Required = true };
         var tokenizer = new Option<string>("--tokenizer") { Description = "Tokenizer directory from `codelm tokenizer train`.", Required = true };
         var output = new Option<string>("--out") { Description = "Shard directory to write (train/validation .bin/.idx, manifest.json, tokenizer/).", Required = true };
-        var threads = new Option<int>("--threads") { Description = "Tokenizer threads (0 = all cores).", DefaultValueFactory = _ => 0 };
-        var chunk = new Option<int>("--chunk-documents") { Description = "Documents per resumable work chunk.", DefaultValueFactory = _ => 512 };
+        var threads = new Option<int>("--threads") { Description = "Tokenizer threads (0 = all cores).", DefaultValueFactory = _ => defaults.Threads };
+        var chunk = new Option<int>("--chunk-documents") { Description = "Documents per resumable work chunk.", DefaultValueFactory = _ => defaults.ChunkDocuments };
         var force = new Option<bool>("--force") { Description = "Rebuild even when the shards already match this corpus and tokenizer." };
         var cmd = new Command("tokenize", """
             Tokenize a corpus into Megatron-LM indexed datasets (MMIDIDX v1: uint16 tokens below 65,500 vocab, else int32).
@@ -21,16 +22,15 @@ public static class ShardCommands
             Interrupted runs resume from finished chunks; outputs appear atomically, manifest.json last.
             Example: codelm data tokenize --corpus runs/corpus --tokenizer runs/tokenizer --out runs/shards
             """) { corpus, tokenizer, output, threads, chunk, force };
-        cmd.SetAction((parse, ct) => CliProgress.Guard(async () =>
+        cmd.SetAction(async (parse, ct) =>
         {
             var options = new ShardBuildOptions(parse.GetValue(corpus)!, parse.GetValue(tokenizer)!, parse.GetValue(output)!,
                 parse.GetValue(threads), parse.GetValue(chunk), parse.GetValue(force));
             var started = DateTime.UtcNow;
-            var result = await CliProgress.RunAsync<ShardProgress, ShardBuildResult>("Tokenizing",
-                (progress, token) => ShardBuilder.RunAsync(options, progress, token),
-                p => ($"{p.Split} {p.Documents:N0}/{p.TotalDocuments:N0} files, {p.Tokens:N0} tokens", p.Documents, p.TotalDocuments), ct);
+            var result = await CliProgress.RunAsync(bars => ShardBuilder.RunAsync(options, bars.For<ShardProgress>(p =>
+                new("tokenize", $"Tokenizing: {p.Split} {p.Documents:N0}/{p.TotalDocuments:N0} files, {p.Tokens:N0} tokens", p.Documents, p.TotalDocuments)), ct));
             var m = result.Manifest;
-            if (result.AlreadyUpToDate) Console.Error.WriteLine("codelm: shards already match this corpus and tokenizer (use --force to rebuild).");
+            if (result.AlreadyUpToDate) Console.Error.WriteLine("codelm data tokenize: shards already match this corpus and tokenizer (use --force to rebuild).");
             var table = new Table().AddColumns("split", "language", "documents", "tokens");
             foreach (var (split, s) in m.Splits)
             {
@@ -42,7 +42,7 @@ public static class ShardCommands
             Console.WriteLine($"shards: {result.OutputDir} ({m.TokenType}, vocab {m.VocabSize:N0}, tokenizer {m.TokenizerHash[..12]}, corpus {m.CorpusHash[..12]}); " +
                               $"{result.ChunksTokenized} chunks tokenized, {result.ChunksReused} reused, {(DateTime.UtcNow - started).TotalSeconds:F1} s");
             return 0;
-        }));
+        });
         data.Add(cmd);
     }
 }

@@ -17,27 +17,28 @@ public static class TokenizerCommands
 
     private static Command Train()
     {
+        var defaults = new TokenizerTrainingOptions("", "");
         var corpus = new Option<string>("--corpus") { Description = "Corpus directory (train.parquet, validation.parquet) from `codelm data build`. Only train.parquet is sampled.", Required = true };
         var output = new Option<string>("--out") { Description = "Directory to write tokenizer.json, vocab.json and merges.txt to.", Required = true };
-        var vocab = new Option<int>("--vocab-size") { Description = "Vocabulary size, counting the 5 special tokens and 256 byte tokens.", DefaultValueFactory = _ => 32768 };
-        var minFreq = new Option<long>("--min-frequency") { Description = "Stop merging when the most frequent pair occurs fewer times than this.", DefaultValueFactory = _ => 2 };
+        var vocab = new Option<int>("--vocab-size") { Description = "Vocabulary size, counting the 5 special tokens and 256 byte tokens.", DefaultValueFactory = _ => defaults.VocabSize };
+        var minFreq = new Option<long>("--min-frequency") { Description = "Stop merging when the most frequent pair occurs fewer times than this.", DefaultValueFactory = _ => defaults.MinFrequency };
         var sample = new Option<long>("--sample-mb") { Description = "Train on a random sample of about this many MB (million chars) of the corpus; the whole corpus when smaller.", DefaultValueFactory = _ => 512 };
-        var seed = new Option<int>("--seed") { Description = "Seed of the sample.", DefaultValueFactory = _ => 0 };
-        var threads = new Option<int>("--threads") { Description = "Threads for counting words (0 = all cores).", DefaultValueFactory = _ => 0 };
+        var seed = new Option<int>("--seed") { Description = "Seed of the sample.", DefaultValueFactory = _ => defaults.Seed };
+        var threads = new Option<int>("--threads") { Description = "Threads for counting words (0 = all cores).", DefaultValueFactory = _ => defaults.Threads };
         var cmd = new Command("train", """
             Train a byte-level BPE tokenizer for code: identifiers stay whole, digits split, indentation runs compress to few tokens.
             Special tokens (ids 0..4): <|endoftext|> <fim_prefix> <fim_middle> <fim_suffix> <fim_pad>.
             Each sampled file is its language tag line plus its content, as in training.
             Example: codelm tokenizer train --corpus runs/corpus --out runs/tokenizer --vocab-size 32768
             """) { corpus, output, vocab, minFreq, sample, seed, threads };
-        cmd.SetAction((parse, ct) => CliProgress.Guard(async () =>
+        cmd.SetAction(async (parse, ct) =>
         {
             var options = new TokenizerTrainingOptions(parse.GetValue(corpus)!, parse.GetValue(output)!, parse.GetValue(vocab),
                 parse.GetValue(minFreq), parse.GetValue(sample) * 1_000_000, parse.GetValue(seed), parse.GetValue(threads));
             var started = DateTime.UtcNow;
-            var result = await CliProgress.RunAsync<BpeTrainingProgress, TokenizerTrainingResult>("Training tokenizer",
-                (progress, token) => TokenizerTraining.RunAsync(options, progress, token),
-                p => p.Phase == "count" ? ($"counting words ({p.Done:N0} files)", p.Done, 0) : ("merging", p.Done, p.Total), ct);
+            var result = await CliProgress.RunAsync(bars => TokenizerTraining.RunAsync(options, bars.For<BpeTrainingProgress>(p => p.Phase == "count"
+                ? new("tokenizer", $"Training tokenizer: counting words ({p.Done:N0} files)", p.Done)
+                : new("tokenizer", "Training tokenizer: merging", p.Done, p.Total)), ct));
             var table = new Table().AddColumns("tokenizer", "value");
             table.AddRow("directory", Markup.Escape(result.OutputDir));
             table.AddRow("vocabulary", $"{result.VocabSize:N0} ({result.Merges:N0} merges)");
@@ -47,55 +48,7 @@ public static class TokenizerCommands
             AnsiConsole.Write(table);
             Console.WriteLine($"tokenizer: {result.OutputDir} (sha256 {result.Hash})");
             return 0;
-        }));
+        });
         return cmd;
-    }
-}
-
-/// <summary>Live progress on stderr (when it is a terminal) for a library call that reports through IProgress.</summary>
-internal static class CliProgress
-{
-    /// <summary>Turns expected failures (bad input, missing files, cancellation) into one clear line and an exit code.</summary>
-    public static async Task<int> Guard(Func<Task<int>> action)
-    {
-        try { return await action(); }
-        catch (OperationCanceledException) { Console.Error.WriteLine("codelm: cancelled (finished work is kept; rerun to resume)."); return 130; }
-        catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException or UnauthorizedAccessException or InvalidOperationException)
-        {
-            Console.Error.WriteLine($"codelm: error: {e.Message}");
-            if (Environment.GetEnvironmentVariable("CODELM_DEBUG") == "1") Console.Error.WriteLine(e);
-            return 1;
-        }
-    }
-
-    public static async Task<TResult> RunAsync<TProgress, TResult>(string title,
-        Func<IProgress<TProgress>, CancellationToken, Task<TResult>> work,
-        Func<TProgress, (string Label, double Value, double Max)> describe, CancellationToken ct)
-    {
-        if (Console.IsErrorRedirected)
-            return await work(new Progress<TProgress>(_ => { }), ct);
-        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
-        return await console.Progress()
-            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
-            .StartAsync(async ctx =>
-            {
-                var task = ctx.AddTask(title, maxValue: 1);
-                task.IsIndeterminate = true;
-                var reporter = new InlineProgress<TProgress>(p =>
-                {
-                    var (label, value, max) = describe(p);
-                    task.Description = Markup.Escape($"{title}: {label}");
-                    if (max > 0) { task.IsIndeterminate = false; task.MaxValue = max; task.Value = Math.Min(value, max); }
-                });
-                var result = await work(reporter, ct);
-                task.StopTask();
-                return result;
-            });
-    }
-
-    private sealed class InlineProgress<T>(Action<T> onReport) : IProgress<T>
-    {
-        private readonly Lock _gate = new();
-        public void Report(T value) { lock (_gate) onReport(value); }
     }
 }

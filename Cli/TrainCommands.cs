@@ -1,23 +1,11 @@
 using System.CommandLine;
 using CodeLm.Model;
 using CodeLm.Model.Training;
-using Spectre.Console;
 
 namespace CodeLm.Cli;
 
 public static class TrainCommands
 {
-    /// <summary>Expected failures (bad shards, config, resume) print one clear line instead of a stack trace.</summary>
-    private static int Fail(Exception e)
-    {
-        Console.Error.WriteLine($"codelm train: error: {e.Message}");
-        if (Environment.GetEnvironmentVariable("CODELM_DEBUG") == "1") Console.Error.WriteLine(e);
-        return 1;
-    }
-
-    private static bool Expected(Exception e) =>
-        e is ArgumentException or InvalidOperationException or IOException or InvalidDataException or UnauthorizedAccessException or NotSupportedException;
-
     public static Command Create()
     {
         var data = new Option<string>("--data") { Description = "Shard directory from `codelm data tokenize` (train/validation .bin/.idx, manifest.json, tokenizer/).", Required = true };
@@ -54,11 +42,7 @@ public static class TrainCommands
             data, config, outDir, tokenizer, device, precision, batch, accum, seqLen, steps, warmup, lr, minLr, wd, clip, seed,
             evalEvery, evalBatches, ckptEvery, keep, fim, spm, peak, resume, stopAt, threads, logEvery, noMemCheck,
         };
-        cmd.SetAction((ParseResult parse, CancellationToken ct) =>
-        {
-            try { return Task.FromResult(Train(parse, ct)); }
-            catch (Exception e) when (Expected(e)) { return Task.FromResult(Fail(e)); }
-        });
+        cmd.SetAction((ParseResult parse, CancellationToken ct) => Task.FromResult(Train(parse, ct)));
         return cmd;
 
         int Train(ParseResult parse, CancellationToken ct)
@@ -77,12 +61,12 @@ public static class TrainCommands
                 FimSpmRate = parse.GetValue(spm), PeakFlops = parse.GetValue(peak) * 1e12, Resume = parse.GetValue(resume),
                 StopAtStep = parse.GetValue(stopAt), Threads = parse.GetValue(threads), SkipMemoryCheck = parse.GetValue(noMemCheck),
             };
-            var result = Console.IsErrorRedirected
-                ? Trainer.Run(model, trainData, options, p => PrintLine(p, parse.GetValue(logEvery)), ct)
-                : RunWithProgressBar(model, trainData, options, ct);
+            var every = Math.Max(1, parse.GetValue(logEvery));
+            var result = CliProgress.Run(bar => Trainer.Run(model, trainData, options, p => Report(bar, p), ct),
+                plain: u => u.Done || (int)u.Value % every == 0 ? u.Label : null);
             Console.WriteLine(result.Message);
             Console.WriteLine($"run directory: {Path.GetFullPath(options.OutDir)}");
-            return result.StopReason switch { StopReason.Nan => 3, StopReason.Cancelled => 130, _ => 0 };
+            return result.StopReason switch { StopReason.Nan => ExitCodes.Diverged, StopReason.Cancelled => ExitCodes.Cancelled, _ => ExitCodes.Ok };
         }
     }
 
@@ -92,29 +76,11 @@ public static class TrainCommands
 
     private static string Eta(TimeSpan t) => t.TotalHours >= 1 ? $"{(int)t.TotalHours}h{t.Minutes:D2}m" : $"{t.Minutes}m{t.Seconds:D2}s";
 
-    private static void PrintLine(TrainProgress p, int every)
+    // Messages and validation lines are kept on record; the step line updates the bar (or, in a log, every Nth step).
+    private static void Report(CliProgress bar, TrainProgress p)
     {
-        if (p.Message != null) Console.Error.WriteLine(p.Message);
-        else if (p.Step % Math.Max(1, every) == 0 || p.ValLoss != null || p.Step == p.MaxSteps) Console.Error.WriteLine(Line(p));
-    }
-
-    private static TrainResult RunWithProgressBar(GptConfig model, TrainData data, TrainOptions options, CancellationToken ct)
-    {
-        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
-        TrainResult? result = null;
-        console.Progress()
-            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn())
-            .Start(ctx =>
-            {
-                var task = ctx.AddTask("starting", maxValue: options.MaxSteps);
-                result = Trainer.Run(model, data, options, p =>
-                {
-                    if (p.Message != null) { console.MarkupLine($"[grey]{Markup.Escape(p.Message)}[/]"); task.Value = p.Step; return; }
-                    task.Value = p.Step;
-                    task.Description = Markup.Escape(Line(p));
-                    if (p.ValLoss != null) console.MarkupLine(Markup.Escape(Line(p)));
-                }, ct);
-            });
-        return result!;
+        if (p.Message != null) { bar.Note(p.Message); return; }
+        if (p.ValLoss != null) bar.Note(Line(p));
+        if (p.ValLoss == null || bar.ShowsBars) bar.Update(new ProgressUpdate("train", Line(p), p.Step, p.MaxSteps, Done: p.Step == p.MaxSteps));
     }
 }

@@ -187,8 +187,8 @@ public static class Quickstart
         for (var dir = new DirectoryInfo(Environment.CurrentDirectory); dir != null; dir = dir.Parent)
             if (Directory.Exists(Path.Combine(dir.FullName, ".git")) || File.Exists(Path.Combine(dir.FullName, ".git")))
                 return dir.FullName;
-        throw new InvalidOperationException(
-            "No git repository found from the working directory up, so the quickstart has nothing to crawl. " +
-            "Run it inside a clone of CodeLm, or pass --source <repo path or URL> (repeatable).");
+        throw new OptionException(nameof(QuickstartOptions.Sources),
+            "is empty and no git repository was found from the working directory up, so the quickstart has nothing to crawl. " +
+            "Run it inside a clone of CodeLm, or name sources (repository paths or URLs).");
     }
 }

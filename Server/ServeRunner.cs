@@ -1,3 +1,4 @@
+using CodeLm.Common;
 using System.Diagnostics;
 using CodeLm.Server.Completion;
 using CodeLm.Server.Engine;
@@ -15,9 +16,9 @@ public static class ServeRunner
     {
         if (options.Settings is { } given)
         {
-            if (given.MaxNewTokens is < 1 or > 1024) throw new ArgumentException($"--max-new-tokens must be in [1, 1024], got {given.MaxNewTokens}");
-            if (!(given.Temperature is >= 0 and <= 2)) throw new ArgumentException($"--temperature must be in [0, 2], got {given.Temperature}");
-            if (given.ContextBudget < 32) throw new ArgumentException($"--context-budget must be at least 32, got {given.ContextBudget}");
+            if (given.MaxNewTokens is < 1 or > 1024) throw new OptionException(nameof(given.MaxNewTokens), $"must be in [1, 1024], got {given.MaxNewTokens}");
+            if (!(given.Temperature is >= 0 and <= 2)) throw new OptionException(nameof(given.Temperature), $"must be in [0, 2], got {given.Temperature}");
+            if (given.ContextBudget < 32) throw new OptionException(nameof(given.ContextBudget), $"must be at least 32, got {given.ContextBudget}");
         }
         // Take stdout for the protocol, then point Console.Out at stderr so no stray write can corrupt a frame.
         var stdout = Console.OpenStandardOutput();

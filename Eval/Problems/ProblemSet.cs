@@ -1,3 +1,4 @@
+using CodeLm.Common;
 using System.IO.Compression;
 using System.Reflection;
 using System.Text.Json;
@@ -78,9 +79,18 @@ public static class ProblemSet
 
         var taskId = Req("task_id");
         var language = forced ?? (Opt("language") is { } l ? EvalLanguages.Normalize(l) : null) ?? EvalLanguages.FromTaskId(taskId)
-            ?? throw new InvalidDataException($"{source}:{lineNo}: cannot tell the language of '{taskId}'; pass --language");
+            ?? throw new UnknownProblemLanguageException(source, lineNo, taskId);
         var entry = Opt("entry_point") ?? "";
         return new Problem(taskId, language, Req("prompt"), Opt("canonical_solution") ?? "", Req("test"), entry,
             Opt("declaration"), Opt("example_test"));
     }
+}
+
+/// <summary>A problem whose language neither its record nor its task id names; loading again with a language fixes it.</summary>
+public sealed class UnknownProblemLanguageException(string source, int line, string taskId)
+    : FormatException($"{source}:{line}: cannot tell the language of '{taskId}'; name the language when loading")
+{
+    public string File { get; } = source;
+    public int Line { get; } = line;
+    public string TaskId { get; } = taskId;
 }

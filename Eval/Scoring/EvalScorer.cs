@@ -33,7 +33,7 @@ public static class EvalScorer
         var known = problems.Select(p => p.TaskId).ToHashSet(StringComparer.Ordinal);
         var unknown = byTask.Keys.Where(t => !known.Contains(t)).ToList();
         if (unknown.Count > 0)
-            throw new InvalidDataException($"{unknown.Count} sample task id(s) are not in the problem set, e.g. '{unknown[0]}'; is --problems the right file?");
+            throw new InvalidDataException($"{unknown.Count} sample task id(s) are not in the problem set, e.g. '{unknown[0]}'; is it the problem set the samples were made for?");
         var todo = problems.Where(p => byTask.ContainsKey(p.TaskId)).ToList();
         if (todo.Count == 0) throw new InvalidDataException("no samples for any problem in the problem set");
 

@@ -1,3 +1,4 @@
+using CodeLm.Common;
 using TorchSharp;
 
 namespace CodeLm.Model.Native;
@@ -14,12 +15,12 @@ public static class Devices
         if (spec.StartsWith("cuda", StringComparison.Ordinal))
         {
             if (!torch.cuda.is_available())
-                throw new InvalidOperationException(
-                    $"--device {spec} was asked for, but CUDA is not available. This build uses the CPU libtorch; " +
+                throw new OptionException("Device",
+                    $"{spec} was asked for, but CUDA is not available. This build uses the CPU libtorch; " +
                     "rebuild with -p:TorchBackend=cuda on a machine with an NVIDIA driver, or point CODELM_LIBTORCH_DIR at a CUDA " +
-                    "build of libtorch (docs/gpu.md), or pass --device cpu.");
+                    "build of libtorch (docs/gpu.md), or use the cpu device.");
             return new torch.Device(spec);
         }
-        throw new ArgumentException($"Unknown device '{spec}'. Use cpu, cuda, cuda:N or auto.");
+        throw new OptionException("Device", $"'{spec}' is not a device: use cpu, cuda, cuda:N or auto.");
     }
 }

@@ -35,8 +35,16 @@ public static class MemoryBudget
         if (available == null) return;
         long need = Estimate(c, batch, seq, bf16);
         if (need > available)
-            throw new InvalidOperationException(
+            throw new MemoryBudgetException(
                 $"This run needs about {need / (1 << 20):N0} MiB ({c.ParameterCount() / 1e6:F1}M parameters, batch {batch} x {seq} tokens) " +
-                $"but only {available / (1 << 20):N0} MiB is available. Use a smaller --batch-size with more --grad-accum, a shorter --seq-len, or a smaller --config.");
+                $"but only {available / (1 << 20):N0} MiB is available.");
     }
+}
+
+/// <summary>A run estimated not to fit in memory; refused before it would be killed by the kernel halfway.</summary>
+public sealed class MemoryBudgetException(string estimate)
+    : InvalidOperationException(estimate + " Use a smaller batch with more gradient accumulation, a shorter sequence, or a smaller model.")
+{
+    /// <summary>The estimate without advice, for front ends that word the fix in their own terms.</summary>
+    public string Estimate { get; } = estimate;
 }

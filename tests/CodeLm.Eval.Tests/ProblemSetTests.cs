@@ -45,8 +45,9 @@ public sealed class ProblemSetTests
     {
         using var dir = new TempDir();
         File.WriteAllText(dir.File("p.jsonl"), """{"task_id":"mine/0","prompt":"x","test":"y","entry_point":"f"}""" + "\n");
-        var e = Assert.Throws<InvalidDataException>(() => ProblemSet.Load(dir.File("p.jsonl")));
-        Assert.Contains("--language", e.Message);
+        var e = Assert.Throws<UnknownProblemLanguageException>(() => ProblemSet.Load(dir.File("p.jsonl")));
+        Assert.Equal("mine/0", e.TaskId);
+        Assert.Contains("--language", CodeLm.Cli.CliErrors.Describe(e));
         Assert.Equal(EvalLanguages.JavaScript, ProblemSet.Load(dir.File("p.jsonl"), "js")[0].Language);
         Assert.Throws<ArgumentException>(() => ProblemSet.Load(dir.File("p.jsonl"), "cobol"));
     }

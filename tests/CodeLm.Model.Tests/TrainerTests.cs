@@ -148,7 +148,7 @@ public class TrainerTests
         using (handles)
         {
             var huge = GptConfig.Preset("350m", tok.VocabSize);
-            var oom = Assert.Throws<InvalidOperationException>(() => Trainer.Run(huge, data, TestData.Options(tmp.File("big")) with { BatchSize = 4096 }));
+            var oom = Assert.Throws<MemoryBudgetException>(() => Trainer.Run(huge, data, TestData.Options(tmp.File("big")) with { BatchSize = 4096 }));
             Assert.Contains("needs about", oom.Message);
             Assert.False(Directory.Exists(Path.Combine(tmp.File("big"), RunCheckpoints.Folder)));
 

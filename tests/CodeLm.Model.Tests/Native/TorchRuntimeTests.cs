@@ -1,3 +1,4 @@
+using CodeLm.Common;
 using CodeLm.Model.Native;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -47,11 +48,13 @@ public class TorchRuntimeTests
     [Fact]
     public void Unknown_or_unavailable_devices_get_a_clear_error()
     {
-        Assert.Throws<ArgumentException>(() => Devices.Resolve("tpu"));
+        Assert.Equal("Device", Assert.Throws<OptionException>(() => Devices.Resolve("tpu")).Option);
         if (!torch.cuda.is_available())
         {
-            var e = Assert.Throws<InvalidOperationException>(() => Devices.Resolve("cuda"));
-            Assert.Contains("--device cpu", e.Message);
+            // Typed, so the CLI can name its flag (--device); the library names only the setting and the fix.
+            var e = Assert.Throws<OptionException>(() => Devices.Resolve("cuda"));
+            Assert.Equal("Device", e.Option);
+            Assert.Contains("cpu device", e.Problem);
         }
     }
 }

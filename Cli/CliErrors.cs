@@ -1,0 +1,42 @@
+using System.Text;
+using CodeLm.Common;
+using CodeLm.Eval.Problems;
+using CodeLm.Model.Training;
+
+namespace CodeLm.Cli;
+
+/// <summary>
+/// Words the libraries' typed errors in codelm's terms: an options-record property becomes its flag, and advice names
+/// the flags that fix it. The libraries never mention flags themselves.
+/// </summary>
+public static class CliErrors
+{
+    // Properties whose flag is not simply their kebab-case name (LearningRate → --learning-rate).
+    private static readonly Dictionary<string, string> Flags = new(StringComparer.Ordinal)
+    {
+        ["LearningRate"] = "--lr", ["MinLearningRate"] = "--min-lr", ["GradAccumulation"] = "--grad-accum", ["WarmupSteps"] = "--warmup",
+        ["KeepLast"] = "--keep", ["OutDir"] = "--out", ["SequenceLength"] = "--seq-len", ["Sources"] = "--source",
+        ["StopAtStep"] = "--stop-at", ["PeakFlops"] = "--peak-tflops", ["SkipMemoryCheck"] = "--skip-memory-check",
+    };
+
+    public static string Describe(Exception e) => e switch
+    {
+        OptionException o => $"{Flag(o.Option)} {o.Problem}",
+        MemoryBudgetException m => m.Estimate + " Use a smaller --batch-size with more --grad-accum, a shorter --seq-len or a smaller --config" +
+                                   " (or --skip-memory-check to try anyway).",
+        UnknownProblemLanguageException u => $"{u.File}:{u.Line}: cannot tell the language of '{u.TaskId}'; pass --language",
+        _ => e.Message,
+    };
+
+    public static string Flag(string property)
+    {
+        if (Flags.TryGetValue(property, out var flag)) return flag;
+        var kebab = new StringBuilder("--");
+        for (var i = 0; i < property.Length; i++)
+        {
+            if (char.IsUpper(property[i]) && i > 0) kebab.Append('-');
+            kebab.Append(char.ToLowerInvariant(property[i]));
+        }
+        return kebab.ToString();
+    }
+}
