@@ -53,12 +53,48 @@ public sealed class Sandbox
         int slot, CancellationToken ct)
     {
         if (steps.Count == 0) throw new ArgumentException("no steps to run", nameof(steps));
-        var nonce = Guid.NewGuid().ToString("N");
-        var compileMarker = "codelm-compile-failed-" + nonce;
-        var compiledMarker = "codelm-compiled-" + nonce;
-        var hasCompile = steps.Any(s => s.IsCompile);
-        var script = BuildScript(hostWorkDir, steps, slot, compileMarker, compiledMarker);
+        var markers = new Markers(Guid.NewGuid().ToString("N"));
+        var sw = Stopwatch.StartNew();
+        using var process = Start(hostWorkDir, BuildScript(hostWorkDir, steps, slot, markers.CompileFailed, markers.Compiled));
+        var pid = process.Id;
+        using var killCts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var output = new Output(Options, () => KillGroup(pid));
+        var compiled = new MarkerWatch(markers.Compiled);
+        var readOut = PumpAsync(process.StandardOutput.BaseStream, output.Stdout, output.OnChunk);
+        var readErr = PumpAsync(process.StandardError.BaseStream, output.Stderr, output.OnChunk, compiled);
 
+        var (timedOut, compileTimedOut) = await WaitAsync(process, steps.Any(s => s.IsCompile) ? compiled : null, timeout, compileTimeout, killCts.Token);
+        await ReapAsync(process, slot, readOut, readErr);
+        killCts.Cancel(); // releases the compile-timeout timer
+        sw.Stop();
+        ct.ThrowIfCancellationRequested();
+        return Verdict(process.ExitCode, timedOut, compileTimedOut, compileTimeout, output, markers, sw.Elapsed);
+    }
+
+    // Per-run markers the script prints on stderr; the nonce keeps a candidate from faking them.
+    private sealed record Markers(string Nonce)
+    {
+        public string CompileFailed => "codelm-compile-failed-" + Nonce;
+        public string Compiled => "codelm-compiled-" + Nonce;
+    }
+
+    // Both streams, capped; past the hard cap the whole process group is killed (a candidate flooding its output).
+    private sealed class Output(SandboxOptions options, Action kill)
+    {
+        public readonly CappedCapture Stdout = new(options.OutputHeadBytes, options.OutputTailBytes);
+        public readonly CappedCapture Stderr = new(options.OutputHeadBytes, options.OutputTailBytes);
+        public bool Exceeded { get; private set; }
+
+        public void OnChunk()
+        {
+            if (Stdout.Total + Stderr.Total <= options.OutputHardCapBytes || Exceeded) return;
+            Exceeded = true;
+            kill();
+        }
+    }
+
+    private Process Start(string hostWorkDir, string script)
+    {
         var psi = new ProcessStartInfo("/usr/bin/setsid")
         {
             RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true,
@@ -67,49 +103,44 @@ public sealed class Sandbox
         psi.Environment.Clear();
         psi.Environment["PATH"] = "/usr/sbin:/usr/bin:/sbin:/bin";
         foreach (var a in LauncherArgs(script)) psi.ArgumentList.Add(a);
-
-        var sw = Stopwatch.StartNew();
-        using var process = new Process { StartInfo = psi };
+        var process = new Process { StartInfo = psi };
         process.Start();
-        var pid = process.Id;
         process.StandardInput.Close();
+        return process;
+    }
 
-        using var killCts = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        var stdout = new CappedCapture(Options.OutputHeadBytes, Options.OutputTailBytes);
-        var stderr = new CappedCapture(Options.OutputHeadBytes, Options.OutputTailBytes);
-        var compiled = new MarkerWatch(compiledMarker);
-        var outputExceeded = false;
-        void OnChunk()
-        {
-            if (stdout.Total + stderr.Total > Options.OutputHardCapBytes && !outputExceeded)
-            {
-                outputExceeded = true;
-                KillGroup(pid);
-            }
-        }
-        var readOut = PumpAsync(process.StandardOutput.BaseStream, stdout, OnChunk);
-        var readErr = PumpAsync(process.StandardError.BaseStream, stderr, OnChunk, compiled);
-
-        var timedOut = false;
+    /// <summary>
+    /// Waits for the compile steps (their own clock, ended by the "compiled" marker) and then the run step; kills the
+    /// process group on any way out. Returns which clock ran out.
+    /// </summary>
+    private static async Task<(bool TimedOut, bool CompileTimedOut)> WaitAsync(Process process, MarkerWatch? compiled, TimeSpan timeout,
+        TimeSpan compileTimeout, CancellationToken ct)
+    {
         var compileTimedOut = false;
         try
         {
-            var exited = process.WaitForExitAsync(killCts.Token);
-            if (hasCompile)
+            var exited = process.WaitForExitAsync(ct);
+            if (compiled != null)
             {
-                var first = await Task.WhenAny(exited, compiled.Seen, Task.Delay(compileTimeout, killCts.Token));
+                var first = await Task.WhenAny(exited, compiled.Seen, Task.Delay(compileTimeout, ct));
                 if (first != exited && first != compiled.Seen) { compileTimedOut = true; throw new TimeoutException(); }
             }
-            await exited.WaitAsync(timeout, killCts.Token);
+            await exited.WaitAsync(timeout, ct);
+            return (false, false);
         }
         catch (TimeoutException)
         {
-            timedOut = !compileTimedOut;
+            return (!compileTimedOut, compileTimedOut);
         }
         finally
         {
-            if (!process.HasExited) KillGroup(pid);
+            if (!process.HasExited) KillGroup(process.Id);
         }
+    }
+
+    /// <summary>Makes sure nothing of the candidate is left running, then drains what it wrote.</summary>
+    private async Task ReapAsync(Process process, int slot, Task readOut, Task readErr)
+    {
         if (!process.HasExited)
         {
             try { process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
@@ -117,19 +148,18 @@ public sealed class Sandbox
         }
         // Without a PID namespace, descendants that left the group may hold the pipes: sweep the slot uid.
         if (!HasNamespaces) SweepSlot(slot);
-        KillGroup(pid);
+        KillGroup(process.Id);
         await Task.WhenAny(Task.WhenAll(readOut, readErr), Task.Delay(TimeSpan.FromSeconds(2), CancellationToken.None));
-        killCts.Cancel(); // releases the compile-timeout timer
-        sw.Stop();
-        ct.ThrowIfCancellationRequested();
+    }
 
-        var exit = process.ExitCode;
-        var err = stderr.Text();
-        var compileFailed = compileTimedOut || (exit == CompileFailedExit && err.Contains(compileMarker, StringComparison.Ordinal));
-        err = err.Replace(compileMarker, "").Replace(compiledMarker + "\n", "").Replace(compiledMarker, "").TrimEnd();
+    private static SandboxResult Verdict(int exit, bool timedOut, bool compileTimedOut, TimeSpan compileTimeout, Output output, Markers markers, TimeSpan elapsed)
+    {
+        var err = output.Stderr.Text();
+        var compileFailed = compileTimedOut || (exit == CompileFailedExit && err.Contains(markers.CompileFailed, StringComparison.Ordinal));
+        err = err.Replace(markers.CompileFailed, "").Replace(markers.Compiled + "\n", "").Replace(markers.Compiled, "").TrimEnd();
         if (compileTimedOut) err = $"compilation did not finish in {compileTimeout.TotalSeconds:0.#} s\n" + err;
         var setupFailed = exit == SetupFailedExit && err.Contains("codelm-sandbox-setup-failed", StringComparison.Ordinal);
-        return new SandboxResult(exit, timedOut, compileFailed, outputExceeded, setupFailed, stdout.Text(), stdout.TailText(), err, sw.Elapsed);
+        return new SandboxResult(exit, timedOut, compileFailed, output.Exceeded, setupFailed, output.Stdout.Text(), output.Stdout.TailText(), err, elapsed);
     }
 
     private IEnumerable<string> LauncherArgs(string script)
