@@ -1,6 +1,6 @@
 namespace CodeLm.Cli;
 
-/// <summary>The one table of codelm's exit codes; README.md and the command help refer to it.</summary>
+/// <summary>The one table of codelm's exit codes (README.md lists them for users).</summary>
 public static class ExitCodes
 {
     public const int Ok = 0;
