@@ -1,26 +1,58 @@
 namespace CodeLm.DataPipeline.Clean;
 
-/// <summary>Why a file is not in the corpus. The names are the keys of stats.json's "dropped" section.</summary>
-public static class DropReason
+/// <summary>Why a file is not in the corpus. <see cref="DropReasons.Name"/> gives the key in stats.json's "dropped" section.</summary>
+public enum DropReason
 {
-    public const string Submodule = "submodule";
-    public const string Symlink = "symlink";
-    public const string TooLarge = "too-large";
-    public const string Vendored = "vendored";
-    public const string LockFile = "lock-file";
-    public const string UnknownLanguage = "unknown-language";
-    public const string LanguageNotSelected = "language-not-selected";
-    public const string LfsPointer = "lfs-pointer";
-    public const string Binary = "binary";
-    public const string InvalidUtf8 = "invalid-utf8";
-    public const string Empty = "empty";
-    public const string LongLine = "long-line";
-    public const string MeanLineLength = "mean-line-length";
-    public const string LowAlphanumeric = "low-alphanumeric";
-    public const string Generated = "generated";
-    public const string Minified = "minified";
-    public const string DataHeavy = "data-heavy";
-    public const string CSharpSyntaxError = "csharp-syntax-error";
-    public const string ExactDuplicate = "exact-duplicate";
-    public const string NearDuplicate = "near-duplicate";
+    Submodule,
+    Symlink,
+    TooLarge,
+    Vendored,
+    LockFile,
+    UnknownLanguage,
+    LanguageNotSelected,
+    LfsPointer,
+    Binary,
+    InvalidUtf8,
+    Empty,
+    LongLine,
+    MeanLineLength,
+    LowAlphanumeric,
+    Generated,
+    Minified,
+    DataHeavy,
+    CSharpSyntaxError,
+    ExactDuplicate,
+    NearDuplicate,
+    /// <summary>Its repository could not be read to the end; such files are in no count, and the repository is reported failed.</summary>
+    RepoFailed,
+}
+
+public static class DropReasons
+{
+    /// <summary>The one spelling of each reason: stats.json's keys, which readers of older corpora rely on.</summary>
+    public static string Name(this DropReason reason) => reason switch
+    {
+        DropReason.Submodule => "submodule",
+        DropReason.Symlink => "symlink",
+        DropReason.TooLarge => "too-large",
+        DropReason.Vendored => "vendored",
+        DropReason.LockFile => "lock-file",
+        DropReason.UnknownLanguage => "unknown-language",
+        DropReason.LanguageNotSelected => "language-not-selected",
+        DropReason.LfsPointer => "lfs-pointer",
+        DropReason.Binary => "binary",
+        DropReason.InvalidUtf8 => "invalid-utf8",
+        DropReason.Empty => "empty",
+        DropReason.LongLine => "long-line",
+        DropReason.MeanLineLength => "mean-line-length",
+        DropReason.LowAlphanumeric => "low-alphanumeric",
+        DropReason.Generated => "generated",
+        DropReason.Minified => "minified",
+        DropReason.DataHeavy => "data-heavy",
+        DropReason.CSharpSyntaxError => "csharp-syntax-error",
+        DropReason.ExactDuplicate => "exact-duplicate",
+        DropReason.NearDuplicate => "near-duplicate",
+        DropReason.RepoFailed => "repo-failed",
+        _ => throw new ArgumentOutOfRangeException(nameof(reason), reason, null),
+    };
 }

@@ -24,7 +24,7 @@ public static class FileFilters
         StringComparison.OrdinalIgnoreCase);
 
     /// <summary>Filters that need only the path (and the blob size).</summary>
-    public static string? ByPath(string path, long size, CleaningOptions o)
+    public static DropReason? ByPath(string path, long size, CleaningOptions o)
     {
         if (size > o.MaxFileBytes) return DropReason.TooLarge;
         if (IsVendored(path, o.VendoredDirectories)) return DropReason.Vendored;
@@ -51,7 +51,7 @@ public static class FileFilters
     public static bool IsBinary(ReadOnlySpan<byte> bytes) => bytes[..Math.Min(bytes.Length, 8000)].Contains((byte)0);
 
     /// <summary>Content filters on decoded text (line endings already normalized to \n).</summary>
-    public static string? ByContent(string path, string language, string text, in TextStats s, CleaningOptions o)
+    public static DropReason? ByContent(string path, string language, string text, in TextStats s, CleaningOptions o)
     {
         if (text.Length == 0 || s.AlphanumericFraction == 0) return DropReason.Empty;
         if (IsMinifiedName(path)) return DropReason.Minified;

@@ -50,8 +50,13 @@ public static class Redactor
         ScanIPv6(text, ref hits);
         if (hits == null) return text;
 
-        // Earlier start wins; on equal starts the more specific (lower kind = found first) wins.
-        hits.Sort((a, b) => a.Start != b.Start ? a.Start.CompareTo(b.Start) : b.Length.CompareTo(a.Length));
+        // One left-to-right pass replaces each hit that does not overlap an earlier one. On equal starts the longer hit goes
+        // first, so no part of a secret is left behind. On the same span the lower kind goes first: SecretAssignment, the
+        // catch-all for any high-entropy value, is declared last, so a value that is also an email, address or known token
+        // is named as such. The order is total because List.Sort is not stable: a tie left to it could go either way.
+        hits.Sort((a, b) => a.Start != b.Start ? a.Start.CompareTo(b.Start)
+                          : a.Length != b.Length ? b.Length.CompareTo(a.Length)
+                          : a.Kind.CompareTo(b.Kind));
         var sb = new StringBuilder(text.Length);
         int pos = 0;
         foreach (var h in hits)

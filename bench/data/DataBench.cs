@@ -81,7 +81,7 @@ public static class DataBench
         return 0;
     }
 
-    /// <summary>Approximate managed bytes per file besides the signature: FileEntry + FileState objects and the path string.</summary>
+    /// <summary>Approximate managed bytes per file besides the signature: CorpusFile records and the path string.</summary>
     private const int PerFileMetadata = 200;
 
     internal static void Line(string name, IEnumerable<double> values)

@@ -43,7 +43,7 @@ public class FileFiltersTests
 {
     private static readonly CleaningOptions O = new();
 
-    private static string? Check(string path, string text)
+    private static DropReason? Check(string path, string text)
     {
         var lang = LanguageDetector.Detect(path, text)!;
         return FileFilters.ByContent(path, lang, text, FileFilters.Measure(text), O);
@@ -112,5 +112,27 @@ public class FileFiltersTests
         Assert.Equal("Unlicense", LicenseDetector.Classify("This is free and unencumbered software released into the public domain."));
         Assert.Equal("unknown", LicenseDetector.Classify("All rights reserved."));
         Assert.Equal("MIT OR Unlicense", LicenseDetector.Combine(["Unlicense", "MIT", "unknown"]));
+    }
+}
+
+public class DropReasonTests
+{
+    // The names are stats.json's keys: a rename would silently break readers of existing corpora.
+    [Theory]
+    [InlineData(DropReason.Submodule, "submodule"), InlineData(DropReason.Symlink, "symlink"), InlineData(DropReason.TooLarge, "too-large")]
+    [InlineData(DropReason.Vendored, "vendored"), InlineData(DropReason.LockFile, "lock-file"), InlineData(DropReason.UnknownLanguage, "unknown-language")]
+    [InlineData(DropReason.LanguageNotSelected, "language-not-selected"), InlineData(DropReason.LfsPointer, "lfs-pointer"), InlineData(DropReason.Binary, "binary")]
+    [InlineData(DropReason.InvalidUtf8, "invalid-utf8"), InlineData(DropReason.Empty, "empty"), InlineData(DropReason.LongLine, "long-line")]
+    [InlineData(DropReason.MeanLineLength, "mean-line-length"), InlineData(DropReason.LowAlphanumeric, "low-alphanumeric"), InlineData(DropReason.Generated, "generated")]
+    [InlineData(DropReason.Minified, "minified"), InlineData(DropReason.DataHeavy, "data-heavy"), InlineData(DropReason.CSharpSyntaxError, "csharp-syntax-error")]
+    [InlineData(DropReason.ExactDuplicate, "exact-duplicate"), InlineData(DropReason.NearDuplicate, "near-duplicate"), InlineData(DropReason.RepoFailed, "repo-failed")]
+    public void NamesAreTheStatsJsonKeys(DropReason reason, string name) => Assert.Equal(name, reason.Name());
+
+    [Fact]
+    public void EveryReasonHasItsOwnName()
+    {
+        var reasons = Enum.GetValues<DropReason>();
+        Assert.Equal(21, reasons.Length);
+        Assert.Equal(reasons.Length, reasons.Select(r => r.Name()).Distinct().Count());
     }
 }

@@ -124,19 +124,19 @@ public class PipelineTests
         Assert.Equal(1, stats.Duplicates.NearFiles);
         Assert.Equal(1, stats.Duplicates.NearClusters);
         var d = stats.Dropped;
-        Assert.Equal(2, d[DropReason.Symlink].Files);
-        Assert.Equal(1, d[DropReason.Submodule].Files);
-        Assert.Equal(1, d[DropReason.Generated].Files);
-        Assert.Equal(1, d[DropReason.Minified].Files);
-        Assert.Equal(1, d[DropReason.LockFile].Files);
-        Assert.Equal(1, d[DropReason.Vendored].Files);
-        Assert.Equal(1, d[DropReason.Binary].Files);
-        Assert.True(d[DropReason.UnknownLanguage].Files >= 2); // LICENSE, logo.png, .gitmodules
-        Assert.Equal(1, d[DropReason.InvalidUtf8].Files);
-        Assert.Equal(1, d[DropReason.TooLarge].Files);
-        Assert.Equal(1, d[DropReason.LfsPointer].Files);
-        Assert.Equal(1, d[DropReason.CSharpSyntaxError].Files);
-        Assert.Equal(1, d[DropReason.Empty].Files);
+        Assert.Equal(2, d[DropReason.Symlink.Name()].Files);
+        Assert.Equal(1, d[DropReason.Submodule.Name()].Files);
+        Assert.Equal(1, d[DropReason.Generated.Name()].Files);
+        Assert.Equal(1, d[DropReason.Minified.Name()].Files);
+        Assert.Equal(1, d[DropReason.LockFile.Name()].Files);
+        Assert.Equal(1, d[DropReason.Vendored.Name()].Files);
+        Assert.Equal(1, d[DropReason.Binary.Name()].Files);
+        Assert.True(d[DropReason.UnknownLanguage.Name()].Files >= 2); // LICENSE, logo.png, .gitmodules
+        Assert.Equal(1, d[DropReason.InvalidUtf8.Name()].Files);
+        Assert.Equal(1, d[DropReason.TooLarge.Name()].Files);
+        Assert.Equal(1, d[DropReason.LfsPointer.Name()].Files);
+        Assert.Equal(1, d[DropReason.CSharpSyntaxError.Name()].Files);
+        Assert.Equal(1, d[DropReason.Empty.Name()].Files);
         Assert.Equal(stats.Input.Files, stats.Kept.Files + d.Values.Sum(v => v.Files));
         Assert.Equal(6, stats.Kept.Files);
         Assert.Equal(stats.Kept.Files, stats.Languages.Values.Sum(l => l.Files));

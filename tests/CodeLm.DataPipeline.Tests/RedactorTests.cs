@@ -80,6 +80,18 @@ public class RedactorTests
     }
 
     [Fact]
+    public void OnTheSameSpanTheLowerKindWins()
+    {
+        // Both the secret-assignment and the email scanner find the quoted value: a tie that the sort order must settle.
+        const string value = "jane.doe42@example.org";
+        Assert.True(Redactor.LooksLikeSecret(value));
+        var (result, counts) = Run($"password = \"{value}\"\n");
+        Assert.Equal("password = \"<EMAIL>\"\n", result);
+        Assert.Equal(1, counts[(int)RedactionKind.Email]);
+        Assert.Equal(1, counts.Sum());
+    }
+
+    [Fact]
     public void CountsSeveralFindingsInOneFile()
     {
         var text = $"a = 'x@example.com'\nb = 'y@example.net'\nc = \"{Aws}\"\nd = \"198.51.100.4\"\n";

@@ -1,10 +1,7 @@
 using CodeLm.DataPipeline.Clean;
 using LibGit2Sharp;
 
-namespace CodeLm.DataPipeline.Corpus;
-
-/// <summary>One blob to clean: its repository (index into the crawled list), path, object id and size.</summary>
-internal sealed record FileEntry(int Repo, string Path, ObjectId Blob, long Size, string? Language);
+namespace CodeLm.DataPipeline.Corpus.Steps;
 
 /// <summary>
 /// Lists the files of a commit without reading their contents: symlinks and submodules are recorded as drops (a symlink is
@@ -13,8 +10,8 @@ internal sealed record FileEntry(int Repo, string Path, ObjectId Blob, long Size
 /// </summary>
 internal static class RepoFiles
 {
-    public static void List(Repository repo, string commitSha, int repoIndex, CleaningOptions o, List<FileEntry> files,
-                            Action<string, long> drop, CancellationToken ct)
+    public static void List(Repository repo, string commitSha, int repoIndex, CleaningOptions o, List<CorpusFile> files,
+                            Action<DropReason, long> drop, CancellationToken ct)
     {
         var commit = repo.Lookup<Commit>(commitSha) ?? throw new InvalidDataException($"commit {commitSha} is missing from the cached clone");
         var languages = o.Languages is null ? null : new HashSet<string>(o.Languages, StringComparer.OrdinalIgnoreCase);
@@ -49,8 +46,8 @@ internal static class RepoFiles
                 if (reason == null && language == null && Path.HasExtension(path)) reason = DropReason.UnknownLanguage;
                 if (reason == null && language != null && languages != null && !languages.Contains(language) && language != "C")
                     reason = DropReason.LanguageNotSelected;
-                if (reason != null) { drop(reason, size); continue; }
-                files.Add(new FileEntry(repoIndex, path, e.Target.Id, size, language));
+                if (reason != null) { drop(reason.Value, size); continue; }
+                files.Add(new CorpusFile(repoIndex, path, e.Target.Id, size, language));
             }
         }
     }

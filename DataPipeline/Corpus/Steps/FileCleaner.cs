@@ -2,10 +2,10 @@ using System.Text;
 using System.Text.Unicode;
 using CodeLm.DataPipeline.Clean;
 
-namespace CodeLm.DataPipeline.Corpus;
+namespace CodeLm.DataPipeline.Corpus.Steps;
 
 /// <summary>The result of cleaning one file: a drop reason, or the cleaned text with its language and redaction counts.</summary>
-internal readonly record struct CleanedFile(string? DropReason, string? Language, string? Text, int[]? Redactions);
+internal readonly record struct CleanedFile(DropReason? Drop, string? Language, string? Text, int[]? Redactions);
 
 /// <summary>Runs the content filters, the C# syntax check and redaction on one file's bytes.</summary>
 internal static class FileCleaner
@@ -24,8 +24,7 @@ internal static class FileCleaner
         if (o.Languages != null && !o.Languages.Contains(language, StringComparer.OrdinalIgnoreCase)) return Drop(DropReason.LanguageNotSelected);
 
         var stats = FileFilters.Measure(text);
-        var reason = FileFilters.ByContent(path, language, text, stats, o);
-        if (reason != null) return Drop(reason);
+        if (FileFilters.ByContent(path, language, text, stats, o) is { } reason) return Drop(reason);
         if (o.CheckCSharpSyntax && language == "C#" && CSharpSyntaxCheck.FirstError(text, ct) != null) return Drop(DropReason.CSharpSyntaxError);
 
         int[]? counts = null;
@@ -38,5 +37,5 @@ internal static class FileCleaner
         return new CleanedFile(null, language, text, counts);
     }
 
-    private static CleanedFile Drop(string reason) => new(reason, null, null, null);
+    private static CleanedFile Drop(DropReason reason) => new(reason, null, null, null);
 }

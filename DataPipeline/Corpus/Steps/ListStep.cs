@@ -1,0 +1,66 @@
+using CodeLm.DataPipeline.Clean;
+using CodeLm.DataPipeline.Crawl;
+using LibGit2Sharp;
+
+namespace CodeLm.DataPipeline.Corpus.Steps;
+
+/// <summary>A tree entry dropped by listing (path, size, symlink or submodule), so never read.</summary>
+internal readonly record struct ListedDrop(int Repo, DropReason Reason, long Bytes);
+
+/// <summary>What listing found: the files to scan in (repository name, path) order, the entries dropped on the way, and how
+/// many repositories were listed.</summary>
+internal sealed record Listing(List<CorpusFile> Files, List<ListedDrop> Drops, int Repos);
+
+/// <summary>
+/// Lists the files of every crawled repository from its cached clone, without reading any content. The (repository name,
+/// path) order fixed here is the order of every later step and of the corpus files, so dedup keepers and the output do not
+/// depend on thread timing.
+/// </summary>
+internal static class ListStep
+{
+    private static readonly Comparer<CorpusFile> ByPath = Comparer<CorpusFile>.Create((a, b) => string.CompareOrdinal(a.Path, b.Path));
+
+    public static Listing Run(CorpusRun run)
+    {
+        var repos = run.Repos;
+        var order = Enumerable.Range(0, repos.Count).Where(i => repos[i].Status == CrawledRepo.Ok)
+                              .OrderBy(i => repos[i].Name, StringComparer.Ordinal).ToList();
+        var files = new List<CorpusFile>();
+        var drops = new List<ListedDrop>();
+        foreach (var repo in order)
+        {
+            run.Ct.ThrowIfCancellationRequested();
+            ListRepo(run, repo, files, drops);
+        }
+        // A wrong cache directory must not replace a good corpus with an empty one.
+        if (order.Count > 0 && order.All(run.HasFailed))
+            throw new InvalidDataException("no crawled repository could be read, so the corpus was left as it was: " +
+                                           string.Join("; ", order.Select(i => $"{repos[i].Name}: {run.FailureOf(i)}")));
+        for (int i = 0; i < files.Count; i++) files[i].Row = i;
+        return new Listing(files, drops, order.Count);
+    }
+
+    private static void ListRepo(CorpusRun run, int ri, List<CorpusFile> files, List<ListedDrop> drops)
+    {
+        var path = run.CachePath(ri);
+        if (!Directory.Exists(path))
+        {
+            run.Fail(ri, $"clone {run.Repos[ri].CacheKey} is not in the cache {run.Options.CacheDir}; crawl again with the same cache directory");
+            return;
+        }
+        int start = files.Count, dropStart = drops.Count;
+        try
+        {
+            using var repo = new Repository(path);
+            RepoFiles.List(repo, run.Repos[ri].Commit!, ri, run.Options.Cleaning, files, (reason, bytes) => drops.Add(new(ri, reason, bytes)), run.Ct);
+            files.Sort(start, files.Count - start, ByPath);
+        }
+        catch (Exception e) when (e is LibGit2SharpException or IOException or InvalidDataException or RepositoryNotFoundException)
+        {
+            // A repository is in the corpus whole or not at all.
+            run.Fail(ri, "cannot read the cached clone: " + e.Message.Trim());
+            files.RemoveRange(start, files.Count - start);
+            drops.RemoveRange(dropStart, drops.Count - dropStart);
+        }
+    }
+}

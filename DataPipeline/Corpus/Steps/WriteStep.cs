@@ -1,0 +1,24 @@
+namespace CodeLm.DataPipeline.Corpus.Steps;
+
+/// <summary>Streams train.parquet, then validation.parquet, from the spill in (repository, path) order.</summary>
+internal static class WriteStep
+{
+    public static async Task RunAsync(CorpusRun run, IReadOnlyList<CorpusFile> files, ContentSpill spill, long keptFiles)
+    {
+        long written = 0;
+        IEnumerable<CorpusRecord> Rows(bool validation)
+        {
+            foreach (var f in files)
+            {
+                if (!f.IsKept || f.InValidation != validation) continue;
+                var r = run.Repos[f.Repo];
+                yield return new CorpusRecord(r.Name, f.Path, f.Language!, r.License, r.Commit!, spill.Read(f.SpillOffset, f.SpillLength));
+                if (run.Progress != null && (++written & 255) == 0)
+                    run.Progress.Report(new CorpusProgress("write", f.Path, 0, 0, written, keptFiles, 0, 0));
+            }
+        }
+        Directory.CreateDirectory(run.Options.OutDir);
+        await CorpusFiles.WriteAsync(Path.Combine(run.Options.OutDir, CorpusFiles.Train), Rows(false), run.Ct);
+        await CorpusFiles.WriteAsync(Path.Combine(run.Options.OutDir, CorpusFiles.Validation), Rows(true), run.Ct);
+    }
+}
