@@ -13,7 +13,9 @@ public static class TrainCommands
         var outDir = new Option<string>("--out") { Description = "Run directory: checkpoints/, best/, metrics.jsonl, tensorboard/, loss.png.", Required = true };
         var tokenizer = new Option<string?>("--tokenizer") { Description = "Tokenizer directory; defaults to the shards' own copy. Must be the one the shards were made with." };
         var device = new Option<string>("--device") { Description = "cpu, cuda, cuda:N or auto.", DefaultValueFactory = _ => "auto" };
-        var precision = new Option<string>("--precision") { Description = "fp32, bf16 (bf16 compute, fp32 master weights) or auto (bf16 on CUDA, fp32 on CPU).", DefaultValueFactory = _ => "auto" };
+        // No default value factory: help would print the enum's spelling ("Auto"); unset is TrainPrecision.Auto all the same.
+        var precision = new Option<TrainPrecision>("--precision") { Description = "fp32, bf16 (bf16 compute, fp32 master weights) or auto (bf16 on CUDA, fp32 on CPU; the default)." };
+        precision.AcceptOnlyFromAmong("auto", "fp32", "bf16"); // the words it has always taken, which the enum parse maps
         var batch = new Option<int>("--batch-size") { Description = "Sequences per micro-batch.", DefaultValueFactory = _ => 8 };
         var accum = new Option<int>("--grad-accum") { Description = "Micro-batches per optimizer step.", DefaultValueFactory = _ => 1 };
         var seqLen = new Option<int?>("--seq-len") { Description = "Training window in tokens (default: the model context)." };
@@ -52,7 +54,7 @@ public static class TrainCommands
             var model = GptConfig.Parse(parse.GetValue(config)!, tok.VocabSize);
             var options = new TrainOptions
             {
-                OutDir = parse.GetValue(outDir)!, Device = parse.GetValue(device)!, Precision = parse.GetValue(precision)!,
+                OutDir = parse.GetValue(outDir)!, Device = parse.GetValue(device)!, Precision = parse.GetValue(precision),
                 BatchSize = parse.GetValue(batch), GradAccumulation = parse.GetValue(accum), SequenceLength = parse.GetValue(seqLen),
                 MaxSteps = parse.GetValue(steps), WarmupSteps = parse.GetValue(warmup), LearningRate = parse.GetValue(lr),
                 MinLearningRate = parse.GetValue(minLr), WeightDecay = parse.GetValue(wd), GradClip = parse.GetValue(clip),

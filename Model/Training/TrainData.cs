@@ -12,4 +12,18 @@ public sealed record TrainData(
     Func<string, int[]>? Encode,
     Func<int[], string>? Decode,
     string? TokenizerDir,
-    string TokenizerHash);
+    string TokenizerHash)
+{
+    /// <summary>
+    /// The training windows in the order a run with <paramref name="options"/> reads them, from <paramref name="position"/>
+    /// on. The order depends on the seed alone, so anyone can replay exactly what a run trained on.
+    /// </summary>
+    public TokenStream TrainStream(TrainOptions options, StreamPosition? position = null) =>
+        new(Train, Tokens.EndOfText, options.Seed, Fim(options), position: position);
+
+    /// <summary>The validation windows every evaluation of such a run reads first (the same ones each time, so evaluations compare).</summary>
+    public TokenStream ValidationStream(TrainOptions options) => new(Validation, Tokens.EndOfText, options.Seed + 1, Fim(options));
+
+    private FimTransform? Fim(TrainOptions options) => Encode != null && Decode != null && options.FimRate > 0
+        ? new FimTransform(Encode, Decode, Tokens, options.FimRate, options.FimSpmRate) : null;
+}

@@ -25,8 +25,7 @@ public sealed record TrainOptions
     public double FimSpmRate { get; init; } = 0.5;
     /// <summary>cpu, cuda, cuda:N or auto.</summary>
     public string Device { get; init; } = "auto";
-    /// <summary>fp32, bf16 or auto (bf16 with fp32 master weights on CUDA, fp32 on CPU).</summary>
-    public string Precision { get; init; } = "auto";
+    public TrainPrecision Precision { get; init; } = TrainPrecision.Auto;
     /// <summary>Peak FLOP/s for MFU; when not given, the CPU's measured FMA peak, or a matmul probe on a GPU.</summary>
     public double? PeakFlops { get; init; }
     public bool Resume { get; init; }
@@ -36,8 +35,6 @@ public sealed record TrainOptions
     public int Threads { get; init; }
     /// <summary>Skip the memory-fit check (for machines whose free memory is misreported).</summary>
     public bool SkipMemoryCheck { get; init; }
-    /// <summary>Sees every training micro-batch ([B, T+1] windows, row-major) with its step: for benchmarks and data audits.</summary>
-    public Action<int, int[]>? BatchObserver { get; init; }
 
     public int EffectiveCheckpointInterval => CheckpointInterval ?? EvalInterval;
     public double EffectiveMinLr => MinLearningRate ?? LearningRate / 10;
@@ -49,6 +46,6 @@ public sealed record TrainOptions
         if (WarmupSteps < 0 || WarmupSteps > MaxSteps) throw new ArgumentException($"--warmup {WarmupSteps} must be between 0 and --max-steps {MaxSteps}.");
         if (LearningRate <= 0) throw new ArgumentException("--lr must be positive.");
         if (FimRate is < 0 or > 1 || FimSpmRate is < 0 or > 1) throw new ArgumentException("--fim-rate and --fim-spm-rate must be between 0 and 1.");
-        if (Precision is not ("auto" or "fp32" or "bf16")) throw new ArgumentException($"Unknown --precision '{Precision}': use fp32, bf16 or auto.");
+        if (!Enum.IsDefined(Precision)) throw new ArgumentException($"Unknown precision {(int)Precision}: use fp32, bf16 or auto.");
     }
 }

@@ -21,7 +21,7 @@ public sealed record BenchSettings(string Work, string Shards, string Preset, in
 }
 
 /// <summary>
-/// Runs the real <see cref="Trainer"/> and records the exact micro-batches it consumed, then replays them through an
+/// Runs the real <see cref="Trainer"/> and writes the exact micro-batches it consumed, then replays them through an
 /// equivalent PyTorch loop (torch_loop.py) from the same initial weights, alternating the two so load from other
 /// processes hits both alike.
 /// </summary>
@@ -156,28 +156,18 @@ public static class TrainBench
             Seed = Seed, PeakFlops = peak,
         };
         ProcessUsage first = default, last = default;
-        using var batches = File.Create(Path.Combine(dir, "batches.bin"));
-        using var writer = new BinaryWriter(batches);
-        var result = Trainer.Run(config, data, options with
-        {
-            BatchObserver = onStep == null ? (_, b) => { foreach (var t in b) writer.Write(t); } : null,
-        }, p =>
+        var result = Trainer.Run(config, data, options, p =>
         {
             if (p.Message != null) return;
             if (p.Step == 1) first = ProcessUsage.Now();
             if (p.Step == steps - 1) last = ProcessUsage.Now(); // before the last step's evaluation and checkpoint
             onStep?.Invoke(p.Step);
         });
-        writer.Flush();
 
-        // The validation windows Trainer.Evaluate uses, and the initial weights (same seed, same construction order).
-        var fim = new FimTransform(data.Encode!, data.Decode!, data.Tokens, options.FimRate, options.FimSpmRate);
-        var val = new TokenStream(data.Validation, data.Tokens.EndOfText, options.Seed + 1, fim);
-        using (var vw = new BinaryWriter(File.Create(Path.Combine(dir, "val.bin"))))
-        {
-            var buf = new int[s.Batch * (s.Seq + 1)];
-            for (int i = 0; i < evalBatches; i++) { val.NextBatch(buf, s.Batch, s.Seq + 1); foreach (var t in buf) vw.Write(t); }
-        }
+        // The windows the run trained on and the ones its evaluations read: the data order is a function of the seed,
+        // so replaying it gives the trainer's exact batches. Then the initial weights (same seed, same construction order).
+        WriteWindows(Path.Combine(dir, "batches.bin"), data.TrainStream(options), steps * options.GradAccumulation, s.Batch, s.Seq);
+        WriteWindows(Path.Combine(dir, "val.bin"), data.ValidationStream(options), evalBatches, s.Batch, s.Seq);
         manual_seed(Seed);
         using (var init = new Gpt(config)) Checkpoint.SaveWeights(Path.Combine(dir, "init.safetensors"), init);
         File.WriteAllText(Path.Combine(dir, "config.json"), config.ToJson());
@@ -186,6 +176,18 @@ public static class TrainBench
             .Select(l => JsonNode.Parse(l)!).Where(n => n["type"]!.GetValue<string>() == "train")
             .Select(n => n["step_s"]!.GetValue<double>()).ToArray();
         return new Run(config, result, stepSeconds, dir, last - first);
+    }
+
+    /// <summary>Writes <paramref name="batches"/> [batch, seq + 1] int32 windows, row-major, as torch_loop.py reads them.</summary>
+    private static void WriteWindows(string path, TokenStream stream, int batches, int batch, int seq)
+    {
+        using var writer = new BinaryWriter(File.Create(path));
+        var buffer = new int[batch * (seq + 1)];
+        for (int i = 0; i < batches; i++)
+        {
+            stream.NextBatch(buffer, batch, seq + 1);
+            foreach (var t in buffer) writer.Write(t);
+        }
     }
 
     private static JsonNode RunPython(BenchSettings s, Run run, int steps, int evalBatches, double lr, int warmup, bool compile = false)

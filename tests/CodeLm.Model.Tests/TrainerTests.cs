@@ -120,7 +120,7 @@ public class TrainerTests
         using var tmp = new TempDir();
         var (data, tok, handles) = ShardData.Open(TestData.Shards(tmp.Path));
         using var _ = handles;
-        var result = Trainer.Run(TestData.TinyConfig(tok.VocabSize), data, TestData.Options(tmp.File("run")) with { Precision = "bf16", MaxSteps = 6, EvalInterval = 6 });
+        var result = Trainer.Run(TestData.TinyConfig(tok.VocabSize), data, TestData.Options(tmp.File("run")) with { Precision = TrainPrecision.Bf16, MaxSteps = 6, EvalInterval = 6 });
         Assert.Equal(StopReason.Completed, result.StopReason);
         Assert.True(result.Losses[^1] < result.Losses[0]);
         var (tensors, _) = SafeTensors.Load(Path.Combine(result.LastCheckpoint!, Checkpoint.WeightsFile));

@@ -1,0 +1,151 @@
+using CodeLm.Common;
+using CodeLm.Model.Native;
+using TorchSharp;
+using static TorchSharp.torch;
+using CheckpointFiles = CodeLm.Model.Checkpoint;
+
+namespace CodeLm.Model.Training;
+
+/// <summary>Where a resumed run picks up: its latest checkpoint and the trainer state saved with it.</summary>
+internal sealed record ResumePoint(string Dir, TrainerState State);
+
+/// <summary>Setting a run up: every refusal comes before the first tensor, then the models, optimizer and data position.</summary>
+internal sealed partial class TrainingRun
+{
+    public static TrainingRun Start(GptConfig config, TrainData data, TrainOptions options, Action<TrainProgress>? progress)
+    {
+        int seq = CheckInputs(config, data, options);
+        var device = Devices.Resolve(options.Device);
+        bool bf16 = options.Precision == TrainPrecision.Bf16 || (options.Precision == TrainPrecision.Auto && device.type == DeviceType.CUDA);
+        ConfigureTorch(options, device);
+        var runDir = Path.GetFullPath(options.OutDir);
+        Directory.CreateDirectory(runDir);
+        // A run killed mid-checkpoint leaves staging folders (and, rarely, best/ only as its .old copy): tidy up first.
+        var recovered = StagedDirectory.RecoverInterrupted(runDir)
+            .Concat(StagedDirectory.RecoverInterrupted(Path.Combine(runDir, RunCheckpoints.Folder))).ToList();
+        var resume = FindResumePoint(runDir, config, data, options, seq);
+        if (device.type != DeviceType.CUDA && !options.SkipMemoryCheck)
+            MemoryBudget.Check(config, options.BatchSize, seq, bf16, MemoryBudget.AvailableHostBytes());
+        return new TrainingRun(config, data, options, seq, device, bf16, runDir, resume, recovered, progress);
+    }
+
+    private TrainingRun(GptConfig config, TrainData data, TrainOptions options, int seq, Device device, bool bf16, string runDir,
+        ResumePoint? resume, IEnumerable<string> recovered, Action<TrainProgress>? progress)
+    {
+        (_data, _options, _seq, _device, _runDir, _progress) = (data, options, seq, device, runDir, progress);
+        _firstStep = StepsTaken = resume?.State.Step ?? 0;
+        foreach (var line in recovered) Say(line);
+        Say($"model: {config.ParameterCount() / 1e6:F2}M parameters ({config.Layers} layers, {config.Heads} heads, {config.Embedding} wide, context {config.ContextLength}, vocab {config.VocabSize})");
+        Say($"device: {device}, precision: {(bf16 ? "bf16 with fp32 master weights" : "fp32")}, threads: {get_num_threads()}, allocator: {NativeAllocator.Mode}");
+        try
+        {
+            _master = SeededModel(config, options.Seed, device);
+            if (resume != null) CheckpointFiles.LoadWeights(_master, Path.Combine(resume.Dir, CheckpointFiles.WeightsFile));
+            _master.to(device);
+            _bf16Copy = bf16 ? Bf16Copy(_master, config, device) : null;
+            _workParams = Work.parameters().ToArray();
+            _optimizer = new AdamW(_master.named_parameters().Select(p => (p.name, (Tensor)p.parameter)), options.WeightDecay);
+            if (resume != null) RestoreOptimizer(resume);
+
+            _stream = data.TrainStream(options, resume?.State.DataPosition);
+            _schedule = new LrSchedule(options.LearningRate, options.EffectiveMinLr, options.WarmupSteps, options.MaxSteps);
+            (_peakFlops, var peakSource) = MfuPeak(options, device, bf16);
+            _flopsPerToken = config.FlopsPerToken(seq);
+            Say($"MFU peak: {_peakFlops / 1e9:F1} GFLOP/s ({peakSource}); {_flopsPerToken / 1e6:F1} MFLOP per token");
+
+            _metrics = new MetricsLog(runDir, _firstStep);
+            (_tokensSeen, _best, _bestStep, _lastCheckpoint) = (resume?.State.TokensSeen ?? 0, resume?.State.BestValLoss, resume?.State.BestStep, resume?.Dir);
+            _batch = new int[options.BatchSize * (seq + 1)];
+            Work.train();
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The window length to train on, after the checks that need neither torch nor the disk.</summary>
+    private static int CheckInputs(GptConfig config, TrainData data, TrainOptions options)
+    {
+        options.Validate();
+        config.Validate();
+        if (config.VocabSize != data.VocabSize)
+            throw new ArgumentException($"Model vocabulary {config.VocabSize} differs from the tokenizer's {data.VocabSize}.");
+        int seq = options.SequenceLength ?? config.ContextLength;
+        if (seq <= 0 || seq > config.ContextLength)
+            throw new ArgumentException($"Sequence length {seq} must be between 1 and the model context {config.ContextLength}.");
+        return seq;
+    }
+
+    private static void ConfigureTorch(TrainOptions options, Device device)
+    {
+        if (options.Threads > 0) set_num_threads(options.Threads);
+        if (device.type == DeviceType.CUDA) { backends.cuda.matmul.allow_tf32 = true; backends.cudnn.allow_tf32 = true; }
+    }
+
+    private static ResumePoint? FindResumePoint(string runDir, GptConfig config, TrainData data, TrainOptions options, int seq)
+    {
+        var latest = RunCheckpoints.Latest(runDir);
+        if (!options.Resume)
+        {
+            if (latest != null)
+                throw new InvalidOperationException($"'{runDir}' already holds checkpoints (latest: {Path.GetFileName(latest)}). Pass --resume to continue that run, or choose a new --out.");
+            return null;
+        }
+        if (latest == null) throw new InvalidOperationException($"--resume: '{runDir}' has no complete checkpoint to resume from.");
+        var saved = CheckpointFiles.LoadConfig(latest);
+        if (saved != config)
+            throw new InvalidOperationException($"--resume: the checkpoint's model config ({saved}) differs from this run's ({config}); they are not compatible.");
+        var state = TrainerState.Load(Path.Combine(latest, CheckpointFiles.TrainerStateFile));
+        if (state.TokenizerHash != data.TokenizerHash)
+            throw new InvalidOperationException($"--resume: the checkpoint was trained with tokenizer {state.TokenizerHash[..Math.Min(12, state.TokenizerHash.Length)]}, these shards use {data.TokenizerHash[..Math.Min(12, data.TokenizerHash.Length)]}.");
+        if (state.SequenceLength != seq)
+            throw new InvalidOperationException($"--resume: the run trained on {state.SequenceLength}-token windows, this one asks for {seq}; the data position would not carry over.");
+        if (state.Step >= options.MaxSteps)
+            throw new InvalidOperationException($"--resume: the checkpoint is at step {state.Step}, already at --max-steps {options.MaxSteps}. Raise --max-steps to train further.");
+        return new ResumePoint(latest, state);
+    }
+
+    /// <summary>The fp32 model the optimizer updates, with its seeded initial weights.</summary>
+    private static Gpt SeededModel(GptConfig config, int seed, Device device)
+    {
+        manual_seed(seed);
+        if (device.type == DeviceType.CUDA) torch.cuda.manual_seed_all(seed);
+        return new Gpt(config);
+    }
+
+    /// <summary>What bf16 runs forward/backward on; the optimizer updates the fp32 master, which is copied back after each step.</summary>
+    private static Gpt Bf16Copy(Gpt master, GptConfig config, Device device)
+    {
+        var copy = new Gpt(config);
+        copy.to(device).to(ScalarType.BFloat16);
+        CopyWeights(master, copy);
+        return copy;
+    }
+
+    /// <summary>The AdamW moments and step, and the torch RNG state, as the checkpoint saved them.</summary>
+    private void RestoreOptimizer(ResumePoint resume)
+    {
+        var (tensors, _) = SafeTensors.Load(Path.Combine(resume.Dir, CheckpointFiles.OptimizerFile));
+        _optimizer.LoadState(tensors, resume.State.Step);
+        if (tensors.TryGetValue("rng.torch", out var rng)) set_rng_state(rng);
+        foreach (var t in tensors.Values) t.Dispose();
+        Say($"resumed from {resume.Dir} at step {resume.State.Step}");
+    }
+
+    /// <summary>
+    /// What MFU divides by: the given peak, else on a CPU its measured FMA peak (a hardware limit), else a matmul probe
+    /// (on a GPU, where the dense peak is a datasheet figure best given with --peak-flops).
+    /// </summary>
+    private static (double Peak, string Source) MfuPeak(TrainOptions options, Device device, bool bf16)
+    {
+        if (options.PeakFlops is { } given) return (given, "given");
+        if (device.type == DeviceType.CPU && !bf16 && CpuPeak.Measure(get_num_threads()) is { FlopsPerSecond: > 0 } cpu)
+            return (cpu.FlopsPerSecond, $"measured CPU fp32 peak, {cpu.Method}");
+        return (MatmulProbe.Measure(device, bf16 ? ScalarType.BFloat16 : ScalarType.Float32), "matmul probe");
+    }
+
+    private void Say(string message) =>
+        _progress?.Invoke(new TrainProgress(_firstStep, _options.MaxSteps, double.NaN, 0, 0, 0, 0, TimeSpan.Zero, Message: message));
+}
