@@ -8,30 +8,31 @@ public static class TrainCommands
 {
     public static Command Create()
     {
+        var defaults = new TrainOptions { OutDir = "" };
         var data = new Option<string>("--data") { Description = "Shard directory from `codelm data tokenize` (train/validation .bin/.idx, manifest.json, tokenizer/).", Required = true };
         var config = new Option<string>("--config") { Description = $"Model preset ({string.Join(", ", GptConfig.PresetNames)}) or a config.json path. The vocabulary comes from the tokenizer.", DefaultValueFactory = _ => "small" };
         var outDir = new Option<string>("--out") { Description = "Run directory: checkpoints/, best/, metrics.jsonl, tensorboard/, loss.png.", Required = true };
         var tokenizer = new Option<string?>("--tokenizer") { Description = "Tokenizer directory; defaults to the shards' own copy. Must be the one the shards were made with." };
-        var device = new Option<string>("--device") { Description = "cpu, cuda, cuda:N or auto.", DefaultValueFactory = _ => "auto" };
+        var device = new Option<string>("--device") { Description = "cpu, cuda, cuda:N or auto.", DefaultValueFactory = _ => defaults.Device };
         // No default value factory: help would print the enum's spelling ("Auto"); unset is TrainPrecision.Auto all the same.
         var precision = new Option<TrainPrecision>("--precision") { Description = "fp32, bf16 (bf16 compute, fp32 master weights) or auto (bf16 on CUDA, fp32 on CPU; the default)." };
         precision.AcceptOnlyFromAmong("auto", "fp32", "bf16"); // the words it has always taken, which the enum parse maps
-        var batch = new Option<int>("--batch-size") { Description = "Sequences per micro-batch.", DefaultValueFactory = _ => 8 };
-        var accum = new Option<int>("--grad-accum") { Description = "Micro-batches per optimizer step.", DefaultValueFactory = _ => 1 };
+        var batch = new Option<int>("--batch-size") { Description = "Sequences per micro-batch.", DefaultValueFactory = _ => defaults.BatchSize };
+        var accum = new Option<int>("--grad-accum") { Description = "Micro-batches per optimizer step.", DefaultValueFactory = _ => defaults.GradAccumulation };
         var seqLen = new Option<int?>("--seq-len") { Description = "Training window in tokens (default: the model context)." };
-        var steps = new Option<int>("--max-steps") { Description = "Optimizer steps; the cosine schedule ends here.", DefaultValueFactory = _ => 1000 };
-        var warmup = new Option<int>("--warmup") { Description = "Linear warmup steps.", DefaultValueFactory = _ => 100 };
-        var lr = new Option<double>("--lr") { Description = "Peak learning rate.", DefaultValueFactory = _ => 6e-4 };
+        var steps = new Option<int>("--max-steps") { Description = "Optimizer steps; the cosine schedule ends here.", DefaultValueFactory = _ => defaults.MaxSteps };
+        var warmup = new Option<int>("--warmup") { Description = "Linear warmup steps.", DefaultValueFactory = _ => defaults.WarmupSteps };
+        var lr = new Option<double>("--lr") { Description = "Peak learning rate.", DefaultValueFactory = _ => defaults.LearningRate };
         var minLr = new Option<double?>("--min-lr") { Description = "Cosine floor (default: --lr / 10)." };
-        var wd = new Option<double>("--weight-decay") { Description = "AdamW weight decay on matrices and embeddings.", DefaultValueFactory = _ => 0.1 };
-        var clip = new Option<double>("--grad-clip") { Description = "Clip the global gradient norm to this (0 = off).", DefaultValueFactory = _ => 1.0 };
-        var seed = new Option<int>("--seed") { Description = "Seed for init, data order and FIM.", DefaultValueFactory = _ => 1337 };
-        var evalEvery = new Option<int>("--eval-interval") { Description = "Validate every N steps (and keep best/).", DefaultValueFactory = _ => 100 };
-        var evalBatches = new Option<int>("--eval-batches") { Description = "Validation micro-batches per evaluation.", DefaultValueFactory = _ => 20 };
+        var wd = new Option<double>("--weight-decay") { Description = "AdamW weight decay on matrices and embeddings.", DefaultValueFactory = _ => defaults.WeightDecay };
+        var clip = new Option<double>("--grad-clip") { Description = "Clip the global gradient norm to this (0 = off).", DefaultValueFactory = _ => defaults.GradClip };
+        var seed = new Option<int>("--seed") { Description = "Seed for init, data order and FIM.", DefaultValueFactory = _ => defaults.Seed };
+        var evalEvery = new Option<int>("--eval-interval") { Description = "Validate every N steps (and keep best/).", DefaultValueFactory = _ => defaults.EvalInterval };
+        var evalBatches = new Option<int>("--eval-batches") { Description = "Validation micro-batches per evaluation.", DefaultValueFactory = _ => defaults.EvalBatches };
         var ckptEvery = new Option<int?>("--checkpoint-interval") { Description = "Checkpoint every N steps (default: --eval-interval)." };
-        var keep = new Option<int>("--keep") { Description = "Step checkpoints to keep (best/ is kept apart).", DefaultValueFactory = _ => 3 };
-        var fim = new Option<double>("--fim-rate") { Description = "Fraction of documents turned into fill-in-the-middle examples.", DefaultValueFactory = _ => 0.5 };
-        var spm = new Option<double>("--fim-spm-rate") { Description = "Of those, the fraction in SPM order (the rest PSM).", DefaultValueFactory = _ => 0.5 };
+        var keep = new Option<int>("--keep") { Description = "Step checkpoints to keep (best/ is kept apart).", DefaultValueFactory = _ => defaults.KeepLast };
+        var fim = new Option<double>("--fim-rate") { Description = "Fraction of documents turned into fill-in-the-middle examples.", DefaultValueFactory = _ => defaults.FimRate };
+        var spm = new Option<double>("--fim-spm-rate") { Description = "Of those, the fraction in SPM order (the rest PSM).", DefaultValueFactory = _ => defaults.FimSpmRate };
         var peak = new Option<double?>("--peak-tflops") { Description = "Device peak TFLOP/s for MFU; when omitted, the CPU's measured fp32 FMA peak, or a matmul probe on a GPU." };
         var resume = new Option<bool>("--resume") { Description = "Continue the run in --out from its latest checkpoint (model, optimizer, schedule, data position, RNG)." };
         var stopAt = new Option<int?>("--stop-at") { Description = "Stop after this step with a checkpoint (the schedule still targets --max-steps)." };
@@ -66,7 +67,12 @@ public static class TrainCommands
             var every = Math.Max(1, parse.GetValue(logEvery));
             var result = CliProgress.Run(bar => Trainer.Run(model, trainData, options, p => Report(bar, p), ct),
                 plain: u => u.Done || (int)u.Value % every == 0 ? u.Label : null);
-            Console.WriteLine(result.Message);
+            Console.WriteLine(result.Message + result.StopReason switch
+            {
+                StopReason.Stopped or StopReason.Cancelled => " Run the same command with --resume.",
+                StopReason.Nan => " Use a lower --lr or a longer --warmup, with --resume.",
+                _ => "",
+            });
             Console.WriteLine($"run directory: {Path.GetFullPath(options.OutDir)}");
             return result.StopReason switch { StopReason.Nan => ExitCodes.Diverged, StopReason.Cancelled => ExitCodes.Cancelled, _ => ExitCodes.Ok };
         }

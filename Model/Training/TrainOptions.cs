@@ -1,3 +1,5 @@
+using CodeLm.Common;
+
 namespace CodeLm.Model.Training;
 
 /// <summary>Everything about a training run except the model shape and the data.</summary>
@@ -41,11 +43,13 @@ public sealed record TrainOptions
 
     public void Validate()
     {
-        if (BatchSize <= 0 || GradAccumulation <= 0 || MaxSteps <= 0 || EvalBatches <= 0 || EvalInterval <= 0 || KeepLast <= 0)
-            throw new ArgumentException("--batch-size, --grad-accum, --max-steps, --eval-interval, --eval-batches and --keep must be positive.");
-        if (WarmupSteps < 0 || WarmupSteps > MaxSteps) throw new ArgumentException($"--warmup {WarmupSteps} must be between 0 and --max-steps {MaxSteps}.");
-        if (LearningRate <= 0) throw new ArgumentException("--lr must be positive.");
-        if (FimRate is < 0 or > 1 || FimSpmRate is < 0 or > 1) throw new ArgumentException("--fim-rate and --fim-spm-rate must be between 0 and 1.");
+        foreach (var (name, value) in new[] { (nameof(BatchSize), BatchSize), (nameof(GradAccumulation), GradAccumulation), (nameof(MaxSteps), MaxSteps),
+                                              (nameof(EvalInterval), EvalInterval), (nameof(EvalBatches), EvalBatches), (nameof(KeepLast), KeepLast) })
+            if (value <= 0) throw new OptionException(name, $"must be positive (got {value}).");
+        if (WarmupSteps < 0 || WarmupSteps > MaxSteps) throw new OptionException(nameof(WarmupSteps), $"{WarmupSteps} must be between 0 and the step count {MaxSteps}.");
+        if (LearningRate <= 0) throw new OptionException(nameof(LearningRate), "must be positive.");
+        if (FimRate is < 0 or > 1) throw new OptionException(nameof(FimRate), "must be between 0 and 1.");
+        if (FimSpmRate is < 0 or > 1) throw new OptionException(nameof(FimSpmRate), "must be between 0 and 1.");
         if (!Enum.IsDefined(Precision)) throw new ArgumentException($"Unknown precision {(int)Precision}: use fp32, bf16 or auto.");
     }
 }

@@ -90,20 +90,20 @@ internal sealed partial class TrainingRun
         if (!options.Resume)
         {
             if (latest != null)
-                throw new InvalidOperationException($"'{runDir}' already holds checkpoints (latest: {Path.GetFileName(latest)}). Pass --resume to continue that run, or choose a new --out.");
+                throw new OptionException(nameof(TrainOptions.Resume), $"is off, but '{runDir}' already holds checkpoints (latest: {Path.GetFileName(latest)}); turn it on to continue that run, or choose a new output directory.");
             return null;
         }
-        if (latest == null) throw new InvalidOperationException($"--resume: '{runDir}' has no complete checkpoint to resume from.");
+        if (latest == null) throw new OptionException(nameof(TrainOptions.Resume), $"cannot continue: '{runDir}' has no complete checkpoint to resume from.");
         var saved = CheckpointFiles.LoadConfig(latest);
         if (saved != config)
-            throw new InvalidOperationException($"--resume: the checkpoint's model config ({saved}) differs from this run's ({config}); they are not compatible.");
+            throw new OptionException(nameof(TrainOptions.Resume), $"cannot continue: the checkpoint's model config ({saved}) differs from this run's ({config}); they are not compatible.");
         var state = TrainerState.Load(Path.Combine(latest, CheckpointFiles.TrainerStateFile));
         if (state.TokenizerHash != data.TokenizerHash)
-            throw new InvalidOperationException($"--resume: the checkpoint was trained with tokenizer {state.TokenizerHash[..Math.Min(12, state.TokenizerHash.Length)]}, these shards use {data.TokenizerHash[..Math.Min(12, data.TokenizerHash.Length)]}.");
+            throw new OptionException(nameof(TrainOptions.Resume), $"cannot continue: the checkpoint was trained with tokenizer {state.TokenizerHash[..Math.Min(12, state.TokenizerHash.Length)]}, these shards use {data.TokenizerHash[..Math.Min(12, data.TokenizerHash.Length)]}.");
         if (state.SequenceLength != seq)
-            throw new InvalidOperationException($"--resume: the run trained on {state.SequenceLength}-token windows, this one asks for {seq}; the data position would not carry over.");
+            throw new OptionException(nameof(TrainOptions.Resume), $"cannot continue: the run trained on {state.SequenceLength}-token windows, this one asks for {seq}; the data position would not carry over.");
         if (state.Step >= options.MaxSteps)
-            throw new InvalidOperationException($"--resume: the checkpoint is at step {state.Step}, already at --max-steps {options.MaxSteps}. Raise --max-steps to train further.");
+            throw new OptionException(nameof(TrainOptions.MaxSteps), $"{options.MaxSteps} is already reached: the checkpoint is at step {state.Step}. Raise it to train further.");
         return new ResumePoint(latest, state);
     }
 

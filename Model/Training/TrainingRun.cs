@@ -162,10 +162,10 @@ internal sealed partial class TrainingRun : IDisposable
     private string Message(StopReason reason) => reason switch
     {
         StopReason.Completed => $"Done: {StepsTaken} steps, best validation loss {_best:F4} at step {_bestStep}.",
-        StopReason.Stopped => $"Stopped at step {StepsTaken} as asked; continue with --resume.",
-        StopReason.Cancelled => $"Cancelled at step {StepsTaken}; resume with --resume from {_lastCheckpoint}.",
+        StopReason.Stopped => $"Stopped at step {StepsTaken} as asked; resume the run to continue.",
+        StopReason.Cancelled => $"Cancelled at step {StepsTaken}; resume the run to continue from {_lastCheckpoint}.",
         StopReason.Nan => $"Stopped at step {StepsTaken + 1}: the {(double.IsFinite(Loss) ? $"gradient norm is {_gradNorm}" : $"loss is {Loss}")}. " +
-            $"No checkpoint was written for this step; the last good one is {_lastCheckpoint ?? "(none yet)"}. Lower --lr or raise --warmup, then --resume.",
+            $"No checkpoint was written for this step; the last good one is {_lastCheckpoint ?? "(none yet)"}. Lower the learning rate or lengthen the warmup, then resume.",
         _ => throw new ArgumentOutOfRangeException(nameof(reason), reason, null),
     };
 

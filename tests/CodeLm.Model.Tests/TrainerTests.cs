@@ -1,3 +1,4 @@
+using CodeLm.Common;
 using CodeLm.Model.Training;
 using CodeLm.Tests;
 using static TorchSharp.torch;
@@ -155,11 +156,11 @@ public class TrainerTests
             // Resuming with a different model shape is refused.
             var config = TestData.TinyConfig(tok.VocabSize);
             Trainer.Run(config, data, TestData.Options(tmp.File("run")) with { StopAtStep = 1, CheckpointInterval = 1 });
-            var incompatible = Assert.Throws<InvalidOperationException>(() =>
+            var incompatible = Assert.Throws<OptionException>(() =>
                 Trainer.Run(config with { Layers = 3 }, data, TestData.Options(tmp.File("run")) with { Resume = true }));
             Assert.Contains("not compatible", incompatible.Message);
-            var fresh = Assert.Throws<InvalidOperationException>(() => Trainer.Run(config, data, TestData.Options(tmp.File("run"))));
-            Assert.Contains("--resume", fresh.Message);
+            var fresh = Assert.Throws<OptionException>(() => Trainer.Run(config, data, TestData.Options(tmp.File("run"))));
+            Assert.Equal(nameof(TrainOptions.Resume), fresh.Option); // the CLI words it as --resume
         }
 
         // Corrupt shards: a truncated .bin no longer matches its index.
