@@ -72,18 +72,18 @@ public static class SampleCommands
             {
                 var r = results[i];
                 if (asJson)
-                    stdout.WriteLine(JsonSerializer.Serialize(new { index = i, text = r.Text, tokens = r.Tokens, finish_reason = r.FinishReason, prompt_tokens = r.PromptTokens }));
+                    stdout.WriteLine(JsonSerializer.Serialize(new { index = i, text = r.Text, tokens = r.Tokens, finish_reason = r.FinishReason.Name(), prompt_tokens = r.PromptTokens }));
                 else if (stream)
                     stdout.WriteLine();
                 else
                 {
-                    stdout.WriteLine($"──── sample {i} ({r.FinishReason}, {r.Tokens} tokens) ────");
+                    stdout.WriteLine($"──── sample {i} ({r.FinishReason.Name()}, {r.Tokens} tokens) ────");
                     stdout.WriteLine(r.Text);
                 }
             }
             int total = results.Sum(r => r.Tokens);
-            Console.Error.WriteLine($"codelm sample: {results.Count} sample(s), {total} tokens in {seconds:F2} s ({total / Math.Max(seconds, 1e-9):F1} tokens/s), prompt {results[0].PromptTokens} tokens, finish: {string.Join(", ", results.Select(r => r.FinishReason))}");
-            return results.Any(r => r.FinishReason == FinishReasons.Cancelled) ? ExitCodes.Cancelled : ExitCodes.Ok;
+            Console.Error.WriteLine($"codelm sample: {results.Count} sample(s), {total} tokens in {seconds:F2} s ({total / Math.Max(seconds, 1e-9):F1} tokens/s), prompt {results[0].PromptTokens} tokens, finish: {string.Join(", ", results.Select(r => r.FinishReason.Name()))}");
+            return results.Any(r => r.FinishReason == FinishReason.Cancelled) ? ExitCodes.Cancelled : ExitCodes.Ok;
         }));
         return cmd;
     }

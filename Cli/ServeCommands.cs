@@ -1,4 +1,5 @@
 using System.CommandLine;
+using CodeLm.Model.Inference;
 using CodeLm.Server;
 using CodeLm.Server.Completion;
 
@@ -43,7 +44,7 @@ public static class ServeCommands
                 ContextBudget = parse.GetValue(budget),
             };
             var options = new ServeOptions(parse.GetValue(checkpoint)!, parse.GetValue(device)!, parse.GetValue(logFile),
-                parse.GetValue(verbose) ? LogLevel.Debug : LogLevel.Info, settings, WarmUp: !parse.GetValue(noWarmup), Precision: parse.GetValue(precision)!);
+                parse.GetValue(verbose) ? LogLevel.Debug : LogLevel.Info, settings, WarmUp: !parse.GetValue(noWarmup), Precision: InferencePrecisions.Parse(parse.GetValue(precision)!));
             return await ServeRunner.RunAsync(options, ct);
         });
         return cmd;

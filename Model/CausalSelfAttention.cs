@@ -1,5 +1,4 @@
 using TorchSharp;
-using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace CodeLm.Model;
@@ -7,10 +6,9 @@ namespace CodeLm.Model;
 /// <summary>Multi-head causal self-attention through scaled_dot_product_attention, with an optional KV cache.</summary>
 public sealed class CausalSelfAttention : nn.Module
 {
-    private readonly Linear c_attn;   // [3E, E]: q, k, v stacked
-    private readonly Linear c_proj;   // [E, E]: residual projection
+    internal nn.Module<Tensor, Tensor> c_attn; // a Linear [3E, E]: q, k, v stacked; inference may swap in cheaper copies (Model/Inference)
+    internal nn.Module<Tensor, Tensor> c_proj; // a Linear [E, E]: residual projection
     private readonly int _heads, _embedding;
-    private InferenceWeights? _attnFast, _projFast;
 
     public CausalSelfAttention(GptConfig config) : base("attn")
     {
@@ -21,19 +19,10 @@ public sealed class CausalSelfAttention : nn.Module
         RegisterComponents();
     }
 
-    internal Linear ResidualProjection => c_proj;
-
-    internal InferenceWeights[] PrepareInference(bool int8Steps, bool bf16Prompts)
-    {
-        _attnFast = InferenceWeights.Of(c_attn, int8Steps, bf16Prompts);
-        _projFast = InferenceWeights.Of(c_proj, int8Steps, bf16Prompts);
-        return [_attnFast, _projFast];
-    }
-
     public Tensor forward(Tensor x, KvCache? cache = null, int layer = 0)
     {
         long b = x.shape[0], t = x.shape[1], d = _embedding / _heads;
-        var qkv = InferenceWeights.Apply(c_attn, _attnFast, x).split(_embedding, 2);
+        var qkv = c_attn.forward(x).split(_embedding, 2);
         var q = qkv[0].view(b, t, _heads, d).transpose(1, 2);
         var k = qkv[1].view(b, t, _heads, d).transpose(1, 2);
         var v = qkv[2].view(b, t, _heads, d).transpose(1, 2);
@@ -54,6 +43,6 @@ public sealed class CausalSelfAttention : nn.Module
             using var mask = cols.le(rows + past);
             y = nn.functional.scaled_dot_product_attention(q, k, v, mask);
         }
-        return InferenceWeights.Apply(c_proj, _projFast, y.transpose(1, 2).contiguous().view(b, t, _embedding));
+        return c_proj.forward(y.transpose(1, 2).contiguous().view(b, t, _embedding));
     }
 }

@@ -14,8 +14,7 @@ public sealed class Gpt : nn.Module<Tensor, Tensor>
     private readonly Embedding wpe;
     private readonly ModuleList<Block> h;
     private readonly LayerNorm ln_f;
-    private Int8Weights? _headInt8;
-    private readonly List<InferenceWeights> _inference = [];
+    internal nn.Module<Tensor, Tensor> lm_head; // tied to wte (no parameter of its own); inference may swap in an int8 copy
 
     public GptConfig Config { get; }
 
@@ -26,6 +25,7 @@ public sealed class Gpt : nn.Module<Tensor, Tensor>
         wpe = nn.Embedding(config.ContextLength, config.Embedding);
         h = new ModuleList<Block>(Enumerable.Range(0, config.Layers).Select(_ => new Block(config)).ToArray());
         ln_f = nn.LayerNorm(config.Embedding, config.LayerNormEpsilon, elementwise_affine: true, bias: false);
+        lm_head = new TiedHead(wte);
         RegisterComponents();
         InitializeWeights();
     }
@@ -35,58 +35,17 @@ public sealed class Gpt : nn.Module<Tensor, Tensor>
     {
         using var _ = no_grad();
         double residualStd = 0.02 / Math.Sqrt(2.0 * Config.Layers);
-        var residual = new HashSet<Parameter>();
-        foreach (var block in h)
-        {
-            residual.Add(block.Attention.ResidualProjection.weight!);
-            residual.Add(block.Mlp.ResidualProjection.weight!);
-        }
         foreach (var (name, p) in named_parameters())
         {
             if (name.Contains("ln_", StringComparison.Ordinal)) nn.init.ones_(p);
-            else nn.init.normal_(p, 0.0, residual.Contains(p) ? residualStd : 0.02);
+            else nn.init.normal_(p, 0.0, name.EndsWith("c_proj.weight", StringComparison.Ordinal) ? residualStd : 0.02);
         }
     }
 
     public long ParameterCount() => parameters().Sum(p => p.numel());
 
-    /// <summary>
-    /// Adds inference copies of the weights on a CPU float32 model: with <paramref name="int8Steps"/>, int8 copies of every
-    /// linear weight and the tied head, used for inputs of one position per sequence (decoding steps, and the head after a
-    /// <c>lastOnly</c> prefill); with <paramref name="bf16Prompts"/>, bfloat16 copies of the block weights for longer inputs.
-    /// For inference only: the copies do not follow later changes to the weights, and outputs differ from float32 by the
-    /// rounding (measured in docs/generation.md).
-    /// </summary>
-    public void PrepareCpuInference(bool int8Steps = true, bool bf16Prompts = false)
-    {
-        var w = wte.weight!;
-        if (w.device_type != DeviceType.CPU || w.dtype != ScalarType.Float32)
-            throw new InvalidOperationException($"CPU inference weights are for float32 models on the CPU; this one is {w.dtype} on {w.device}.");
-        DisposeInferenceCopies();
-        foreach (var block in h)
-        {
-            _inference.AddRange(block.Attention.PrepareInference(int8Steps, bf16Prompts));
-            _inference.AddRange(block.Mlp.PrepareInference(int8Steps, bf16Prompts));
-        }
-        _headInt8 = int8Steps ? Int8Weights.Quantize(w) : null;
-        InferencePrecision = (int8Steps ? "int8" : "float32") + " steps, " + (bf16Prompts ? "bfloat16" : "float32") + " prompts";
-    }
-
-    private void DisposeInferenceCopies()
-    {
-        foreach (var w in _inference) w.Dispose();
-        _inference.Clear();
-    }
-
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing) DisposeInferenceCopies();
-        base.Dispose(disposing);
-    }
-
-    /// <summary>How inputs are computed: "float32" until <see cref="PrepareCpuInference"/>, then e.g. "int8 steps, bfloat16 prompts".</summary>
-    public string InferencePrecision { get; private set; } = "float32";
-
+    internal IList<Block> Blocks => h;
+    internal Parameter TokenEmbedding => wte.weight!;
 
     public override Tensor forward(Tensor idx) => forward(idx, null, lastOnly: false);
 
@@ -103,7 +62,7 @@ public sealed class Gpt : nn.Module<Tensor, Tensor>
         cache?.Advance((int)t);
         x = ln_f.forward(x);
         if (lastOnly) x = x[.., ^1.., ..];
-        return _headInt8 != null && x.shape[1] == 1 ? _headInt8.Forward(x) : nn.functional.linear(x, wte.weight!); // tied head
+        return lm_head.forward(x);
     }
 
     /// <summary>Mean next-token cross-entropy of <paramref name="idx"/> against <paramref name="targets"/>, both [B, T].</summary>

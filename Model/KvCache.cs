@@ -8,11 +8,13 @@ namespace CodeLm.Model;
 /// </summary>
 public sealed class KvCache : IDisposable
 {
+    private readonly GptConfig _config;
     private Tensor[] _keys;
     private Tensor[] _values;
 
     public KvCache(GptConfig config, int batch, int capacity, Device device, ScalarType dtype = ScalarType.Float32)
     {
+        _config = config;
         if (capacity > config.ContextLength)
             throw new ArgumentException($"KV cache capacity {capacity} exceeds the model context {config.ContextLength}.");
         Capacity = capacity;
@@ -68,6 +70,25 @@ public sealed class KvCache : IDisposable
             _keys[i] = k; _values[i] = v;
         }
         Batch = (int)rows.shape[0];
+    }
+
+    /// <summary>
+    /// A new cache of <paramref name="batch"/> rows that each hold this one-row cache's positions, with room for
+    /// <paramref name="capacity"/>: n samples of one prompt share its prefill, and this cache stays as it is.
+    /// </summary>
+    public KvCache Repeat(int batch, int capacity)
+    {
+        if (Batch != 1) throw new InvalidOperationException($"Only a one-row cache can be repeated; this one has {Batch} rows.");
+        if (capacity < Length) throw new ArgumentOutOfRangeException(nameof(capacity), $"Capacity {capacity} is below the {Length} positions held.");
+        var copy = new KvCache(_config, batch, capacity, _keys[0].device, _keys[0].dtype);
+        using (no_grad())
+            for (int i = 0; i < _keys.Length; i++)
+            {
+                copy._keys[i].narrow(2, 0, Length).copy_(_keys[i].narrow(2, 0, Length));
+                copy._values[i].narrow(2, 0, Length).copy_(_values[i].narrow(2, 0, Length));
+            }
+        copy.Length = Length;
+        return copy;
     }
 
     public void Dispose()

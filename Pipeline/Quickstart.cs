@@ -156,7 +156,7 @@ public static class Quickstart
             var options = new SamplingOptions(MaxNewTokens: 48, Temperature: 0.6f, TopP: 0.9f, RepetitionPenalty: 1.15f, StopSequences: ["\n\n\n"], Seed: 1);
             var tagged = LanguageTag.Prefix(language) + prefix;
             var c = suffix is null ? generator.Generate(tagged, 1, options, ct: ct)[0] : generator.GenerateFim(tagged, suffix, 1, options, ct: ct)[0];
-            samples.Add(new JsonObject { ["language"] = language, ["prefix"] = prefix, ["suffix"] = suffix, ["completion"] = c.Text, ["finish"] = c.FinishReason });
+            samples.Add(new JsonObject { ["language"] = language, ["prefix"] = prefix, ["suffix"] = suffix, ["completion"] = c.Text, ["finish"] = c.FinishReason.Name() });
         }
         return new JsonObject { ["samples"] = samples };
     }

@@ -1,5 +1,6 @@
 using CodeLm.Common;
 using System.Diagnostics;
+using CodeLm.Model.Inference;
 using CodeLm.Server.Completion;
 using CodeLm.Server.Engine;
 
@@ -7,7 +8,7 @@ namespace CodeLm.Server;
 
 /// <summary>What `codelm serve` was asked for. Settings are defaults; the client overrides them.</summary>
 public sealed record ServeOptions(string Checkpoint, string Device = "cpu", string? LogFile = null, LogLevel LogLevel = LogLevel.Info,
-    CompletionSettings? Settings = null, bool WarmUp = true, bool ReuseKvCache = true, string Precision = "auto");
+    CompletionSettings? Settings = null, bool WarmUp = true, bool ReuseKvCache = true, InferencePrecision Precision = InferencePrecision.Auto);
 
 /// <summary>`codelm serve`: load the model once, warm it up, then speak LSP on stdin/stdout until exit.</summary>
 public static class ServeRunner
@@ -27,7 +28,7 @@ public static class ServeRunner
         using var log = ServerLog.Open(options.LogFile, options.LogLevel);
         var clock = Stopwatch.StartNew();
         using var engine = CheckpointCompletionEngine.Load(options.Checkpoint, options.Device, options.ReuseKvCache, options.Precision);
-        log.Info($"loaded {options.Checkpoint} ({engine.Config.Layers} layers, {engine.Config.Embedding} wide, context {engine.ContextLength}; {engine.Precision}) in {clock.ElapsedMilliseconds} ms");
+        log.Info($"loaded {options.Checkpoint} ({engine.Config.Layers} layers, {engine.Config.Embedding} wide, context {engine.ContextLength}; {engine.Weights}) in {clock.ElapsedMilliseconds} ms");
         if (options.WarmUp)
         {
             clock.Restart();

@@ -1,4 +1,3 @@
-using CodeLm.Common;
 using CodeLm.Tokenizer;
 using static TorchSharp.torch;
 
@@ -7,30 +6,38 @@ namespace CodeLm.Model.Generation;
 /// <summary>Sees each step's logits [live samples, V] before sampling; <c>samples</c> lists which request rows are live.</summary>
 public delegate void LogitsObserver(int step, IReadOnlyList<int> samples, Tensor logits);
 
+/// <summary>Gets a piece of sample <paramref name="sample"/>'s text (see <see cref="Generator.Decode"/>); true ends that sample there.</summary>
+public delegate bool TextCallback(int sample, string delta);
+
 /// <summary>
-/// Incremental decoding with a preallocated KV cache: the prompt is prefilled once (batch 1), the cache is copied to the
-/// n sample rows, then each step feeds one token per live sample. A sample that finishes (stop text, end-of-text, length)
-/// is dropped from the batch, so the remaining ones run as fast as a smaller batch.
-/// Safe to call from several threads at once (each call owns its cache); the model must not be trained meanwhile.
-/// Disposing it disposes the model only when <see cref="Load"/> created it.
+/// The one decoding engine (`codelm sample`, `codelm eval`, `codelm serve`). It owns a KV cache over the whole context:
+/// the prompt is prefilled once (batch 1; with <see cref="GeneratorOptions.ReuseKvCache"/>, only what the previous call
+/// did not already hold), n samples get copies of its rows, then each step feeds one token per live sample. A sample that
+/// finishes (stop text, the caller's callback, end-of-text, length) leaves the batch, so the rest run as a smaller one.
+/// Calls run one at a time; the model must not be trained meanwhile. Disposing it disposes the model only when
+/// <see cref="Load"/> created it.
 /// </summary>
-public sealed class Generator : IDisposable
+public sealed partial class Generator : IDisposable
 {
     private readonly Gpt _model;
     private readonly CodeTokenizer _tokenizer;
     private readonly Device _device;
-    private readonly ScalarType _dtype;
+    private readonly GeneratorOptions _options;
+    private readonly PromptCache _cache;
+    private readonly Lock _gate = new();
+    private int _promptThreads;
     private bool _ownsModel;
 
     /// <summary>Generation with <paramref name="model"/> (left in the mode it is in: no dropout, so eval and train decode alike).</summary>
-    public Generator(Gpt model, CodeTokenizer tokenizer, Device device)
+    public Generator(Gpt model, CodeTokenizer tokenizer, Device device, GeneratorOptions? options = null)
     {
+        if (tokenizer.VocabSize > model.Config.VocabSize)
+            throw new ArgumentException($"The tokenizer has {tokenizer.VocabSize} tokens but the model only {model.Config.VocabSize}; they do not belong together.");
         _model = model;
         _tokenizer = tokenizer;
         _device = device;
-        if (tokenizer.VocabSize > model.Config.VocabSize)
-            throw new ArgumentException($"The tokenizer has {tokenizer.VocabSize} tokens but the model only {model.Config.VocabSize}; they do not belong together.");
-        _dtype = model.parameters().First().dtype;
+        _options = options ?? new GeneratorOptions();
+        _cache = new PromptCache(model.Config, device, model.parameters().First().dtype);
     }
 
     /// <summary>
@@ -58,50 +65,22 @@ public sealed class Generator : IDisposable
     public IReadOnlyList<Completion> Generate(string prompt, int n, SamplingOptions options, Action<int, string>? onToken = null, CancellationToken ct = default) =>
         GenerateTokens(BuildPrompt(prompt, options), n, options, onToken, ct);
 
-    /// <summary>Fills in the middle between <paramref name="prefix"/> and <paramref name="suffix"/> (see <see cref="FimPrompt"/>).</summary>
+    /// <summary>Fills in the middle between <paramref name="prefix"/> and <paramref name="suffix"/> (see <see cref="BuildFimPrompt"/>).</summary>
     public IReadOnlyList<Completion> GenerateFim(string prefix, string suffix, int n, SamplingOptions options, Action<int, string>? onToken = null, CancellationToken ct = default) =>
         GenerateTokens(BuildFimPrompt(prefix, suffix, options), n, options, onToken, ct);
 
-    /// <summary>
-    /// The prompt ids <see cref="Generate"/> feeds: the whole text encoded at once, or when too long its last tokens
-    /// (after a leading language tag line, which is kept).
-    /// </summary>
-    public int[] BuildPrompt(string prompt, SamplingOptions options)
-    {
-        options.Validate();
-        int budget = PromptBudget.PromptTokens(ContextLength, options.MaxNewTokens, options.MaxPromptTokens);
-        var ids = _tokenizer.Encode(prompt);
-        if (ids.Length <= budget) return ids;
-        var tag = LanguageTag.ReadLine(prompt);
-        return tag is null
-            ? PromptBudget.KeepEnd(ids, budget)
-            : PromptBudget.KeepEnd(_tokenizer.Encode(prompt[tag.Length..]), budget, _tokenizer.Encode(tag));
-    }
+    /// <summary><see cref="Decode"/> with a callback that only watches.</summary>
+    public IReadOnlyList<Completion> GenerateTokens(IReadOnlyList<int> prompt, int n, SamplingOptions options, Action<int, string>? onToken = null, CancellationToken ct = default) =>
+        Decode(prompt, n, options, onToken == null ? null : (i, delta) => { onToken(i, delta); return false; }, ct);
 
     /// <summary>
-    /// The prompt ids <see cref="GenerateFim"/> feeds: prefix and suffix encoded separately, as the trainer's FIM transform
-    /// does, cut to the budget (end of the prefix, start of the suffix; a leading language tag line is kept), then laid out.
+    /// The decoding loop on prompt token ids (an empty prompt starts from end-of-text, i.e. a fresh document).
+    /// <paramref name="onText"/> gets (sample index, text delta) for every generated token, the delta being empty while
+    /// bytes form an incomplete character or may start a stop sequence, plus one last call with any held-back text when a
+    /// sample ends; a sample's deltas concatenate to its <see cref="Completion.Text"/>. Returning true ends the sample
+    /// after that token (<see cref="FinishReason.Stop"/>). Cancellation is checked after every step.
     /// </summary>
-    public int[] BuildFimPrompt(string prefix, string suffix, SamplingOptions options)
-    {
-        options.Validate();
-        int budget = Math.Max(0, PromptBudget.PromptTokens(ContextLength, options.MaxNewTokens, options.MaxPromptTokens) - FimLayout.SentinelCount);
-        var p = _tokenizer.Encode(prefix);
-        var s = _tokenizer.Encode(suffix);
-        int[] pinned = [];
-        if (p.Length + s.Length > budget && LanguageTag.ReadLine(prefix) is { } tag)
-        {
-            var tagIds = _tokenizer.Encode(tag);
-            if (tagIds.Length < budget) { pinned = tagIds; p = _tokenizer.Encode(prefix[tag.Length..]); }
-        }
-        var (keepPrefix, keepSuffix) = PromptBudget.SplitFim(pinned.Length + p.Length, s.Length, budget, options.FimPrefixShare);
-        keepPrefix = Math.Max(0, keepPrefix - pinned.Length);
-        int[] keptPrefix = [.. pinned, .. p.AsSpan(p.Length - keepPrefix)];
-        return FimLayout.Prompt(options.FimFormat, _tokenizer.Fim, keptPrefix, s[..keepSuffix]);
-    }
-
-    /// <summary>The decoding loop on prompt token ids (an empty prompt starts from end-of-text, i.e. a fresh document).</summary>
-    public IReadOnlyList<Completion> GenerateTokens(IReadOnlyList<int> prompt, int n, SamplingOptions options, Action<int, string>? onToken = null, CancellationToken ct = default)
+    public IReadOnlyList<Completion> Decode(IReadOnlyList<int> prompt, int n, SamplingOptions options, TextCallback? onText, CancellationToken ct = default)
     {
         options.Validate();
         if (n < 1) throw new ArgumentException($"The number of samples must be at least 1 (got {n}).");
@@ -111,77 +90,55 @@ public sealed class Generator : IDisposable
 
         var samples = new Sample[n];
         for (int i = 0; i < n; i++) samples[i] = new Sample(options.StopSequences, options.Seed + i);
-        if (ct.IsCancellationRequested) return Results(samples, ids.Length, FinishReasons.Cancelled);
-
-        using var inference = inference_mode();
-        int capacity = Math.Min(ContextLength, ids.Length + options.MaxNewTokens);
-        using var cache = new KvCache(_model.Config, 1, capacity, _device, _dtype);
-        bool penalize = options.RepetitionPenalty != 1;
-        Tensor logits;
-        Tensor? seen = null, trues = null;
-        using (NewDisposeScope())
+        if (ct.IsCancellationRequested) return Results(samples, ids.Length, FinishReason.Cancelled);
+        lock (_gate)
         {
-            using var input = tensor(Array.ConvertAll(ids, x => (long)x), device: _device).view(1, -1);
-            var last = Vocab(_model.forward(input, cache, lastOnly: true).select(1, 0));
-            if (penalize)
-            {
-                seen = zeros([1, _tokenizer.VocabSize], ScalarType.Bool, _device).index_fill_(1, input.view(-1), true);
-                if (n > 1) seen = seen.repeat(n, 1);
-                seen = seen.DetachFromDisposeScope();
-                trues = ones([n, 1], ScalarType.Bool, _device).DetachFromDisposeScope();
-            }
-            if (n > 1)
-            {
-                cache.SelectRows(zeros(n, ScalarType.Int64, _device));
-                last = last.expand(n, -1).contiguous(); // its own rows, so an observer may edit them
-            }
-            logits = last.DetachFromDisposeScope();
+            _promptThreads = get_num_threads();
+            try { Run(ids, samples, options, onText, ct); }
+            finally { if (_options.OneThreadSteps) set_num_threads(_promptThreads); }
         }
+        return Results(samples, ids.Length, null);
+    }
 
-        var live = Enumerable.Range(0, n).ToList();
-        var uniforms = new double[n];
+    private void Run(int[] ids, Sample[] samples, SamplingOptions options, TextCallback? onText, CancellationToken ct)
+    {
+        using var inference = inference_mode();
+        int n = samples.Length, capacity = Math.Min(ContextLength, ids.Length + options.MaxNewTokens);
+        var logits = Prefill(ids, n, capacity, out var rows);
+        var cache = rows ?? _cache.Kv; // n > 1: the samples' own rows, so the shared cache keeps only the prompt
+        Tensor? seen = null, trues = null;
         try
         {
+            if (options.RepetitionPenalty != 1) (seen, trues) = SeenMask(ids, n);
+            var live = Enumerable.Range(0, n).ToList();
+            var uniforms = new double[n];
             for (int step = 0; ; step++)
             {
                 using var scope = NewDisposeScope();
                 OnLogits?.Invoke(step, live, logits);
                 for (int j = 0; j < live.Count; j++) uniforms[j] = samples[live[j]].Random.NextOpenUnit();
                 var next = TokenSampler.Sample(logits, seen, options, uniforms.AsSpan(0, live.Count));
-
-                var keep = new List<int>(live.Count);
-                for (int j = 0; j < live.Count; j++)
-                {
-                    int index = live[j];
-                    var sample = samples[index];
-                    int token = (int)next[j];
-                    if (IsSpecial(token)) { Finish(sample, index, FinishReasons.EndOfText, onToken); continue; }
-                    sample.Tokens.Add(token);
-                    var delta = sample.Text.Append(_tokenizer.TokenBytesOf(token)); // not inside onToken?.Invoke(...): that skips it when null
-                    onToken?.Invoke(index, delta);
-                    if (sample.Text.Stopped) Finish(sample, index, FinishReasons.Stop, onToken);
-                    else if (sample.Tokens.Count >= options.MaxNewTokens || cache.Length >= capacity) Finish(sample, index, FinishReasons.Length, onToken);
-                    else keep.Add(j);
-                }
+                var keep = Accept(next, live, samples, options, cache.Length >= capacity, onText);
                 if (keep.Count == 0) break;
                 if (ct.IsCancellationRequested)
                 {
-                    foreach (var j in keep) Finish(samples[live[j]], live[j], FinishReasons.Cancelled, onToken);
+                    foreach (var j in keep) Finish(samples[live[j]], live[j], FinishReason.Cancelled, onText);
                     break;
                 }
 
                 var feed = new long[keep.Count];
                 for (int r = 0; r < keep.Count; r++) feed[r] = next[keep[r]];
-                if (keep.Count < live.Count)
+                if (keep.Count < live.Count) // only with n > 1: a lone sample that stops ends the loop above
                 {
-                    using var rows = tensor(keep.Select(j => (long)j).ToArray(), device: _device);
-                    cache.SelectRows(rows);
-                    if (seen is not null) Replace(ref seen, seen.index_select(0, rows));
+                    using var kept = tensor(keep.Select(j => (long)j).ToArray(), device: _device);
+                    cache.SelectRows(kept);
+                    if (seen is not null) Replace(ref seen, seen.index_select(0, kept));
                     live = keep.Select(j => live[j]).ToList();
                 }
                 var input = tensor(feed, device: _device).view(-1, 1);
                 seen?.scatter_(1, input, trues!.narrow(0, 0, feed.Length));
-                Replace(ref logits, Vocab(_model.forward(input, cache, lastOnly: true).select(1, 0)));
+                Replace(ref logits, Forward(cache, input));
+                if (rows is null) _cache.Fed([(int)feed[0]]);
             }
         }
         finally
@@ -189,8 +146,65 @@ public sealed class Generator : IDisposable
             logits.Dispose();
             seen?.Dispose();
             trues?.Dispose();
+            rows?.Dispose();
         }
-        return Results(samples, ids.Length, null);
+    }
+
+    /// <summary>
+    /// Feeds what the shared cache does not hold of <paramref name="ids"/> and returns the next-token logits, one row per
+    /// sample; for n &gt; 1 the samples get <paramref name="rows"/> of their own, copied from the prompt's.
+    /// </summary>
+    private Tensor Prefill(int[] ids, int n, int capacity, out KvCache? rows)
+    {
+        using var scope = NewDisposeScope();
+        int kept = _cache.Keep(ids, _options.ReuseKvCache);
+        var logits = Forward(_cache.Kv, tensor(Array.ConvertAll(ids[kept..], x => (long)x), device: _device).view(1, -1));
+        _cache.Fed(ids.AsSpan(kept));
+        rows = null;
+        if (n == 1) return logits.DetachFromDisposeScope();
+        rows = _cache.Kv.Repeat(n, capacity);
+        return logits.expand(n, -1).contiguous().DetachFromDisposeScope(); // its own rows, so an observer may edit them
+    }
+
+    /// <summary>Which prompt tokens each of <paramref name="n"/> samples has seen (bool [n, V]), and a column of trues to mark more.</summary>
+    private (Tensor Seen, Tensor Trues) SeenMask(int[] ids, int n)
+    {
+        using var scope = NewDisposeScope();
+        using var prompt = tensor(Array.ConvertAll(ids, x => (long)x), device: _device);
+        var seen = zeros([n, _tokenizer.VocabSize], ScalarType.Bool, _device).index_fill_(1, prompt, true);
+        return (seen.DetachFromDisposeScope(), ones([n, 1], ScalarType.Bool, _device).DetachFromDisposeScope());
+    }
+
+    /// <summary>
+    /// Takes each live sample's sampled token (index j of <paramref name="next"/>) into its text and streams it; returns
+    /// the j of the samples that go on.
+    /// </summary>
+    private List<int> Accept(long[] next, List<int> live, Sample[] samples, SamplingOptions options, bool contextFull, TextCallback? onText)
+    {
+        var keep = new List<int>(live.Count);
+        for (int j = 0; j < live.Count; j++)
+        {
+            int index = live[j];
+            var sample = samples[index];
+            int token = (int)next[j];
+            if (IsSpecial(token)) { Finish(sample, index, FinishReason.EndOfText, onText); continue; }
+            sample.Tokens.Add(token);
+            var delta = sample.Text.Append(_tokenizer.TokenBytesOf(token)); // not inside onText?.Invoke(...): that skips it when null
+            var stop = onText?.Invoke(index, delta) == true;
+            if (sample.Text.Stopped || stop) Finish(sample, index, FinishReason.Stop, onText);
+            else if (sample.Tokens.Count >= options.MaxNewTokens || contextFull) Finish(sample, index, FinishReason.Length, onText);
+            else keep.Add(j);
+        }
+        return keep;
+    }
+
+    /// <summary>Last-position logits [rows, vocabulary] for <paramref name="input"/> [rows, T] placed after the cache.</summary>
+    private Tensor Forward(KvCache cache, Tensor input)
+    {
+        if (_options.OneThreadSteps) set_num_threads(input.numel() == 1 ? 1 : _promptThreads);
+        var logits = _model.forward(input, cache, lastOnly: true).select(1, 0);
+        // The model may pad its vocabulary past the tokenizer's; those rows are never sampled.
+        return logits.shape[^1] == _tokenizer.VocabSize ? logits : logits.narrow(-1, 0, _tokenizer.VocabSize);
     }
 
     private sealed class Sample(IReadOnlyList<string>? stops, long seed)
@@ -198,29 +212,31 @@ public sealed class Generator : IDisposable
         public readonly CompletionText Text = new(stops);
         public readonly SequenceRandom Random = new(seed);
         public readonly List<int> Tokens = [];
-        public string? FinishReason;
+        public FinishReason FinishReason;
     }
 
-    private static void Finish(Sample sample, int index, string reason, Action<int, string>? onToken)
+    private static void Finish(Sample sample, int index, FinishReason reason, TextCallback? onText)
     {
         sample.FinishReason = reason;
         var rest = sample.Text.Finish();
-        if (rest.Length > 0) onToken?.Invoke(index, rest);
+        if (rest.Length > 0) onText?.Invoke(index, rest);
     }
 
-    private static Completion[] Results(Sample[] samples, int promptTokens, string? reason) =>
-        samples.Select(s => new Completion(s.Text.Text, s.Tokens.Count, reason ?? s.FinishReason!) { TokenIds = s.Tokens, PromptTokens = promptTokens }).ToArray();
+    private static Completion[] Results(Sample[] samples, int promptTokens, FinishReason? reason) =>
+        samples.Select(s => new Completion(s.Text.Text, s.Tokens.Count, reason ?? s.FinishReason) { TokenIds = s.Tokens, PromptTokens = promptTokens }).ToArray();
 
-    /// <summary>The model may pad its vocabulary past the tokenizer's; those rows are never sampled.</summary>
-    private Tensor Vocab(Tensor logits) => logits.shape[^1] == _tokenizer.VocabSize ? logits : logits.narrow(-1, 0, _tokenizer.VocabSize);
-
+    /// <summary>End-of-text or a FIM sentinel: the document, or the middle, is done.</summary>
     private bool IsSpecial(int token) =>
         token == _tokenizer.EndOfText || token == _tokenizer.FimPrefix || token == _tokenizer.FimMiddle || token == _tokenizer.FimSuffix || token == _tokenizer.FimPad;
 
     public void Dispose()
     {
-        if (_ownsModel) _model.Dispose();
-        _ownsModel = false;
+        lock (_gate)
+        {
+            _cache.Dispose();
+            if (_ownsModel) _model.Dispose();
+            _ownsModel = false;
+        }
     }
 
     private static void Replace(ref Tensor slot, Tensor value)

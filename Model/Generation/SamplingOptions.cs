@@ -1,5 +1,12 @@
 using CodeLm.Common;
+
 namespace CodeLm.Model.Generation;
+
+/// <summary>
+/// <see cref="Tokens"/>: keep exactly as many tokens as fit. <see cref="WholeLines"/>: keep whole lines nearest the cursor,
+/// so the cut stays put while the user types and the start of the prompt, with its KV cache, can be reused.
+/// </summary>
+public enum PromptCut { Tokens, WholeLines }
 
 /// <summary>
 /// How to pick tokens and when to stop. Temperature 0 is greedy. TopK 0 and TopP 1 are off; RepetitionPenalty 1 is off.
@@ -17,6 +24,9 @@ public sealed record SamplingOptions(int MaxNewTokens = 128, float Temperature =
 
     /// <summary>Prompt tokens kept at most (nearest the cursor). 0: the context minus room for the new tokens (at most half the context).</summary>
     public int MaxPromptTokens { get; init; }
+
+    /// <summary>Where a prompt too long for its budget is cut (see <see cref="Generation.PromptCut"/>).</summary>
+    public PromptCut PromptCut { get; init; } = PromptCut.Tokens;
 
     public bool IsGreedy => Temperature == 0;
 

@@ -8,7 +8,7 @@ namespace CodeLm.Server.Completion;
 public sealed record CompletionOutcome(ShapedCompletion? Completion, bool Cached, bool Superseded, double Milliseconds);
 
 /// <summary>
-/// Turns (document text, cursor) into a shaped completion: prompt under budget, LRU cache, one generation at a time on
+/// Turns (document text, cursor) into a shaped completion: prompt fitted by the engine, LRU cache, one generation at a time on
 /// the model, and a newer request for the same document cancelling the older one.
 /// </summary>
 public sealed class CompletionService(ICompletionEngine engine, ServerLog log, int cacheCapacity = 512)
@@ -31,8 +31,6 @@ public sealed class CompletionService(ICompletionEngine engine, ServerLog log, i
     public long Generated => Interlocked.Read(ref generated);
     public long CacheHits => Interlocked.Read(ref cacheHits);
     public long Superseded => Interlocked.Read(ref superseded);
-
-    private const int PromptSlack = 16;
 
     /// <summary>
     /// Registers the request as the newest for <paramref name="uri"/> (a document, per kind of request: cancelling older
@@ -62,11 +60,8 @@ public sealed class CompletionService(ICompletionEngine engine, ServerLog log, i
             await Task.CompletedTask.ConfigureAwait(ConfigureAwaitOptions.ForceYielding);
             var s = Settings;
             var ctx = CursorContext.Create(text, offset);
-            // Room for the three FIM sentinels, and slack so the engine never trims further token by token (that would
-            // shift the prompt's start on every keystroke and defeat the model's cache).
-            var budget = Math.Min(s.ContextBudget, engine.ContextLength - s.MaxNewTokens) - PromptSlack;
-            var prompt = PromptBuilder.Build(ctx.Prefix, ctx.Suffix, LanguageTable.FromLspId(languageId), budget, s.PrefixShare, engine.CountTokens);
-            var options = new EngineOptions(s.MaxNewTokens, s.Temperature, s.FimFormat);
+            var options = new EngineOptions(s.MaxNewTokens, s.Temperature, s.FimFormat, s.ContextBudget, s.PrefixShare);
+            var prompt = engine.Fit(CompletionPrompt.Around(ctx, LanguageTable.FromLspId(languageId)), options);
             var key = CompletionCache.KeyOf(prompt, options, ctx.Mode);
             var cached = Cache.TryGet(key, out var raw);
             if (cached) Interlocked.Increment(ref cacheHits);

@@ -1,23 +1,46 @@
 using CodeLm.Common;
+using CodeLm.Model.Generation;
 
 namespace CodeLm.Server.Completion;
 
 /// <summary>A fill-in-the-middle prompt (laid out in the model's FIM format by the engine): <see cref="Prefix"/> already starts with the language tag line.</summary>
-public sealed record CompletionPrompt(string Prefix, string Suffix, string Language);
-
-/// <summary><paramref name="Fim"/>: the order the engine lays the prompt out in (<see cref="FimLayout"/>).</summary>
-public sealed record EngineOptions(int MaxNewTokens, float Temperature, FimFormat Fim = FimFormat.Psm);
+public sealed record CompletionPrompt(string Prefix, string Suffix, string Language)
+{
+    /// <summary>The whole text around the cursor, after the language's tag line; <see cref="ICompletionEngine.Fit"/> cuts it.</summary>
+    public static CompletionPrompt Around(CursorContext cursor, string language) => new(LanguageTag.Prefix(language) + cursor.Prefix, cursor.Suffix, language);
+}
 
 /// <summary>
-/// What the server needs from a model: count tokens (for the prompt budget) and fill in the middle.
-/// Production uses the Generator over a checkpoint; the protocol layer depends only on this.
+/// <paramref name="Fim"/>: the order the engine lays the prompt out in (<see cref="FimLayout"/>). <paramref name="ContextBudget"/>:
+/// prompt tokens at most (0: what the context leaves), of which <paramref name="PrefixShare"/> goes to the text before the cursor.
+/// </summary>
+public sealed record EngineOptions(int MaxNewTokens, float Temperature, FimFormat Fim = FimFormat.Psm, int ContextBudget = 0, double PrefixShare = 0.75)
+{
+    /// <summary>
+    /// The generator's options: the budget never takes the room the context leaves for the new tokens, and the prompt is
+    /// cut at whole lines, so while the user types the cut, and the model's cache of the prompt, stay where they are.
+    /// </summary>
+    public SamplingOptions Sampling(int contextLength) => new(MaxNewTokens: MaxNewTokens, Temperature: Temperature)
+    {
+        FimFormat = Fim,
+        FimPrefixShare = PrefixShare,
+        MaxPromptTokens = ContextBudget > 0 ? Math.Min(ContextBudget, PromptBudget.PromptTokens(contextLength, MaxNewTokens)) : 0,
+        PromptCut = PromptCut.WholeLines,
+    };
+}
+
+/// <summary>
+/// What the server needs from a model: fit a prompt to its budget, and fill in the middle. Production uses the Generator
+/// over a checkpoint; the protocol layer depends only on this.
 /// </summary>
 public interface ICompletionEngine
 {
-    /// <summary>Tokens the model attends to (prompt plus generated).</summary>
-    int ContextLength { get; }
-
-    int CountTokens(string text);
+    /// <summary>
+    /// <paramref name="prompt"/> cut to what the model will read under <paramref name="options"/> (whole lines nearest the
+    /// cursor, the language tag kept). Cheap enough for every request; the completion cache is keyed by it, so edits far
+    /// from the cursor still hit.
+    /// </summary>
+    CompletionPrompt Fit(CompletionPrompt prompt, EngineOptions options);
 
     /// <summary>
     /// The generated middle. Generation ends at end-of-text, at <see cref="EngineOptions.MaxNewTokens"/>, or as soon as

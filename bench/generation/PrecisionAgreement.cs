@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using CodeLm.Model;
 using CodeLm.Model.Generation;
+using CodeLm.Model.Inference;
 using static TorchSharp.torch;
 using Generator = CodeLm.Model.Generation.Generator;
 
@@ -18,8 +19,8 @@ static class PrecisionAgreement
         var (prepared, _, _) = Checkpoint.Load(Checkpoint.Resolve(checkpointDir), CPU);
         reference.eval();
         prepared.eval();
-        var bf16 = InferenceWeights.Bf16IsFasterForPrompts(prepared.Config.Embedding);
-        prepared.PrepareCpuInference(int8Steps: true, bf16Prompts: bf16);
+        var auto = CpuInference.Choose(InferencePrecision.Auto, prepared.Config, CPU);
+        CpuInference.Prepare(prepared, auto with { Steps = StepWeights.Int8 });
         var ctx = reference.Config.ContextLength;
 
         var root = new DirectoryInfo(AppContext.BaseDirectory);
@@ -62,7 +63,7 @@ static class PrecisionAgreement
         }
 
         var inv = CultureInfo.InvariantCulture;
-        Console.WriteLine($"| measure ({files.Count} C# files of this repository, {reference.Config.Layers} layers x {reference.Config.Embedding}, context {ctx}; {prepared.InferencePrecision}) | value |");
+        Console.WriteLine($"| measure ({files.Count} C# files of this repository, {reference.Config.Layers} layers x {reference.Config.Embedding}, context {ctx}; {CpuInference.WeightsOf(prepared)}) | value |");
         Console.WriteLine("|---|---:|");
         Console.WriteLine($"| teacher-forced top-1 agreement with float32 ({positions} positions) | {(100.0 * agree / positions).ToString("F2", inv)} % |");
         Console.WriteLine($"| mean KL(float32 ‖ prepared) per position | {(kl / positions).ToString("G3", inv)} nats |");

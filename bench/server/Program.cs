@@ -3,8 +3,10 @@
 // typing run (one more character each request: the KV cache is reused). Anchors in the same run: the same server with
 // `--precision float32` doing the same work, its requests interleaved with the default precision's one for one (the
 // two servers run side by side and take turns, the first alternating), and a bare JSON-RPC round trip (an unknown
-// method). Usage:
-//   dotnet run -c Release --project bench/server -- [--trained DIR]... [--no-random] [--requests 200] [--repeats 3] [--precision auto|int8]
+// method). With --baseline DLL (another build's Cli/bin/Release/net10.0/codelm.dll, e.g. a copy of main's), that build's
+// servers run beside these, interleaved the same way, and their completions are compared text for text. Usage:
+//   dotnet run -c Release --project bench/server -- [--trained DIR]... [--no-random] [--requests 200] [--repeats 3] [--precision auto|int8] [--baseline DLL]
+//     [--before 1500] [--after 400] (characters around the cursor)
 // The `small` preset with random weights (and a tokenizer trained on this repo's sources) is always measured unless
 // --no-random; each --trained DIR (e.g. the quickstart's run/best) is measured too.
 using System.Diagnostics;
@@ -21,6 +23,7 @@ var inv = CultureInfo.InvariantCulture;
 var requests = int.Parse(Arg("--requests") ?? "200", inv);
 var repeats = int.Parse(Arg("--repeats") ?? "3", inv);
 var precision = Arg("--precision") ?? "auto";
+var baseline = Arg("--baseline") is { } b ? Path.GetFullPath(b) : null;
 var trained = args.Select((a, i) => (a, i)).Where(x => x.a is "--trained" or "--checkpoint" && x.i + 1 < args.Length).Select(x => Path.GetFullPath(args[x.i + 1])).ToList();
 var root = FindRepoRoot();
 var sources = Directory.GetFiles(root, "*.cs", SearchOption.AllDirectories)
@@ -31,27 +34,40 @@ try
     var models = new List<(string Name, string Dir)>();
     if (!args.Contains("--no-random")) models.Add(("`small` preset, random weights", MakeSmallCheckpoint(temp, sources)));
     models.AddRange(trained.Select(t => ($"trained checkpoint {t}", t)));
-    var cases = MakeCases(sources, requests);
+    var cases = MakeCases(sources, requests, int.Parse(Arg("--before") ?? "1500", inv), int.Parse(Arg("--after") ?? "400", inv));
     var codelm = Path.Combine(root, "Cli", "bin", "Release", "net10.0", "codelm.dll");
     if (!File.Exists(codelm)) throw new FileNotFoundException($"build first: dotnet build Cli -c Release ({codelm} is missing)");
+    if (baseline != null && !File.Exists(baseline)) throw new FileNotFoundException($"--baseline: {baseline} is missing");
     string[] precisions = [precision, "float32"];
-    Console.WriteLine($"# codelm serve latency: {cases.Count} cases, {repeats} repeats, --precision {precision} against --precision float32 interleaved; " +
+    var variants = precisions.Select(p => new Variant(p, codelm, p))
+        .Concat(baseline == null ? [] : precisions.Select(p => new Variant($"{p} (baseline)", baseline, p))).ToArray();
+    Console.WriteLine($"# codelm serve latency: {cases.Count} cases, {repeats} repeats, --precision {precision} against --precision float32 interleaved{(baseline == null ? "" : $", and a baseline build ({baseline})")}; " +
                       $"{Environment.ProcessorCount} cores, load average {LoadAverage()}, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
     foreach (var (name, dir) in models)
     {
         var tokenizer = CodeTokenizer.Load(Path.Combine(dir, "tokenizer"));
         var loadBefore = LoadAverage();
         var runs = new List<Dictionary<string, Stats>>();
+        var agreement = new List<string>();
         for (var rep = 0; rep < repeats; rep++)
         {
-            runs.Add(await RunOnce(codelm, dir, cases, tokenizer, precisions, rep));
-            foreach (var (k, st) in runs[^1]) Console.Error.WriteLine($"run {rep + 1} {k,-16} p50 {st.P50,7:F1} p95 {st.P95,7:F1} max {st.Max,7:F1} ms  tokens shown {st.MeanTokens:F1}");
+            var raw = await RunOnce(dir, cases, variants, rep);
+            runs.Add(raw.ToDictionary(kv => kv.Key, kv => Stats.Of(kv.Value, tokenizer)));
+            foreach (var (k, st) in runs[^1]) Console.Error.WriteLine($"run {rep + 1} {k,-26} p50 {st.P50,7:F1} p95 {st.P95,7:F1} max {st.Max,7:F1} ms  tokens shown {st.MeanTokens:F1}");
+            if (baseline != null)
+                foreach (var key in raw.Keys.Where(k => k != "anchor" && !k.EndsWith("(baseline)")))
+                {
+                    var same = raw[key].Zip(raw[key + " (baseline)"]).Count(x => x.First.Text == x.Second.Text);
+                    agreement.Add($"run {rep + 1} {key}: {same}/{raw[key].Count} completions identical to the baseline's");
+                    Console.Error.WriteLine(agreement[^1]);
+                }
         }
         Console.WriteLine();
         Console.WriteLine($"## {name}");
         Console.WriteLine($"load average (1/5/15 min) before {loadBefore}, after {LoadAverage()}");
         Console.WriteLine();
         PrintMarkdown(runs, precisions, cases.Count);
+        foreach (var line in agreement) Console.WriteLine($"- {line}");
     }
 }
 finally
@@ -85,21 +101,21 @@ static string MakeSmallCheckpoint(string temp, List<string> sources)
     return dir;
 }
 
-// Each case: a C# file cut at a line end after >= 1,500 characters: the 1,500 characters before the cursor and up to
-// 400 after it.
-static List<(string Text, int Offset)> MakeCases(List<string> sources, int n)
+// Each case: a C# file cut at a line end after >= `before` (1,500) characters: the `before` characters before the cursor
+// and up to `after` (400) after it.
+static List<(string Text, int Offset)> MakeCases(List<string> sources, int n, int before, int after)
 {
     var cases = new List<(string, int)>();
     foreach (var path in sources)
     {
         var text = File.ReadAllText(path).Replace("\r\n", "\n");
-        for (var at = 1500; at < text.Length - 50 && cases.Count < n; at += 900)
+        for (var at = before; at < text.Length - 50 && cases.Count < n; at += 900)
         {
             var lineEnd = text.IndexOf('\n', at);
             if (lineEnd < 0) break;
-            var start = lineEnd - 1500;
-            var end = Math.Min(text.Length, lineEnd + 400);
-            cases.Add((text[start..end], 1500));
+            var start = lineEnd - before;
+            var end = Math.Min(text.Length, lineEnd + after);
+            cases.Add((text[start..end], before));
         }
         if (cases.Count >= n) break;
     }
@@ -108,12 +124,13 @@ static List<(string Text, int Offset)> MakeCases(List<string> sources, int n)
 
 // One repeat: a server per precision, started together and fed the same requests in turns, so load changes during the
 // repeat reach both. Keys are "kind precision" plus "anchor" (a bare round trip to the first server).
-static async Task<Dictionary<string, Stats>> RunOnce(string codelm, string checkpoint, List<(string Text, int Offset)> cases, CodeTokenizer tokenizer, string[] precisions, int rep)
+static async Task<Dictionary<string, List<(double Ms, string? Text)>>> RunOnce(string checkpoint, List<(string Text, int Offset)> cases, Variant[] variants, int rep)
 {
     var servers = new List<ServeClient>();
+    var names = variants.Select(v => v.Name).ToArray();
     try
     {
-        foreach (var p in precisions) servers.Add(await ServeClient.StartAsync(codelm, checkpoint, p));
+        foreach (var v in variants) servers.Add(await ServeClient.StartAsync(v.Dll, checkpoint, v.Precision, v.Name));
         foreach (var s in servers)
         {
             for (var i = 0; i < cases.Count; i++) await s.OpenAsync($"file:///bench/{i}.cs", cases[i].Text);
@@ -121,17 +138,17 @@ static async Task<Dictionary<string, Stats>> RunOnce(string codelm, string check
         }
         var results = new Dictionary<string, List<(double, string?)>> { ["anchor"] = [] };
         foreach (var kind in new[] { "cold", "cached", "typing" })
-            foreach (var p in precisions) results[$"{kind} {p}"] = [];
+            foreach (var name in names) results[$"{kind} {name}"] = [];
 
         // The server that goes first alternates from request to request (and from repeat to repeat).
         IEnumerable<int> Turns(int i) => Enumerable.Range(0, servers.Count).Select(k => (i + rep + k) % servers.Count);
         for (var i = 0; i < cases.Count; i++)
         {
             results["anchor"].Add((await servers[0].AnchorAsync(), null));
-            foreach (var k in Turns(i)) results[$"cold {precisions[k]}"].Add(await servers[k].InlineAsync($"file:///bench/{i}.cs", cases[i].Text, cases[i].Offset));
+            foreach (var k in Turns(i)) results[$"cold {names[k]}"].Add(await servers[k].InlineAsync($"file:///bench/{i}.cs", cases[i].Text, cases[i].Offset));
         }
         for (var i = 0; i < cases.Count; i++)
-            foreach (var k in Turns(i)) results[$"cached {precisions[k]}"].Add(await servers[k].InlineAsync($"file:///bench/{i}.cs", cases[i].Text, cases[i].Offset));
+            foreach (var k in Turns(i)) results[$"cached {names[k]}"].Add(await servers[k].InlineAsync($"file:///bench/{i}.cs", cases[i].Text, cases[i].Offset));
 
         // Typing: one document, one more character before the cursor each request (the client's newest text).
         var doc = cases[0].Text;
@@ -147,10 +164,10 @@ static async Task<Dictionary<string, Stats>> RunOnce(string codelm, string check
             foreach (var k in Turns(c))
             {
                 await servers[k].ChangeAsync("file:///bench/typing.cs", c + 2, pos, typed[c].ToString());
-                results[$"typing {precisions[k]}"].Add(await servers[k].InlineAsync("file:///bench/typing.cs", doc, offset));
+                results[$"typing {names[k]}"].Add(await servers[k].InlineAsync("file:///bench/typing.cs", doc, offset));
             }
         }
-        return results.ToDictionary(kv => kv.Key, kv => Stats.Of(kv.Value, tokenizer));
+        return results;
     }
     finally
     {
@@ -166,16 +183,19 @@ static object Pos(string text, int offset)
 
 void PrintMarkdown(List<Dictionary<string, Stats>> runs, string[] precisions, int n)
 {
-    Console.WriteLine($"| run | requests | p50 ms | p95 ms | max ms | p50 / anchor p50 | p50 / float32 p50 (same run) | tokens shown (mean) |");
-    Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|");
+    var withBaseline = runs[0].Keys.Any(k => k.EndsWith("(baseline)"));
+    Console.WriteLine($"| run | requests | p50 ms | p95 ms | max ms | p50 / anchor p50 | p50 / float32 p50 (same run) |{(withBaseline ? " p50 / baseline p50 (same run) |" : "")} tokens shown (mean) |");
+    Console.WriteLine($"|---|---:|---:|---:|---:|---:|---:|{(withBaseline ? "---:|" : "")}---:|");
     foreach (var key in runs[0].Keys)
     {
         double Med(Func<Stats, double> f) => Median(runs.Select(r => f(r[key])).ToList());
         string Spread(Func<Stats, double> f) { var v = runs.Select(r => f(r[key])).ToList(); return $"{Med(f).ToString("F1", inv)} ({v.Min().ToString("F1", inv)}–{v.Max().ToString("F1", inv)})"; }
         var anchorRatio = runs.Select(r => r[key].P50 / r["anchor"].P50).ToList();
-        var f32 = key == "anchor" ? null : key.Split(' ')[0] + " float32";
+        var f32 = key == "anchor" ? null : key.Replace($" {precisions[0]}", " float32");
         var f32Ratio = f32 == null ? "" : Spread2(runs.Select(r => r[key].P50 / r[f32].P50).ToList());
-        Console.WriteLine($"| {key} | {runs[0][key].Count} | {Spread(s => s.P50)} | {Spread(s => s.P95)} | {Spread(s => s.Max)} | {Median(anchorRatio).ToString("F1", inv)}× | {f32Ratio} | {Med(s => s.MeanTokens).ToString("F1", inv)} |");
+        var before = key + " (baseline)";
+        var baselineRatio = !withBaseline ? "" : runs[0].ContainsKey(before) ? $" {Spread2(runs.Select(r => r[key].P50 / r[before].P50).ToList())} |" : " |";
+        Console.WriteLine($"| {key} | {runs[0][key].Count} | {Spread(s => s.P50)} | {Spread(s => s.P95)} | {Spread(s => s.Max)} | {Median(anchorRatio).ToString("F1", inv)}× | {f32Ratio} |{baselineRatio} {Med(s => s.MeanTokens).ToString("F1", inv)} |");
     }
     Console.WriteLine();
     Console.WriteLine($"Median over {runs.Count} runs (min–max over the runs in brackets); {n} cases; `--precision {precisions[0]}` and `--precision float32` servers side by side, requests interleaved.");
@@ -184,6 +204,9 @@ void PrintMarkdown(List<Dictionary<string, Stats>> runs, string[] precisions, in
 string Spread2(List<double> v) => $"{Median(v).ToString("F2", inv)} ({v.Min().ToString("F2", inv)}–{v.Max().ToString("F2", inv)})";
 
 static double Median(List<double> v) { var s = v.Order().ToList(); return s.Count % 2 == 1 ? s[s.Count / 2] : (s[s.Count / 2 - 1] + s[s.Count / 2]) / 2; }
+
+/// <summary>One kind of server in the run: a build (its codelm.dll) at a precision.</summary>
+sealed record Variant(string Name, string Dll, string Precision);
 
 sealed record Stats(int Count, double P50, double P95, double Max, double MeanTokens)
 {
@@ -203,10 +226,10 @@ sealed class ServeClient : IAsyncDisposable
 
     private ServeClient(Process proc, JsonRpc rpc) { _proc = proc; _rpc = rpc; }
 
-    public static async Task<ServeClient> StartAsync(string codelm, string checkpoint, string precision)
+    public static async Task<ServeClient> StartAsync(string codelm, string checkpoint, string precision, string name)
     {
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in new[] { codelm, "serve", "--checkpoint", checkpoint, "--log-file", Path.Combine(Path.GetTempPath(), $"codelm-bench-server-{precision}.log"), "--verbose", "--precision", precision })
+        foreach (var a in new[] { codelm, "serve", "--checkpoint", checkpoint, "--log-file", Path.Combine(Path.GetTempPath(), $"codelm-bench-server-{name.Replace(' ', '-').Replace("(", "").Replace(")", "")}.log"), "--verbose", "--precision", precision })
             psi.ArgumentList.Add(a);
         var proc = Process.Start(psi)!;
         proc.ErrorDataReceived += (_, _) => { };

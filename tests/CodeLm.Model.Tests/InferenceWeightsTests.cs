@@ -1,3 +1,4 @@
+using CodeLm.Model.Inference;
 using CodeLm.Tests;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -82,9 +83,9 @@ public class InferenceWeightsTests
         using var tokens = randint(0, config.VocabSize, [1, 40], dtype: ScalarType.Int64);
         using var reference = model.forward(tokens); // float32, every position
 
-        Assert.Equal("float32", model.InferencePrecision);
-        model.PrepareCpuInference(int8Steps, bf16Prompts);
-        Assert.Equal($"{(int8Steps ? "int8" : "float32")} steps, {(bf16Prompts ? "bfloat16" : "float32")} prompts", model.InferencePrecision);
+        Assert.Equal("float32", CpuInference.WeightsOf(model).ToString());
+        CpuInference.Prepare(model, new InferenceWeights(int8Steps ? StepWeights.Int8 : StepWeights.Float32, bf16Prompts ? PromptWeights.BFloat16 : PromptWeights.Float32));
+        Assert.Equal($"{(int8Steps ? "int8" : "float32")} steps, {(bf16Prompts ? "bfloat16" : "float32")} prompts", CpuInference.WeightsOf(model).ToString());
 
         // A 16-token prompt (bfloat16 when asked), then one token per step (int8 when asked), as generation runs.
         using var cache = new KvCache(config, 1, 40, CPU);
@@ -101,12 +102,39 @@ public class InferenceWeightsTests
     }
 
     [Fact]
+    public void A_prepared_model_keeps_its_parameter_names_and_checkpoint_and_float32_again_is_exact()
+    {
+        Torch.Init();
+        manual_seed(12);
+        using var dir = new TempDir();
+        var config = new GptConfig(VocabSize: 300, ContextLength: 32, Layers: 2, Heads: 2, Embedding: 64);
+        using var model = new Gpt(config);
+        model.eval();
+        using var _ = inference_mode();
+        using var tokens = randint(0, config.VocabSize, [1, 12], dtype: ScalarType.Int64);
+        using var reference = model.forward(tokens);
+        var names = model.named_parameters().Select(p => p.name).ToList();
+        Checkpoint.SaveWeights(dir.File("before.safetensors"), model);
+
+        CpuInference.Prepare(model, new InferenceWeights(StepWeights.Int8, PromptWeights.BFloat16));
+        Assert.Equal(names, model.named_parameters().Select(p => p.name).ToList());
+        Assert.Empty(model.named_buffers());
+        Checkpoint.SaveWeights(dir.File("after.safetensors"), model);
+        Assert.Equal(File.ReadAllBytes(dir.File("before.safetensors")), File.ReadAllBytes(dir.File("after.safetensors")));
+
+        CpuInference.Prepare(model, InferenceWeights.Float32);
+        Assert.Equal(InferenceWeights.Float32, CpuInference.WeightsOf(model));
+        using var again = model.forward(tokens);
+        Assert.True(again.equal(reference).all().item<bool>());
+    }
+
+    [Fact]
     public void Only_float32_cpu_models_take_inference_copies()
     {
         Torch.Init();
         using var model = new Gpt(new GptConfig(VocabSize: 50, ContextLength: 16, Layers: 1, Heads: 1, Embedding: 16));
         model.to(ScalarType.BFloat16);
-        var e = Assert.Throws<InvalidOperationException>(() => model.PrepareCpuInference());
+        var e = Assert.Throws<InvalidOperationException>(() => CpuInference.Prepare(model, new InferenceWeights(StepWeights.Int8, PromptWeights.Float32)));
         Assert.Contains("float32", e.Message);
     }
 }

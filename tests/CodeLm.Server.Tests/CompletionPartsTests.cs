@@ -1,4 +1,5 @@
 using CodeLm.Common;
+using CodeLm.Model.Generation;
 using System.Text.Json;
 using CodeLm.Server.Completion;
 using CodeLm.Server.Documents;
@@ -11,6 +12,13 @@ namespace CodeLm.Server.Tests;
 public sealed class CompletionPartsTests
 {
     private static int Words(string s) => s.Split([' ', '\n'], StringSplitOptions.RemoveEmptyEntries).Length + s.Count(c => c == '\n');
+
+    /// <summary>What the engine keeps of the text around the cursor: its whole-lines cut under the budget.</summary>
+    private static CompletionPrompt Fit(string prefix, string suffix, string language, int budget, double prefixShare, Func<string, int> countTokens)
+    {
+        var (p, s) = PromptBudget.SplitFimLines(LanguageTag.Prefix(language) + prefix, suffix, budget, prefixShare, countTokens);
+        return new CompletionPrompt(p, s, language);
+    }
 
     [Fact]
     public void Positions_are_utf16_units_over_lf_crlf_and_cr_lines_and_clamp_like_the_spec()
@@ -38,7 +46,7 @@ public sealed class CompletionPartsTests
     {
         var prefix = string.Join("\n", Enumerable.Range(0, 200).Select(i => $"p{i} = {i}")) + "\nx = ";
         var suffix = "\n" + string.Join("\n", Enumerable.Range(0, 200).Select(i => $"s{i} = {i}"));
-        var p = PromptBuilder.Build(prefix, suffix, "Python", 100, 0.75, Words);
+        var p = Fit(prefix, suffix, "Python", 100, 0.75, Words);
         Assert.StartsWith("# language: Python\n", p.Prefix);
         Assert.EndsWith("\nx = ", p.Prefix);
         Assert.StartsWith("\ns0 = 0", p.Suffix);
@@ -46,9 +54,9 @@ public sealed class CompletionPartsTests
         Assert.True(Words(p.Prefix) > 2 * Words(p.Suffix));
         Assert.Contains("\np199 = 199\n", p.Prefix); // whole lines kept, nearest the cursor
 
-        var shortSuffix = PromptBuilder.Build(prefix, "\nend", "Python", 100, 0.75, Words);
+        var shortSuffix = Fit(prefix, "\nend", "Python", 100, 0.75, Words);
         Assert.True(Words(shortSuffix.Prefix) > Words(p.Prefix)); // what the suffix does not use goes to the prefix
-        var csharp = PromptBuilder.Build("int x = ", "", "C#", 100, 0.5, Words);
+        var csharp = Fit("int x = ", "", "C#", 100, 0.5, Words);
         Assert.Equal("// language: C#\nint x = ", csharp.Prefix);
     }
 

@@ -1,8 +1,10 @@
 using CodeLm.Common;
 using CodeLm.Model.Generation;
+using CodeLm.Model.Inference;
 using CodeLm.Server.Completion;
 using CodeLm.Server.Engine;
 using CodeLm.Server.Tests.Support;
+using Generator = CodeLm.Model.Generation.Generator;
 
 namespace CodeLm.Server.Tests;
 
@@ -56,18 +58,32 @@ public sealed class EngineTests(TinyCheckpoint tiny)
     }
 
     [Fact]
+    public void Greedy_completions_in_float32_equal_the_generator_used_by_sample_and_eval()
+    {
+        using var engine = CheckpointCompletionEngine.Load(tiny.Dir, "cpu", reuseKvCache: true, precision: InferencePrecision.Float32);
+        using var generator = Generator.Load(tiny.Dir, TorchSharp.torch.CPU);
+        foreach (var p in Prompts.Concat(Prompts))
+        foreach (var format in new[] { FimFormat.Spm, FimFormat.Psm })
+        {
+            var options = new EngineOptions(MaxNewTokens: 24, Temperature: 0, format);
+            var expected = generator.GenerateFim(p.Prefix, p.Suffix, 1, options.Sampling(generator.ContextLength))[0].Text;
+            Assert.Equal(expected, engine.Complete(p, options, _ => false, CancellationToken.None));
+        }
+    }
+
+    [Fact]
     public void Precision_is_chosen_at_load_and_an_unknown_one_is_refused()
     {
         using var auto = tiny.LoadEngine();
-        Assert.StartsWith("int8 steps, ", auto.Precision); // bfloat16 prompts only where that measured faster
-        using var exact = CheckpointCompletionEngine.Load(tiny.Dir, "cpu", reuseKvCache: true, precision: "float32");
-        Assert.Equal("float32", exact.Precision);
-        using var int8 = CheckpointCompletionEngine.Load(tiny.Dir, "cpu", reuseKvCache: true, precision: "int8");
-        Assert.Equal("int8 steps, float32 prompts", int8.Precision);
+        Assert.StartsWith("int8 steps, ", auto.Weights.ToString()); // bfloat16 prompts only where that measured faster
+        using var exact = CheckpointCompletionEngine.Load(tiny.Dir, "cpu", reuseKvCache: true, precision: InferencePrecision.Float32);
+        Assert.Equal("float32", exact.Weights.ToString());
+        using var int8 = CheckpointCompletionEngine.Load(tiny.Dir, "cpu", reuseKvCache: true, precision: InferencePrecision.Int8);
+        Assert.Equal("int8 steps, float32 prompts", int8.Weights.ToString());
         var options = new EngineOptions(MaxNewTokens: 16, Temperature: 0, FimFormat.Spm);
         Assert.False(string.IsNullOrEmpty(exact.Complete(Prompts[0], options, _ => false, default)));
         Assert.False(string.IsNullOrEmpty(int8.Complete(Prompts[0], options, _ => false, default)));
-        var e = Assert.Throws<ArgumentException>(() => CheckpointCompletionEngine.Load(tiny.Dir, "cpu", precision: "fp16"));
+        var e = Assert.Throws<OptionException>(() => InferencePrecisions.Parse("fp16"));
         Assert.Contains("auto, int8 or float32", e.Message);
     }
 

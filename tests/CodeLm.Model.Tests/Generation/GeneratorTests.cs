@@ -82,7 +82,7 @@ public class GeneratorTests(GenerationFixture fixture)
         var streamed = new StringBuilder();
         var stopped = generator.Generate(prompt, 1, new SamplingOptions(MaxNewTokens: 48, Temperature: 1f, Seed: 11, StopSequences: ["\u0001never", stop]),
             (_, delta) => streamed.Append(delta))[0];
-        Assert.Equal(FinishReasons.Stop, stopped.FinishReason);
+        Assert.Equal(FinishReason.Stop, stopped.FinishReason);
         Assert.Equal(free.Text[..expectedCut], stopped.Text);
         Assert.Equal(stopped.Text, streamed.ToString());
         Assert.True(stopped.Tokens < free.Tokens);
@@ -122,7 +122,7 @@ public class GeneratorTests(GenerationFixture fixture)
             Assert.Equal(alone.FinishReason, batched[i].FinishReason);
             Assert.Equal(batched[i].Text, streamed[i].ToString());
         }
-        Assert.Equal(FinishReasons.Stop, batched[0].FinishReason); // sample 0 stopped early and left the batch
+        Assert.Equal(FinishReason.Stop, batched[0].FinishReason); // sample 0 stopped early and left the batch
         Assert.True(batched[0].Tokens < 40);
         Assert.True(batched.Select(b => b.Text).Distinct().Count() > 1, "different seeds should give different samples");
     }
@@ -135,11 +135,11 @@ public class GeneratorTests(GenerationFixture fixture)
         int calls = 0;
         var results = generator.Generate(fixture.PythonPrompt(60), 2, new SamplingOptions(MaxNewTokens: 100, Temperature: 1f),
             (i, _) => { if (i == 1 && ++calls == 5) cts.Cancel(); }, cts.Token);
-        Assert.All(results, r => Assert.Equal(FinishReasons.Cancelled, r.FinishReason));
+        Assert.All(results, r => Assert.Equal(FinishReason.Cancelled, r.FinishReason));
         Assert.All(results, r => Assert.Equal(5, r.Tokens));
 
         var before = generator.Generate("x = 1", 1, new SamplingOptions(), null, cts.Token)[0];
-        Assert.Equal((FinishReasons.Cancelled, 0, ""), (before.FinishReason, before.Tokens, before.Text));
+        Assert.Equal((FinishReason.Cancelled, 0, ""), (before.FinishReason, before.Tokens, before.Text));
     }
 
     [Fact]
@@ -204,7 +204,7 @@ public class GeneratorTests(GenerationFixture fixture)
         Assert.Equal(492, prompt.Length);
         Assert.Equal(ids[^492..], prompt);
         var result = generator.Generate(text, 2, options with { Temperature = 0.8f });
-        Assert.All(result, r => Assert.Equal((492, FinishReasons.Length, 20), (r.PromptTokens, r.FinishReason, r.Tokens)));
+        Assert.All(result, r => Assert.Equal((492, FinishReason.Length, 20), (r.PromptTokens, r.FinishReason, r.Tokens)));
     }
 
     [Fact]
@@ -213,7 +213,7 @@ public class GeneratorTests(GenerationFixture fixture)
         var generator = NewGenerator();
         var prompt = generator.BuildPrompt(string.Concat(fixture.PythonFiles.Take(3)), new SamplingOptions(MaxNewTokens: 1) { MaxPromptTokens = 500 });
         var result = generator.GenerateTokens(prompt, 1, new SamplingOptions(MaxNewTokens: 100, Temperature: 1f))[0];
-        Assert.Equal(FinishReasons.Length, result.FinishReason);
+        Assert.Equal(FinishReason.Length, result.FinishReason);
         Assert.Equal(13, result.Tokens); // 500 prompt + 12 fed tokens fill the 512 positions; the 13th is read off the last one
     }
 
@@ -226,9 +226,49 @@ public class GeneratorTests(GenerationFixture fixture)
         // make end-of-text the likeliest next token at every step through the observer: the sampler reads the logits after it
         generator.OnLogits = (step, _, logits) => { if (step == 3) logits[.., tok.EndOfText].fill_(1e4f); };
         var result = generator.GenerateTokens(prompt, 1, new SamplingOptions(MaxNewTokens: 20))[0];
-        Assert.Equal(FinishReasons.EndOfText, result.FinishReason);
+        Assert.Equal(FinishReason.EndOfText, result.FinishReason);
         Assert.Equal(3, result.Tokens);
         Assert.DoesNotContain("<|endoftext|>", result.Text);
+    }
+
+    [Fact]
+    public void Reusing_the_kv_cache_across_calls_decodes_as_a_fresh_prefill_does()
+    {
+        using var reusing = new Generator(fixture.Model, fixture.Tokenizer, CPU, new GeneratorOptions(ReuseKvCache: true, OneThreadSteps: true));
+        var fresh = NewGenerator();
+        var start = fixture.PythonPrompt(200, file: 5);
+        string[] prompts = [start, start + "    return", start + "    return None\n", fixture.PythonPrompt(120, file: 6), start];
+        foreach (var prompt in prompts.Concat(prompts))
+        {
+            var greedy = new SamplingOptions(MaxNewTokens: 24);
+            Assert.Equal(fresh.Generate(prompt, 1, greedy)[0].TokenIds, reusing.Generate(prompt, 1, greedy)[0].TokenIds);
+            var sampled = greedy with { Temperature = 0.9f, TopP = 0.95f, RepetitionPenalty = 1.1f, Seed = 21 };
+            var expected = fresh.Generate(prompt, 3, sampled);
+            var actual = reusing.Generate(prompt, 3, sampled);
+            for (int i = 0; i < 3; i++) Assert.Equal(expected[i].TokenIds, actual[i].TokenIds);
+        }
+    }
+
+    [Fact]
+    public void A_text_callback_ends_its_sample_and_one_thread_steps_leave_the_thread_count_as_it_was()
+    {
+        using var generator = new Generator(fixture.Model, fixture.Tokenizer, CPU, new GeneratorOptions(OneThreadSteps: true));
+        var prompt = generator.BuildPrompt(fixture.PythonPrompt(80, file: 7), new SamplingOptions());
+        var options = new SamplingOptions(MaxNewTokens: 40, Temperature: 1f, Seed: 5);
+        var free = generator.Decode(prompt, 1, options, null)[0];
+        int threads = TorchSharp.torch.get_num_threads(), pieces = 0;
+        var streamed = new StringBuilder();
+        var stopped = generator.Decode(prompt, 1, options, (_, delta) =>
+        {
+            streamed.Append(delta);
+            return delta.Length > 0 && ++pieces == 3;
+        })[0];
+        Assert.Equal(FinishReason.Stop, stopped.FinishReason);
+        Assert.Equal(streamed.ToString(), stopped.Text);
+        Assert.StartsWith(stopped.Text, free.Text);
+        Assert.True(stopped.Tokens < free.Tokens);
+        Assert.Equal(free.TokenIds.Take(stopped.Tokens), stopped.TokenIds);
+        Assert.Equal(threads, TorchSharp.torch.get_num_threads());
     }
 
     [Fact]

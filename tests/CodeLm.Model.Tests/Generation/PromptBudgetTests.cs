@@ -33,6 +33,27 @@ public class PromptBudgetTests
     public void Fim_budget_is_split_with_more_room_for_the_prefix(int prefix, int suffix, int budget, int keepPrefix, int keepSuffix) =>
         Assert.Equal((keepPrefix, keepSuffix), PromptBudget.SplitFim(prefix, suffix, budget, 0.75));
 
+    [Fact]
+    public void A_whole_lines_cut_moves_a_line_at_a_time_while_the_user_types()
+    {
+        static int Words(string s) => s.Split([' ', '\n'], StringSplitOptions.RemoveEmptyEntries).Length + s.Count(c => c == '\n');
+        var prefix = LanguageTag.Prefix("Python") + string.Join("\n", Enumerable.Range(0, 300).Select(i => $"p{i} = {i}")) + "\nx =";
+        var suffix = "\n" + string.Join("\n", Enumerable.Range(0, 300).Select(i => $"s{i} = {i}"));
+        var firstLines = new HashSet<string>();
+        var typed = "";
+        foreach (var word in "abcdefgh")
+        {
+            typed += " " + word; // one more token each time: a cut by tokens would move every time
+            var (kept, keptSuffix) = PromptBudget.SplitFimLines(prefix + typed, suffix, 200, 0.75, Words);
+            Assert.StartsWith("# language: Python\np", kept);
+            Assert.EndsWith("\nx =" + typed, kept);
+            Assert.StartsWith("\ns0 = 0\n", keptSuffix);
+            Assert.True(Words(kept) + Words(keptSuffix) <= 200);
+            firstLines.Add(kept.Split('\n')[1]);
+        }
+        Assert.InRange(firstLines.Count, 1, 3); // whole lines: the cut, and the model's cache of what follows it, mostly stay put
+    }
+
     [Theory]
     [InlineData("Python")]
     [InlineData("C#")]

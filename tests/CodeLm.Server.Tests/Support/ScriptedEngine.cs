@@ -1,3 +1,4 @@
+using CodeLm.Model.Generation;
 using CodeLm.Server.Completion;
 
 namespace CodeLm.Server.Tests.Support;
@@ -15,6 +16,14 @@ public sealed class ScriptedEngine : ICompletionEngine
     public int ContextLength { get; set; } = 4096;
 
     public int CountTokens(string text) => text.Split([' ', '\n', '\t'], StringSplitOptions.RemoveEmptyEntries).Length + text.Count(c => c == '\n');
+
+    /// <summary>The production cut (whole lines under the FIM budget), counting tokens as above.</summary>
+    public CompletionPrompt Fit(CompletionPrompt prompt, EngineOptions options)
+    {
+        var budget = PromptBudget.FimTokens(ContextLength, options.Sampling(ContextLength));
+        var (prefix, suffix) = PromptBudget.SplitFimLines(prompt.Prefix, prompt.Suffix, budget, options.PrefixShare, CountTokens);
+        return prompt with { Prefix = prefix, Suffix = suffix };
+    }
 
     public string Complete(CompletionPrompt prompt, EngineOptions options, Func<string, bool> shouldStop, CancellationToken ct)
     {

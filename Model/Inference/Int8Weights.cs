@@ -5,7 +5,7 @@ using System.Runtime.Intrinsics.X86;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace CodeLm.Model;
+namespace CodeLm.Model.Inference;
 
 /// <summary>
 /// A linear layer's weight [Out, In] quantized to int8 per output row (symmetric, scale = max|w| / 127), with a SIMD
@@ -13,7 +13,7 @@ namespace CodeLm.Model;
 /// memory bandwidth: a quarter of float32's bytes is most of the speed-up (see docs/generation.md). Activations stay
 /// float32: quantizing them too (AVX-VNNI) measured no faster here, the loop already being bound by the weight reads.
 /// The float32 weights stay the source of truth (training, checkpoints, and prompts unless bfloat16 copies are used, see
-/// <see cref="InferenceWeights"/>); re-quantize after changing them.
+/// <see cref="InferenceLinear"/>); re-quantize after changing them.
 /// </summary>
 public sealed unsafe class Int8Weights
 {

@@ -1,0 +1,73 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace CodeLm.Model.Inference;
+
+/// <summary>
+/// A bias-free linear layer for CPU inference, a drop-in for <see cref="Linear"/> (<c>forward(x) = x · Wᵀ</c>) that reads
+/// cheaper copies of W by input length: int8 for one position per sequence (decoding steps, bound by reading the
+/// weights), bfloat16 for longer inputs (prompts, bound by arithmetic, where a CPU with bf16 dot products is several times
+/// faster). Without a copy for a case the float32 W is used. The copies do not follow later changes to W.
+/// </summary>
+public sealed class InferenceLinear : nn.Module<Tensor, Tensor>
+{
+    private readonly Parameter weight;
+    private readonly bool ownsWeight;
+    private readonly Int8Weights? int8;
+    private readonly Tensor? bf16;
+
+    private InferenceLinear(Parameter weight, bool ownsWeight, InferenceWeights weights) : base("inference_linear")
+    {
+        this.weight = weight;
+        this.ownsWeight = ownsWeight;
+        Weights = weights;
+        int8 = weights.Steps == StepWeights.Int8 ? Int8Weights.Quantize(weight) : null;
+        if (weights.Prompts == PromptWeights.BFloat16)
+        {
+            using var detached = weight.detach();
+            bf16 = detached.to(ScalarType.BFloat16).DetachFromDisposeScope();
+        }
+        RegisterComponents();
+    }
+
+    /// <summary>For a layer's own weight; it stays registered as <c>weight</c>, so parameter names are the Linear's.</summary>
+    public static InferenceLinear Of(Parameter weight, InferenceWeights weights) => new(weight, ownsWeight: true, weights);
+
+    /// <summary>
+    /// For the head tied to the embedding: the embedding owns the weight. Int8 steps only: prompts read the head once,
+    /// at their last position, which is a step.
+    /// </summary>
+    public static InferenceLinear Tied(Parameter weight, InferenceWeights weights) =>
+        new(weight, ownsWeight: false, weights with { Prompts = PromptWeights.Float32 });
+
+    /// <summary>The float32 weight the copies were made from.</summary>
+    public Parameter Weight => weight;
+
+    /// <summary>The copies this layer reads.</summary>
+    public InferenceWeights Weights { get; }
+
+    // Only the float32 weight is state: the copies are derived, and a tied weight is the embedding's to save.
+    protected override void RegisterComponents()
+    {
+        if (ownsWeight) ConditionallyRegisterParameter("weight", weight);
+    }
+
+    public override Tensor forward(Tensor x)
+    {
+        if (x.shape[^2] == 1) return int8 != null ? int8.Forward(x) : nn.functional.linear(x, weight);
+        if (bf16 is null) return nn.functional.linear(x, weight);
+        using var half = x.to(ScalarType.BFloat16);
+        using var y = nn.functional.linear(half, bf16);
+        return y.to(ScalarType.Float32);
+    }
+
+    /// <summary>Frees the bfloat16 copy, leaving the weight to whoever holds it (for swapping in another layer).</summary>
+    internal void ReleaseCopies() => bf16?.Dispose();
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing) bf16?.Dispose();
+        base.Dispose(disposing);
+    }
+}
