@@ -31,9 +31,9 @@ public static class EvalCommands
         new Option<string>("--problems") { Description = "Problem file: HumanEval JSONL or HumanEval-X layout (task ids like CPP/0), .gz or plain; or 'builtin' for the small set shipped with CodeLm.", Required = true },
         new Option<string?>("--language") { Description = "Only problems in this language; also names the language of task ids without a known prefix (e.g. Python, C#, JavaScript, C++, Java, Go)." },
         new Option<int>("--limit") { Description = "Only the first N problems (0 = all).", DefaultValueFactory = _ => 0 },
-        new Option<string>("--k") { Description = "Comma-separated k values for pass@k; a k is reported only where every problem has at least k samples.", DefaultValueFactory = _ => "1,10,100" },
+        new Option<string>("--k") { Description = "Comma-separated k values for pass@k; a k is reported only where every problem has at least k samples.", DefaultValueFactory = _ => string.Join(",", ScoreOptions.DefaultK) },
         new Option<int>("--jobs", "-j") { Description = "Candidates executed in parallel.", DefaultValueFactory = _ => Environment.ProcessorCount },
-        new Option<double>("--timeout") { Description = "Wall-clock seconds per candidate run (compilation has its own allowance).", DefaultValueFactory = _ => 5.0 },
+        new Option<double>("--timeout") { Description = "Wall-clock seconds per candidate run (compilation has its own allowance).", DefaultValueFactory = _ => ExecutorOptions.DefaultTimeout.TotalSeconds },
         new Option<string?>("--out") { Description = "Output directory for results.jsonl and summary.json (and samples.jsonl for `run`). Rerunning with the same directory resumes." });
 
     private static Command CreateScore()
@@ -68,12 +68,13 @@ public static class EvalCommands
     private static Command CreateRun()
     {
         var c = CommonOptions();
+        var defaults = new EvalSampling();
         var checkpoint = new Option<string>("--checkpoint") { Description = "Checkpoint directory, or a training run directory (uses best/, else the latest checkpoint).", Required = true };
-        var n = new Option<int>("--n", "-n") { Description = "Samples per problem.", DefaultValueFactory = _ => 20 };
-        var temperature = new Option<float>("--temperature") { Description = "Sampling temperature (0 = greedy; use n = 1 then).", DefaultValueFactory = _ => 0.8f };
-        var topP = new Option<float>("--top-p") { Description = "Nucleus sampling threshold (1 = off).", DefaultValueFactory = _ => 0.95f };
-        var maxNew = new Option<int>("--max-new-tokens") { Description = "Most tokens generated per sample.", DefaultValueFactory = _ => 256 };
-        var seed = new Option<long>("--seed") { Description = "Base random seed (each problem derives its own from it).", DefaultValueFactory = _ => 0L };
+        var n = new Option<int>("--n", "-n") { Description = "Samples per problem.", DefaultValueFactory = _ => defaults.Samples };
+        var temperature = new Option<float>("--temperature") { Description = "Sampling temperature (0 = greedy; use n = 1 then).", DefaultValueFactory = _ => defaults.Temperature };
+        var topP = new Option<float>("--top-p") { Description = "Nucleus sampling threshold (1 = off).", DefaultValueFactory = _ => defaults.TopP };
+        var maxNew = new Option<int>("--max-new-tokens") { Description = "Most tokens generated per sample.", DefaultValueFactory = _ => defaults.MaxNewTokens };
+        var seed = new Option<long>("--seed") { Description = "Base random seed (each problem derives its own from it).", DefaultValueFactory = _ => defaults.Seed };
         var device = new Option<string>("--device") { Description = "cpu, cuda, cuda:N or auto.", DefaultValueFactory = _ => "auto" };
         var cmd = new Command("run", "Generate n completions per problem with a checkpoint (language tag prepended, per-language stop sequences, cut at the end of the function), execute them in the sandbox and report pass@k. Writes <out>/samples.jsonl, results.jsonl, summary.json; rerunning resumes.")
         {

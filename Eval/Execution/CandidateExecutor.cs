@@ -7,6 +7,9 @@ namespace CodeLm.Eval.Execution;
 /// <summary>Options for executing candidates.</summary>
 public sealed record ExecutorOptions(TimeSpan Timeout, SandboxOptions? Sandbox = null)
 {
+    /// <summary>Wall-clock time a candidate's run gets unless asked otherwise; compilation has its own allowance.</summary>
+    public static TimeSpan DefaultTimeout { get; } = TimeSpan.FromSeconds(5);
+
     /// <summary>Tool name → executable path, overriding the lookup (e.g. a specific JDK's javac); a missing path makes the language unavailable.</summary>
     public IReadOnlyDictionary<string, string>? ToolPaths { get; init; }
 

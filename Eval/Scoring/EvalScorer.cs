@@ -8,6 +8,9 @@ namespace CodeLm.Eval.Scoring;
 /// <summary>Where results go and how wide to run.</summary>
 public sealed record ScoreOptions(string OutputDir, IReadOnlyList<int> K, int Jobs)
 {
+    /// <summary>The k values reported unless asked otherwise (HumanEval's).</summary>
+    public static IReadOnlyList<int> DefaultK { get; } = [1, 10, 100];
+
     /// <summary>Per-candidate wall-clock limit; null uses the executor's.</summary>
     public TimeSpan? Timeout { get; init; }
 
