@@ -1,5 +1,4 @@
 using TorchSharp;
-using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace CodeLm.Model;
@@ -7,16 +6,16 @@ namespace CodeLm.Model;
 /// <summary>Pre-norm Transformer block: x + attn(ln_1(x)), then x + mlp(ln_2(x)).</summary>
 public sealed class Block : nn.Module
 {
-    private readonly LayerNorm ln_1;
+    private readonly nn.Module<Tensor, Tensor> ln_1;
     private readonly CausalSelfAttention attn;
-    private readonly LayerNorm ln_2;
+    private readonly nn.Module<Tensor, Tensor> ln_2;
     private readonly Mlp mlp;
 
-    public Block(GptConfig config) : base("block")
+    public Block(GptConfig config, RotaryEmbedding? rotary = null) : base("block")
     {
-        ln_1 = nn.LayerNorm(config.Embedding, config.LayerNormEpsilon, elementwise_affine: true, bias: false);
-        attn = new CausalSelfAttention(config);
-        ln_2 = nn.LayerNorm(config.Embedding, config.LayerNormEpsilon, elementwise_affine: true, bias: false);
+        ln_1 = RmsNorm.For(config);
+        attn = new CausalSelfAttention(config, rotary);
+        ln_2 = RmsNorm.For(config);
         mlp = new Mlp(config);
         RegisterComponents();
     }

@@ -3,32 +3,39 @@ using static TorchSharp.torch;
 
 namespace CodeLm.Model;
 
-/// <summary>Multi-head causal self-attention through scaled_dot_product_attention, with an optional KV cache.</summary>
+/// <summary>
+/// Causal self-attention through scaled_dot_product_attention, with an optional KV cache. Queries, keys and values come
+/// from one fused projection; with fewer key/value heads than query heads (grouped- or multi-query attention) each
+/// key/value head serves a group of query heads, and the cache holds only the key/value heads.
+/// </summary>
 public sealed class CausalSelfAttention : nn.Module
 {
-    internal nn.Module<Tensor, Tensor> c_attn; // a Linear [3E, E]: q, k, v stacked; inference may swap in cheaper copies (Model/Inference)
-    internal nn.Module<Tensor, Tensor> c_proj; // a Linear [E, E]: residual projection
-    private readonly int _heads, _embedding;
+    internal nn.Module<Tensor, Tensor> c_attn; // a Linear [(H + 2·KV)·D, E]: q, k, v stacked; inference may swap in cheaper copies (Model/Inference)
+    internal nn.Module<Tensor, Tensor> c_proj; // a Linear [E, H·D]: residual projection
+    private readonly int _heads, _kvHeads, _headDim, _embedding;
+    private readonly RotaryEmbedding? _rotary;
 
-    public CausalSelfAttention(GptConfig config) : base("attn")
+    public CausalSelfAttention(GptConfig config, RotaryEmbedding? rotary = null) : base("attn")
     {
-        _heads = config.Heads;
-        _embedding = config.Embedding;
-        c_attn = nn.Linear(config.Embedding, 3 * config.Embedding, hasBias: false);
-        c_proj = nn.Linear(config.Embedding, config.Embedding, hasBias: false);
+        (_heads, _kvHeads, _headDim, _embedding) = (config.Heads, config.KvHeadCount, config.HeadDim, config.Embedding);
+        _rotary = rotary;
+        c_attn = nn.Linear(config.Embedding, config.QkvWidth, hasBias: config.QkvBias);
+        c_proj = nn.Linear(config.Heads * config.HeadDim, config.Embedding, hasBias: config.ProjectionBias);
         RegisterComponents();
     }
 
     public Tensor forward(Tensor x, KvCache? cache = null, int layer = 0)
     {
-        long b = x.shape[0], t = x.shape[1], d = _embedding / _heads;
-        var qkv = c_attn.forward(x).split(_embedding, 2);
+        long b = x.shape[0], t = x.shape[1], d = _headDim;
+        var qkv = c_attn.forward(x).split([_heads * d, _kvHeads * d, _kvHeads * d], 2);
         var q = qkv[0].view(b, t, _heads, d).transpose(1, 2);
-        var k = qkv[1].view(b, t, _heads, d).transpose(1, 2);
-        var v = qkv[2].view(b, t, _heads, d).transpose(1, 2);
+        var k = qkv[1].view(b, t, _kvHeads, d).transpose(1, 2);
+        var v = qkv[2].view(b, t, _kvHeads, d).transpose(1, 2);
 
         int past = cache?.Length ?? 0;
+        if (_rotary != null) (q, k) = (_rotary.Apply(q, past), _rotary.Apply(k, past));
         if (cache != null) (k, v) = cache.Append(layer, k, v);
+        if (_kvHeads != _heads) (k, v) = (k.repeat_interleave(_heads / _kvHeads, 1), v.repeat_interleave(_heads / _kvHeads, 1));
 
         Tensor y;
         if (past == 0)
@@ -43,6 +50,6 @@ public sealed class CausalSelfAttention : nn.Module
             using var mask = cols.le(rows + past);
             y = nn.functional.scaled_dot_product_attention(q, k, v, mask);
         }
-        return c_proj.forward(y.transpose(1, 2).contiguous().view(b, t, _embedding));
+        return c_proj.forward(y.transpose(1, 2).contiguous().view(b, t, _heads * d));
     }
 }

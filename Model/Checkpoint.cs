@@ -39,7 +39,7 @@ public static partial class Checkpoint
         {
             File.WriteAllText(Path.Combine(stage, ConfigFile), model.Config.ToJson());
             SaveWeights(Path.Combine(stage, WeightsFile), model);
-            if (tokenizerDir != null) CopyDirectory(tokenizerDir, Path.Combine(stage, TokenizerDirName));
+            if (tokenizerDir != null) CopyTokenizer(tokenizerDir, Path.Combine(stage, TokenizerDirName));
             writeExtras?.Invoke(stage);
         });
 
@@ -77,24 +77,44 @@ public static partial class Checkpoint
         }
     }
 
+    /// <summary>The model's shape, from a CodeLm checkpoint or a Hugging Face model folder.</summary>
     public static GptConfig LoadConfig(string dir)
     {
+        if (Hf.HfCheckpoint.IsHfFolder(dir)) return Hf.HfCheckpoint.ReadConfig(dir).Config;
         var path = Path.Combine(dir, ConfigFile);
         if (!File.Exists(path)) throw new FileNotFoundException($"'{dir}' is not a checkpoint: {ConfigFile} is missing.");
         return GptConfig.FromJson(File.ReadAllText(path));
     }
 
-    /// <summary>Builds the model from config.json and model.safetensors, in eval mode on <paramref name="device"/>.</summary>
-    public static (Gpt Model, GptConfig Config) LoadModel(string dir, Device device, ScalarType dtype = ScalarType.Float32)
+    /// <summary>
+    /// Builds the model from config.json and model.safetensors (a CodeLm checkpoint or a Hugging Face model folder), in
+    /// eval mode on <paramref name="device"/>.
+    /// </summary>
+    public static (Gpt Model, GptConfig Config) LoadModel(string dir, Device device, ScalarType dtype = ScalarType.Float32, Action<string>? progress = null)
     {
         Native.TorchNativeLoader.EnsureLoaded();
+        if (Hf.HfCheckpoint.IsHfFolder(dir))
+        {
+            var hf = Hf.HfCheckpoint.LoadModel(dir, device, progress);
+            if (dtype != ScalarType.Float32) hf.to(dtype);
+            return (hf, hf.Config);
+        }
         var config = LoadConfig(dir);
-        var model = new Gpt(config);
+        var model = new Gpt(config, initialize: false);
         LoadWeights(model, Path.Combine(dir, WeightsFile));
         model.to(device);
         if (dtype != ScalarType.Float32) model.to(dtype);
         model.eval();
         return (model, config);
+    }
+
+    /// <summary>A tokenizer directory, or just the tokenizer files of a Hugging Face model folder (never its weights).</summary>
+    internal static void CopyTokenizer(string from, string to)
+    {
+        if (!Hf.HfCheckpoint.IsHfFolder(from)) { CopyDirectory(from, to); return; }
+        Directory.CreateDirectory(to);
+        foreach (var f in Hf.HfCheckpoint.TokenizerFiles)
+            if (File.Exists(Path.Combine(from, f))) File.Copy(Path.Combine(from, f), Path.Combine(to, f), overwrite: true);
     }
 
     internal static void CopyDirectory(string from, string to)

@@ -5,19 +5,33 @@ namespace CodeLm.Model;
 
 public static partial class Checkpoint
 {
-    /// <summary>Loads model (eval mode, on <paramref name="device"/>), config and the checkpoint's own tokenizer copy.</summary>
-    public static (Gpt model, GptConfig config, CodeTokenizer tokenizer) Load(string dir, Device device)
+    /// <summary>
+    /// Loads model (eval mode, on <paramref name="device"/>), config and tokenizer: a CodeLm checkpoint's own tokenizer/
+    /// copy, or a Hugging Face folder's tokenizer.json.
+    /// </summary>
+    public static (Gpt model, GptConfig config, CodeTokenizer tokenizer) Load(string dir, Device device, Action<string>? progress = null)
     {
         if (!Directory.Exists(dir)) throw new DirectoryNotFoundException($"Checkpoint directory '{dir}' does not exist.");
-        var tokenizerDir = Path.Combine(dir, TokenizerDirName);
-        if (!Directory.Exists(tokenizerDir)) throw new DirectoryNotFoundException($"'{dir}' has no {TokenizerDirName}/ folder; it is not a complete checkpoint.");
+        var tokenizerDir = TokenizerDirOf(dir);
         var tokenizer = CodeTokenizer.Load(tokenizerDir);
-        var (model, config) = LoadModel(dir, device);
-        if (config.VocabSize != tokenizer.VocabSize)
+        var (model, config) = LoadModel(dir, device, progress: progress);
+        // Open models pad their embedding past the tokenizer (Qwen2.5: 151,936 rows for 151,665 tokens); CodeLm's own match.
+        if (Hf.HfCheckpoint.IsHfFolder(dir) ? config.VocabSize < tokenizer.VocabSize : config.VocabSize != tokenizer.VocabSize)
         {
             model.Dispose();
             throw new InvalidDataException($"'{dir}': the model has a {config.VocabSize}-token vocabulary but its tokenizer has {tokenizer.VocabSize}.");
         }
         return (model, config, tokenizer);
+    }
+
+    /// <summary>Where a checkpoint's tokenizer lives: its tokenizer/ copy, or a Hugging Face folder itself.</summary>
+    public static string TokenizerDirOf(string dir)
+    {
+        if (Hf.HfCheckpoint.IsHfFolder(dir))
+            return File.Exists(Path.Combine(dir, TokenizerFiles.TokenizerJson)) ? dir
+                : throw new FileNotFoundException($"'{dir}' has no {TokenizerFiles.TokenizerJson}; CodeLm needs the model's fast-tokenizer file beside its weights.");
+        var tokenizerDir = Path.Combine(dir, TokenizerDirName);
+        return Directory.Exists(tokenizerDir) ? tokenizerDir
+            : throw new DirectoryNotFoundException($"'{dir}' has no {TokenizerDirName}/ folder; it is not a complete checkpoint.");
     }
 }

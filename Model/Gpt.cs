@@ -5,39 +5,43 @@ using static TorchSharp.torch;
 namespace CodeLm.Model;
 
 /// <summary>
-/// Decoder-only GPT. <c>forward(idx)</c> gives logits [B, T, V] for every position;
+/// Decoder-only Transformer of any family <see cref="GptConfig"/> describes (CodeLm's GPT by default). <c>forward(idx)</c> gives logits [B, T, V] for every position;
 /// <c>forward(idx, cache, lastOnly)</c> decodes incrementally: the first call prefills, later calls add one (or more) tokens.
 /// </summary>
 public sealed class Gpt : nn.Module<Tensor, Tensor>
 {
     private readonly Embedding wte;
-    private readonly Embedding wpe;
+    private readonly Embedding? wpe; // learned positions only
     private readonly ModuleList<Block> h;
-    private readonly LayerNorm ln_f;
-    internal nn.Module<Tensor, Tensor> lm_head; // tied to wte (no parameter of its own); inference may swap in an int8 copy
+    private readonly nn.Module<Tensor, Tensor> ln_f;
+    internal nn.Module<Tensor, Tensor> lm_head; // tied to wte (no parameter of its own) or a Linear; inference may swap in an int8 copy
+    private readonly RotaryEmbedding? _rotary;
 
     public GptConfig Config { get; }
 
-    public Gpt(GptConfig config) : base("gpt")
+    /// <param name="initialize">False when weights are loaded next: skips drawing random ones.</param>
+    public Gpt(GptConfig config, bool initialize = true) : base("gpt")
     {
         Config = config.Validate();
         wte = nn.Embedding(config.VocabSize, config.Embedding);
-        wpe = nn.Embedding(config.ContextLength, config.Embedding);
-        h = new ModuleList<Block>(Enumerable.Range(0, config.Layers).Select(_ => new Block(config)).ToArray());
-        ln_f = nn.LayerNorm(config.Embedding, config.LayerNormEpsilon, elementwise_affine: true, bias: false);
-        lm_head = new TiedHead(wte);
+        if (config.Positions == PositionKind.Learned) wpe = nn.Embedding(config.ContextLength, config.Embedding);
+        else _rotary = new RotaryEmbedding(config);
+        h = new ModuleList<Block>(Enumerable.Range(0, config.Layers).Select(_ => new Block(config, _rotary)).ToArray());
+        ln_f = RmsNorm.For(config);
+        lm_head = config.TiedHead ? new TiedHead(wte) : nn.Linear(config.Embedding, config.VocabSize, hasBias: false);
         RegisterComponents();
-        InitializeWeights();
+        if (initialize) InitializeWeights();
     }
 
-    /// <summary>N(0, 0.02) everywhere, residual projections N(0, 0.02/sqrt(2L)), LayerNorm gains 1. Seed torch first.</summary>
+    /// <summary>N(0, 0.02) everywhere, residual projections N(0, 0.02/sqrt(2L)), norm gains 1, biases 0. Seed torch first.</summary>
     private void InitializeWeights()
     {
         using var _ = no_grad();
         double residualStd = 0.02 / Math.Sqrt(2.0 * Config.Layers);
         foreach (var (name, p) in named_parameters())
         {
-            if (name.Contains("ln_", StringComparison.Ordinal)) nn.init.ones_(p);
+            if (name.EndsWith(".bias", StringComparison.Ordinal)) nn.init.zeros_(p);
+            else if (name.Contains("ln_", StringComparison.Ordinal)) nn.init.ones_(p);
             else nn.init.normal_(p, 0.0, name.EndsWith("c_proj.weight", StringComparison.Ordinal) ? residualStd : 0.02);
         }
     }
@@ -46,6 +50,8 @@ public sealed class Gpt : nn.Module<Tensor, Tensor>
 
     internal IList<Block> Blocks => h;
     internal Parameter TokenEmbedding => wte.weight!;
+    /// <summary>The head's own weight when it is not tied to the embedding.</summary>
+    internal Parameter? HeadWeight => lm_head switch { Linear l => l.weight, Inference.InferenceLinear i when !Config.TiedHead => i.Weight, _ => null };
 
     public override Tensor forward(Tensor idx) => forward(idx, null, lastOnly: false);
 
@@ -56,13 +62,23 @@ public sealed class Gpt : nn.Module<Tensor, Tensor>
         int start = cache?.Length ?? 0;
         if (start + t > Config.ContextLength)
             throw new ArgumentException($"Sequence of {start + t} positions exceeds the model context {Config.ContextLength}.");
-        using var pos = arange(start, start + t, dtype: ScalarType.Int64, device: idx.device);
-        var x = wte.forward(idx) + wpe.forward(pos);
+        var x = wte.forward(idx);
+        if (wpe != null)
+        {
+            using var pos = arange(start, start + t, dtype: ScalarType.Int64, device: idx.device);
+            x = x + wpe.forward(pos);
+        }
         for (int i = 0; i < h.Count; i++) x = h[i].forward(x, cache, i);
         cache?.Advance((int)t);
         x = ln_f.forward(x);
         if (lastOnly) x = x[.., ^1.., ..];
         return lm_head.forward(x);
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing) _rotary?.Dispose();
+        base.Dispose(disposing);
     }
 
     /// <summary>Mean next-token cross-entropy of <paramref name="idx"/> against <paramref name="targets"/>, both [B, T].</summary>

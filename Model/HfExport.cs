@@ -1,103 +1,88 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using CodeLm.Common;
+using CodeLm.Model.Hf;
 using CodeLm.Tokenizer;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace CodeLm.Model;
 
 /// <summary>
-/// Writes a Hugging Face transformers folder for a checkpoint. The architecture is exactly GPT-2's with every bias
-/// zero (GPT2LMHeadModel, activation "gelu" = exact erf GELU, tied head), so <c>AutoModelForCausalLM.from_pretrained</c>
-/// loads it as is. GPT-2 stores its projections as Conv1D ([in, out]), so the Linear weights are transposed.
+/// Writes a Hugging Face transformers folder for a checkpoint, in the family whose architecture it has
+/// (<see cref="HfConfigWriter.FamilyFor"/>): CodeLm's GPT as GPT2LMHeadModel with every bias zero, Llama-style presets
+/// as LlamaForCausalLM, and a model read from a Hugging Face folder as its own family again, in its own dtype, so
+/// HF → CodeLm → HF gives back the same weight bytes.
 /// </summary>
 public static class HfExport
 {
+    private static readonly JsonSerializerOptions Pretty = new() { WriteIndented = true };
+
     public static void Export(string checkpointDir, string outDir)
     {
-        Native.TorchNativeLoader.EnsureLoaded();
         checkpointDir = Checkpoint.Resolve(checkpointDir);
-        var config = Checkpoint.LoadConfig(checkpointDir);
-        var (tensors, _) = SafeTensors.Load(Path.Combine(checkpointDir, Checkpoint.WeightsFile));
-        try
+        if (Directory.Exists(outDir) && Directory.EnumerateFileSystemEntries(outDir).Any() && !File.Exists(Path.Combine(outDir, "config.json")))
+            throw new IOException($"Export folder '{outDir}' exists and is not an earlier export; choose an empty or new folder.");
+        bool fromHf = HfCheckpoint.IsHfFolder(checkpointDir);
+        var (family, dtype) = fromHf ? (HfCheckpoint.ReadConfig(checkpointDir).Family, StoredType(checkpointDir)) : (HfConfigWriter.FamilyFor(Checkpoint.LoadConfig(checkpointDir)), ScalarType.Float32);
+        var tokenizerDir = Checkpoint.TokenizerDirOf(checkpointDir);
+        var tokenizer = CodeTokenizer.Load(tokenizerDir);
+        var (model, config) = Checkpoint.LoadModel(checkpointDir, CPU);
+        using (model)
+        using (var scope = NewDisposeScope())
         {
-            Write(config, tensors, Path.Combine(checkpointDir, Checkpoint.TokenizerDirName), outDir);
-        }
-        finally
-        {
-            foreach (var t in tensors.Values) t.Dispose();
+            var weights = Weights(model, family, dtype);
+            StagedDirectory.Write(outDir, stage =>
+            {
+                SafeTensors.Save(Path.Combine(stage, SafeTensorsIndex.SingleFile), weights, new Dictionary<string, string> { ["format"] = "pt" });
+                var typeName = dtype switch { ScalarType.BFloat16 => "bfloat16", ScalarType.Float16 => "float16", _ => "float32" };
+                var bos = tokenizer.EndOfText; // TODO-BOS
+                File.WriteAllText(Path.Combine(stage, "config.json"), HfConfigWriter.Write(family, config, bos, tokenizer.EndOfText, typeName).ToJsonString(Pretty));
+                File.WriteAllText(Path.Combine(stage, "generation_config.json"),
+                    new JsonObject { ["bos_token_id"] = bos, ["eos_token_id"] = tokenizer.EndOfText }.ToJsonString(Pretty));
+                CopyTokenizer(tokenizerDir, stage, config);
+            });
         }
     }
 
-    private static void Write(GptConfig c, Dictionary<string, Tensor> w, string tokenizerDir, string outDir)
+    /// <summary>The model's tensors under the family's names, stacked ones split again, missing biases as zeros.</summary>
+    private static List<(string, Tensor)> Weights(Gpt model, HfFamily family, ScalarType dtype)
     {
-        using var scope = NewDisposeScope();
-        Tensor Get(string name) => w.TryGetValue(name, out var t) ? t : throw new InvalidDataException($"Checkpoint weights lack '{name}'.");
-        Tensor Zeros(long n) => zeros(n, ScalarType.Float32);
-        var hf = new List<(string, Tensor)>
+        var ours = model.named_parameters().ToDictionary(p => p.name, p => (Tensor)p.parameter.detach());
+        var c = model.Config;
+        var hf = new List<(string, Tensor)>();
+        foreach (var (name, source) in HfWeightNames.Map(family, c))
         {
-            ("transformer.wte.weight", Get("wte.weight")),
-            ("transformer.wpe.weight", Get("wpe.weight")),
-        };
-        for (int i = 0; i < c.Layers; i++)
-        {
-            string p = $"transformer.h.{i}.", s = $"h.{i}.";
-            hf.Add((p + "ln_1.weight", Get(s + "ln_1.weight")));
-            hf.Add((p + "ln_1.bias", Zeros(c.Embedding)));
-            hf.Add((p + "attn.c_attn.weight", Get(s + "attn.c_attn.weight").t().contiguous()));
-            hf.Add((p + "attn.c_attn.bias", Zeros(3 * c.Embedding)));
-            hf.Add((p + "attn.c_proj.weight", Get(s + "attn.c_proj.weight").t().contiguous()));
-            hf.Add((p + "attn.c_proj.bias", Zeros(c.Embedding)));
-            hf.Add((p + "ln_2.weight", Get(s + "ln_2.weight")));
-            hf.Add((p + "ln_2.bias", Zeros(c.Embedding)));
-            hf.Add((p + "mlp.c_fc.weight", Get(s + "mlp.c_fc.weight").t().contiguous()));
-            hf.Add((p + "mlp.c_fc.bias", Zeros(c.Hidden)));
-            hf.Add((p + "mlp.c_proj.weight", Get(s + "mlp.c_proj.weight").t().contiguous()));
-            hf.Add((p + "mlp.c_proj.bias", Zeros(c.Embedding)));
+            var t = ours.TryGetValue(name, out var p) ? p : zeros(ours[name[..^".bias".Length] + ".weight"].shape[0]); // CodeLm's GPT has no biases
+            var parts = source.Names.Count switch
+            {
+                1 => [t],
+                3 => t.split([c.Heads * c.HeadDim, c.KvHeadCount * c.HeadDim, c.KvHeadCount * c.HeadDim], 0),
+                _ => t.chunk(source.Names.Count, 0),
+            };
+            for (int i = 0; i < parts.Length; i++)
+                hf.Add((source.Names[i], (source.Transposed ? parts[i].t() : parts[i]).contiguous().to(dtype)));
         }
-        hf.Add(("transformer.ln_f.weight", Get("ln_f.weight")));
-        hf.Add(("transformer.ln_f.bias", Zeros(c.Embedding)));
+        return hf;
+    }
 
-        var tokenizer = CodeTokenizer.Load(tokenizerDir);
-        if (Directory.Exists(outDir) && Directory.EnumerateFileSystemEntries(outDir).Any() && !File.Exists(Path.Combine(outDir, "config.json")))
-            throw new IOException($"Export folder '{outDir}' exists and is not an earlier export; choose an empty or new folder.");
-        StagedDirectory.Write(outDir, stage =>
+    private static ScalarType StoredType(string dir)
+    {
+        var index = SafeTensorsIndex.Open(dir);
+        return index[index.Names.First()].Type is ScalarType.BFloat16 or ScalarType.Float16 ? index[index.Names.First()].Type : ScalarType.Float32;
+    }
+
+    private static void CopyTokenizer(string tokenizerDir, string stage, GptConfig c)
+    {
+        foreach (var f in HfCheckpoint.TokenizerFiles.Where(f => f != "generation_config.json"))
+            if (File.Exists(Path.Combine(tokenizerDir, f))) File.Copy(Path.Combine(tokenizerDir, f), Path.Combine(stage, f));
+        if (File.Exists(Path.Combine(stage, "tokenizer_config.json"))) return;
+        File.WriteAllText(Path.Combine(stage, "tokenizer_config.json"), new JsonObject
         {
-            SafeTensors.Save(Path.Combine(stage, "model.safetensors"), hf, new Dictionary<string, string> { ["format"] = "pt" });
-            var opts = new JsonSerializerOptions { WriteIndented = true };
-            File.WriteAllText(Path.Combine(stage, "config.json"), new JsonObject
-            {
-                ["architectures"] = new JsonArray("GPT2LMHeadModel"),
-                ["model_type"] = "gpt2",
-                ["vocab_size"] = c.VocabSize,
-                ["n_positions"] = c.ContextLength,
-                ["n_ctx"] = c.ContextLength,
-                ["n_embd"] = c.Embedding,
-                ["n_layer"] = c.Layers,
-                ["n_head"] = c.Heads,
-                ["n_inner"] = c.Hidden,
-                ["activation_function"] = "gelu",
-                ["layer_norm_epsilon"] = c.LayerNormEpsilon,
-                ["resid_pdrop"] = 0.0, ["embd_pdrop"] = 0.0, ["attn_pdrop"] = 0.0,
-                ["scale_attn_weights"] = true,
-                ["tie_word_embeddings"] = true,
-                ["bos_token_id"] = tokenizer.EndOfText,
-                ["eos_token_id"] = tokenizer.EndOfText,
-                ["torch_dtype"] = "float32",
-            }.ToJsonString(opts));
-            File.WriteAllText(Path.Combine(stage, "generation_config.json"), new JsonObject
-            {
-                ["bos_token_id"] = tokenizer.EndOfText, ["eos_token_id"] = tokenizer.EndOfText,
-            }.ToJsonString(opts));
-            foreach (var f in new[] { TokenizerFiles.TokenizerJson, TokenizerFiles.VocabJson, TokenizerFiles.MergesTxt })
-                if (File.Exists(Path.Combine(tokenizerDir, f))) File.Copy(Path.Combine(tokenizerDir, f), Path.Combine(stage, f));
-            File.WriteAllText(Path.Combine(stage, "tokenizer_config.json"), new JsonObject
-            {
-                ["tokenizer_class"] = "PreTrainedTokenizerFast",
-                ["model_max_length"] = c.ContextLength,
-                ["bos_token"] = "<|endoftext|>", ["eos_token"] = "<|endoftext|>", ["unk_token"] = "<|endoftext|>",
-                ["additional_special_tokens"] = new JsonArray("<fim_prefix>", "<fim_middle>", "<fim_suffix>", "<fim_pad>"),
-            }.ToJsonString(opts));
-        });
+            ["tokenizer_class"] = "PreTrainedTokenizerFast",
+            ["model_max_length"] = c.ContextLength,
+            ["bos_token"] = SpecialTokens.EndOfText, ["eos_token"] = SpecialTokens.EndOfText, ["unk_token"] = SpecialTokens.EndOfText,
+            ["additional_special_tokens"] = new JsonArray(SpecialTokens.FimPrefix, SpecialTokens.FimMiddle, SpecialTokens.FimSuffix, SpecialTokens.FimPad),
+        }.ToJsonString(Pretty));
     }
 }

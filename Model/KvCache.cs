@@ -23,8 +23,8 @@ public sealed class KvCache : IDisposable
         _values = new Tensor[config.Layers];
         for (int i = 0; i < config.Layers; i++)
         {
-            _keys[i] = zeros([batch, config.Heads, capacity, config.HeadDim], dtype, device).DetachFromDisposeScope();
-            _values[i] = zeros([batch, config.Heads, capacity, config.HeadDim], dtype, device).DetachFromDisposeScope();
+            _keys[i] = zeros([batch, config.KvHeadCount, capacity, config.HeadDim], dtype, device).DetachFromDisposeScope();
+            _values[i] = zeros([batch, config.KvHeadCount, capacity, config.HeadDim], dtype, device).DetachFromDisposeScope();
         }
     }
 

@@ -3,18 +3,37 @@ using static TorchSharp.torch;
 
 namespace CodeLm.Model;
 
-/// <summary>Position-wise feed-forward: Linear(E→4E), exact (erf) GELU, Linear(4E→E); no biases.</summary>
+/// <summary>
+/// Position-wise feed-forward: Linear(E→hidden), GELU, Linear(hidden→E); or SwiGLU, where c_fc holds the gate and up
+/// projections stacked (one matrix product instead of two) and the hidden layer is silu(gate) · up.
+/// </summary>
 public sealed class Mlp : nn.Module<Tensor, Tensor>
 {
     internal nn.Module<Tensor, Tensor> c_fc;   // a Linear; inference may swap in cheaper copies (Model/Inference)
     internal nn.Module<Tensor, Tensor> c_proj; // residual projection
+    private readonly MlpKind _kind;
 
     public Mlp(GptConfig config) : base("mlp")
     {
-        c_fc = nn.Linear(config.Embedding, config.Hidden, hasBias: false);
-        c_proj = nn.Linear(config.Hidden, config.Embedding, hasBias: false);
+        _kind = config.Mlp;
+        int inner = config.Mlp == MlpKind.SwiGlu ? 2 * config.Hidden : config.Hidden;
+        c_fc = nn.Linear(config.Embedding, inner, hasBias: config.MlpBias);
+        c_proj = nn.Linear(config.Hidden, config.Embedding, hasBias: config.MlpBias);
         RegisterComponents();
     }
 
-    public override Tensor forward(Tensor x) => c_proj.forward(nn.functional.gelu(c_fc.forward(x)));
+    public override Tensor forward(Tensor x)
+    {
+        var h = c_fc.forward(x);
+        switch (_kind)
+        {
+            case MlpKind.SwiGlu:
+                var gateUp = h.chunk(2, -1);
+                return c_proj.forward(nn.functional.silu(gateUp[0]) * gateUp[1]);
+            case MlpKind.GeluTanh:
+                return c_proj.forward(nn.functional.gelu(h, TorchSharp.Modules.GELU.Approximate.tanh));
+            default:
+                return c_proj.forward(nn.functional.gelu(h));
+        }
+    }
 }

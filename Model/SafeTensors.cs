@@ -62,8 +62,22 @@ public static class SafeTensors
         });
     }
 
+    /// <summary>One tensor's place in a file: its type, shape, and absolute byte range.</summary>
+    public sealed record Entry(string Name, ScalarType Type, long[] Shape, long Offset, long Bytes);
+
     /// <summary>Reads every tensor in the file onto the CPU, with the file's "__metadata__" strings.</summary>
     public static (Dictionary<string, Tensor> Tensors, Dictionary<string, string> Metadata) Load(string path)
+    {
+        var metadata = new Dictionary<string, string>();
+        var entries = ReadHeader(path, metadata);
+        var tensors = new Dictionary<string, Tensor>();
+        using var stream = File.OpenRead(path);
+        foreach (var e in entries) tensors[e.Name] = ReadTensor(stream, e, path);
+        return (tensors, metadata);
+    }
+
+    /// <summary>The tensors a file holds, without reading them; <paramref name="metadata"/> receives "__metadata__".</summary>
+    public static List<Entry> ReadHeader(string path, Dictionary<string, string>? metadata = null)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"safetensors file '{path}' does not exist.");
         using var stream = File.OpenRead(path);
@@ -81,13 +95,12 @@ public static class SafeTensors
             throw new InvalidDataException($"'{path}' has a corrupt safetensors header: {e.Message}");
         }
         long dataStart = 8 + (long)headerLen;
-        var tensors = new Dictionary<string, Tensor>();
-        var metadata = new Dictionary<string, string>();
+        var entries = new List<Entry>();
         foreach (var (name, node) in header)
         {
             if (name == "__metadata__")
             {
-                foreach (var (k, v) in node!.AsObject()) metadata[k] = v!.GetValue<string>();
+                if (metadata != null) foreach (var (k, v) in node!.AsObject()) metadata[k] = v!.GetValue<string>();
                 continue;
             }
             var dtypeName = node!["dtype"]!.GetValue<string>();
@@ -98,13 +111,31 @@ public static class SafeTensors
             long count = shape.Aggregate(1L, (a, b) => a * b);
             if (offsets[1] - offsets[0] != count * type.Value.Size || dataStart + offsets[1] > stream.Length)
                 throw new InvalidDataException($"'{path}': tensor '{name}' has inconsistent offsets (file truncated?).");
-            var buffer = new byte[offsets[1] - offsets[0]];
-            stream.Position = dataStart + offsets[0];
-            stream.ReadExactly(buffer);
-            var t = empty(shape, type.Key);
-            t.bytes = buffer;
-            tensors[name] = t.DetachFromDisposeScope();
+            entries.Add(new Entry(name, type.Key, shape, dataStart + offsets[0], offsets[1] - offsets[0]));
         }
-        return (tensors, metadata);
+        return entries;
+    }
+
+    /// <summary>Reads one tensor straight into a new CPU tensor's storage.</summary>
+    public static Tensor ReadTensor(Stream stream, Entry e, string path)
+    {
+        var t = empty(e.Shape, e.Type);
+        try
+        {
+            stream.Position = e.Offset;
+            if (e.Bytes <= int.MaxValue) stream.ReadExactly(t.bytes);
+            else
+            {
+                var buffer = new byte[e.Bytes]; // beyond a span's reach: one staged copy
+                stream.ReadExactly(buffer);
+                t.bytes = buffer;
+            }
+        }
+        catch (EndOfStreamException)
+        {
+            t.Dispose();
+            throw new InvalidDataException($"'{path}': tensor '{e.Name}' is cut short (file truncated?).");
+        }
+        return t.DetachFromDisposeScope();
     }
 }

@@ -44,23 +44,27 @@ public static class CpuInference
         foreach (var block in model.Blocks)
         {
             var (attn, mlp) = (block.Attention, block.Mlp);
-            attn.c_attn = Swap(attn, "c_attn", attn.c_attn, InferenceLinear.Of(WeightOf(attn.c_attn), weights));
-            attn.c_proj = Swap(attn, "c_proj", attn.c_proj, InferenceLinear.Of(WeightOf(attn.c_proj), weights));
-            mlp.c_fc = Swap(mlp, "c_fc", mlp.c_fc, InferenceLinear.Of(WeightOf(mlp.c_fc), weights));
-            mlp.c_proj = Swap(mlp, "c_proj", mlp.c_proj, InferenceLinear.Of(WeightOf(mlp.c_proj), weights));
+            attn.c_attn = Swap(attn, "c_attn", attn.c_attn, Copies(attn.c_attn, weights));
+            attn.c_proj = Swap(attn, "c_proj", attn.c_proj, Copies(attn.c_proj, weights));
+            mlp.c_fc = Swap(mlp, "c_fc", mlp.c_fc, Copies(mlp.c_fc, weights));
+            mlp.c_proj = Swap(mlp, "c_proj", mlp.c_proj, Copies(mlp.c_proj, weights));
         }
-        model.lm_head = Swap(model, "lm_head", model.lm_head, InferenceLinear.Tied(w, weights));
+        // Prompts read the head at their last position only, a step: float32 there, whoever owns the weight.
+        var head = model.HeadWeight is { } own
+            ? InferenceLinear.Of(own, null, weights with { Prompts = PromptWeights.Float32 })
+            : InferenceLinear.Tied(w, weights);
+        model.lm_head = Swap(model, "lm_head", model.lm_head, head);
     }
 
     /// <summary>What <paramref name="model"/> computes with: <see cref="InferenceWeights.Float32"/> until <see cref="Prepare"/>.</summary>
     public static InferenceWeights WeightsOf(Gpt model) =>
         model.Blocks.First().Mlp.c_fc is InferenceLinear linear ? linear.Weights : InferenceWeights.Float32;
 
-    private static Parameter WeightOf(nn.Module<Tensor, Tensor> layer) => layer switch
+    private static InferenceLinear Copies(nn.Module<Tensor, Tensor> layer, InferenceWeights weights) => layer switch
     {
-        InferenceLinear prepared => prepared.Weight,
-        Linear { bias: null } linear => linear.weight!,
-        _ => throw new NotSupportedException($"Inference copies cover bias-free linear layers only (as every CodeLm layer is), not {layer.GetType().Name}."),
+        InferenceLinear prepared => InferenceLinear.Of(prepared.Weight, prepared.Bias, weights),
+        Linear linear => InferenceLinear.Of(linear.weight!, linear.bias, weights),
+        _ => throw new NotSupportedException($"Inference copies cover linear layers only, not {layer.GetType().Name}."),
     };
 
     private static nn.Module<Tensor, Tensor> Swap(nn.Module parent, string name, nn.Module<Tensor, Tensor> current, InferenceLinear replacement)

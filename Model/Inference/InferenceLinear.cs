@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace CodeLm.Model.Inference;
 
 /// <summary>
-/// A bias-free linear layer for CPU inference, a drop-in for <see cref="Linear"/> (<c>forward(x) = x · Wᵀ</c>) that reads
+/// A linear layer for CPU inference, a drop-in for <see cref="Linear"/> (<c>forward(x) = x · Wᵀ + b</c>) that reads
 /// cheaper copies of W by input length: int8 for one position per sequence (decoding steps, bound by reading the
 /// weights), bfloat16 for longer inputs (prompts, bound by arithmetic, where a CPU with bf16 dot products is several times
 /// faster). Without a copy for a case the float32 W is used. The copies do not follow later changes to W.
@@ -13,13 +13,15 @@ namespace CodeLm.Model.Inference;
 public sealed class InferenceLinear : nn.Module<Tensor, Tensor>
 {
     private readonly Parameter weight;
+    private readonly Parameter? bias;
     private readonly bool ownsWeight;
     private readonly Int8Weights? int8;
     private readonly Tensor? bf16;
 
-    private InferenceLinear(Parameter weight, bool ownsWeight, InferenceWeights weights) : base("inference_linear")
+    private InferenceLinear(Parameter weight, Parameter? bias, bool ownsWeight, InferenceWeights weights) : base("inference_linear")
     {
         this.weight = weight;
+        this.bias = bias;
         this.ownsWeight = ownsWeight;
         Weights = weights;
         int8 = weights.Steps == StepWeights.Int8 ? Int8Weights.Quantize(weight) : null;
@@ -31,18 +33,19 @@ public sealed class InferenceLinear : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
-    /// <summary>For a layer's own weight; it stays registered as <c>weight</c>, so parameter names are the Linear's.</summary>
-    public static InferenceLinear Of(Parameter weight, InferenceWeights weights) => new(weight, ownsWeight: true, weights);
+    /// <summary>For a layer's own weight (and bias); they stay registered as <c>weight</c> and <c>bias</c>, so parameter names are the Linear's.</summary>
+    public static InferenceLinear Of(Parameter weight, Parameter? bias, InferenceWeights weights) => new(weight, bias, ownsWeight: true, weights);
 
     /// <summary>
     /// For the head tied to the embedding: the embedding owns the weight. Int8 steps only: prompts read the head once,
     /// at their last position, which is a step.
     /// </summary>
     public static InferenceLinear Tied(Parameter weight, InferenceWeights weights) =>
-        new(weight, ownsWeight: false, weights with { Prompts = PromptWeights.Float32 });
+        new(weight, null, ownsWeight: false, weights with { Prompts = PromptWeights.Float32 });
 
     /// <summary>The float32 weight the copies were made from.</summary>
     public Parameter Weight => weight;
+    public Parameter? Bias => bias;
 
     /// <summary>The copies this layer reads.</summary>
     public InferenceWeights Weights { get; }
@@ -51,9 +54,17 @@ public sealed class InferenceLinear : nn.Module<Tensor, Tensor>
     protected override void RegisterComponents()
     {
         if (ownsWeight) ConditionallyRegisterParameter("weight", weight);
+        if (bias is not null) ConditionallyRegisterParameter("bias", bias);
     }
 
     public override Tensor forward(Tensor x)
+    {
+        var y = Product(x);
+        if (bias is null) return y;
+        using (y) return y + bias;
+    }
+
+    private Tensor Product(Tensor x)
     {
         if (x.shape[^2] == 1) return int8 != null ? int8.Forward(x) : nn.functional.linear(x, weight);
         if (bf16 is null) return nn.functional.linear(x, weight);

@@ -38,8 +38,7 @@ public sealed class CheckpointCompletionEngine : ICompletionEngine, IDisposable
     {
         checkpointDir = Checkpoint.Resolve(checkpointDir);
         if (!Directory.Exists(checkpointDir)) throw new DirectoryNotFoundException($"checkpoint directory '{checkpointDir}' does not exist");
-        var tokenizerDir = Path.Combine(checkpointDir, Checkpoint.TokenizerDirName);
-        if (!Directory.Exists(tokenizerDir)) throw new InvalidDataException($"'{checkpointDir}' has no {Checkpoint.TokenizerDirName}/ directory: not a complete checkpoint");
+        var tokenizerDir = Checkpoint.TokenizerDirOf(checkpointDir);
         TorchNativeLoader.EnsureLoaded();
         var device = Devices.Resolve(deviceSpec);
         var tokenizer = CodeTokenizer.Load(tokenizerDir);

@@ -5,13 +5,13 @@ namespace CodeLm.Model.Tests;
 
 public class ExportTests
 {
-    private const string Python = "/usr/bin/python3"; // Debian's python, where python3-torch lives
+    private const string Python = PythonTorch.Python;
 
     [Fact]
     public void Hf_export_is_read_by_an_independent_python_gpt2_forward_with_matching_logits()
     {
         Torch.Init();
-        EnsurePythonTorch();
+        PythonTorch.Ensure();
         using var tmp = new TempDir();
         var tok = TestData.Tokenizer(tmp.File("tok"));
         manual_seed(11);
@@ -43,14 +43,5 @@ public class ExportTests
         for (int i = 0; i < a.Length; i++) { maxDiff = Math.Max(maxDiff, Math.Abs(a[i] - b[i])); maxAbs = Math.Max(maxAbs, Math.Abs(a[i])); }
         Assert.True(maxAbs > 1, $"logits too small to be a meaningful comparison ({maxAbs})");
         Assert.True(maxDiff < 1e-4, $"max |ours - python| = {maxDiff}");
-    }
-
-    private static void EnsurePythonTorch()
-    {
-        if (File.Exists(Python) && Proc.Run(Python, ["-c", "import torch"]).ExitCode == 0) return;
-        var env = new Dictionary<string, string> { ["DEBIAN_FRONTEND"] = "noninteractive" };
-        var install = Proc.Run("apt-get", ["install", "-y", "-q", "--no-install-recommends", "python3-torch", "libopenblas0-pthread"], env: env, timeoutMs: 900_000);
-        Assert.True(install.ExitCode == 0 && Proc.Run(Python, ["-c", "import torch"]).ExitCode == 0,
-            "python3-torch is needed for the export check and could not be installed: " + install.Stderr);
     }
 }
