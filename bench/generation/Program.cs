@@ -3,6 +3,7 @@
 //   dotnet run -c Release --project bench/generation -- memory <n>          (child process: peak RSS of one n-sample request)
 //   dotnet run -c Release --project bench/generation -- checkpoint <dir>    (a random-init tiny checkpoint to try `codelm sample`)
 //   dotnet run -c Release --project bench/generation -- precision <dir> [--prompts 40]  (int8/bf16 inference vs float32 on a trained checkpoint)
+//   dotnet run -c Release --project bench/generation -- open-model <hf-dir> [--threads 1] [--prompt 128] [--decode 64]  (an open model's load, prefill and decode)
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
@@ -18,6 +19,27 @@ CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 int threads = Arg("--threads", 1), repeats = Arg("--repeats", 5);
 TorchNativeLoader.EnsureLoaded();
 set_num_threads(threads);
+if (args.Length >= 1 && args[0] == "arch-speed")
+{
+    foreach (var c in new[] { GptConfig.Preset("small", 32768), GptConfig.Preset("llama-small", 32768), GptConfig.Preset("llama-small", 32768) with { KvHeads = 2 } })
+    {
+        using var m = new Gpt(c);
+        m.eval();
+        var prompt = Enumerable.Range(0, 128).ToArray();
+        for (int r = 0; r < 3; r++)
+        {
+            var res = OpenModelBench.Decode(m, c, prompt, 32);
+            Console.WriteLine($"{c.Norm} {c.Positions} {c.Mlp} kv {c.KvHeadCount}: prefill {res.PrefillMs:F1} ms, decode {res.DecodeTokS:F1} tok/s");
+        }
+    }
+    return;
+}
+if (args.Length >= 2 && args[0] == "open-model")
+{
+    OpenModelBench.Run(args[1], threads, Arg("--prompt", 128), Arg("--decode", 64), repeats,
+        Enum.Parse<CodeLm.Model.Inference.InferencePrecision>(ArgText("--precision") ?? "Auto", ignoreCase: true));
+    return;
+}
 if (args.Length >= 2 && args[0] == "precision")
 {
     PrecisionAgreement.Run(args[1], Arg("--prompts", 40));
@@ -102,6 +124,13 @@ for (int rep = 0; rep < repeats; rep++)
 
 var memory = new[] { 1, 20 }.Select(n => Setup.RunChild(threads, n)).ToArray();
 Report.Print(rows, cachedLatencies, memory, config, threads, repeats);
+
+static string? ArgText(string name)
+{
+    var a = Environment.GetCommandLineArgs();
+    int i = Array.IndexOf(a, name);
+    return i >= 0 && i + 1 < a.Length ? a[i + 1] : null;
+}
 
 static int Arg(string name, int fallback)
 {

@@ -3,10 +3,11 @@
 Written against the transformers conventions of each family, without transformers or safetensors (neither is in
 Debian 12): safetensors is a length-prefixed JSON header and raw little-endian bytes, a few lines here.
 
-  write FAMILY OUT_DIR VOCAB [--seed N] [--dtype f32|f16|bf16] [--shards N] [--untied] [--rope-scale F]
+  write FAMILY OUT_DIR VOCAB [--seed N] [--dtype f32|f16|bf16] [--shards N] [--untied] [--rope-scale F] [--shape NAME]
   forward MODEL_DIR IDS_TXT LOGITS_BIN      float32 logits [T, V] of the ids (space-separated) in one sequence
   greedy MODEL_DIR IDS_TXT N OUT_TXT        N greedy tokens after the ids, space-separated
 FAMILY: llama, mistral, qwen2, starcoder2, gpt2, gpt_bigcode.
+--shape gives a published model's dimensions (random weights, for speed and memory benchmarks): see SHAPES.
 """
 import json
 import math
@@ -73,6 +74,15 @@ def load_dir(d):
     return load_safetensors(os.path.join(d, "model.safetensors"))
 
 
+# Dimensions of published models, from their config.json files (weights are random: speed and memory do not depend on them).
+SHAPES = {
+    "qwen2.5-coder-0.5b": {"hidden_size": 896, "intermediate_size": 4864, "num_hidden_layers": 24, "num_attention_heads": 14,
+                           "num_key_value_heads": 2, "max_position_embeddings": 32768, "tie_word_embeddings": True},
+    "qwen2.5-coder-1.5b": {"hidden_size": 1536, "intermediate_size": 8960, "num_hidden_layers": 28, "num_attention_heads": 12,
+                           "num_key_value_heads": 2, "max_position_embeddings": 32768, "tie_word_embeddings": True},
+}
+
+
 # ---------- configs and random weights, in each family's own names and layouts ----------
 
 def make_config(family, vocab, untied, rope_scale):
@@ -108,6 +118,8 @@ def make_weights(family, c):
     g = torch.Generator().manual_seed(c.pop("_seed"))
 
     def r(*shape, std=0.2):
+        if len(shape) == 2 and shape[1] > 256:  # published widths: keep activations of order 1
+            std = min(std, 1.0 / math.sqrt(shape[1]))
         return torch.randn(*shape, generator=g) * std
 
     def norm(n):
@@ -168,9 +180,11 @@ def make_weights(family, c):
     return w
 
 
-def write(family, out, vocab, seed, dtype, shards, untied, rope_scale):
+def write(family, out, vocab, seed, dtype, shards, untied, rope_scale, shape=None):
     os.makedirs(out, exist_ok=True)
     c = make_config(family, vocab, untied, rope_scale)
+    if shape:
+        c.update(SHAPES[shape])
     c["_seed"] = seed
     w = make_weights(family, c)
     torch_dtype, name = DTYPES[dtype]
@@ -317,7 +331,7 @@ def main(argv):
             return opts[opts.index(name) + 1] if name in opts else default
 
         write(fam, out, vocab, int(opt("--seed", "1")), opt("--dtype", "f32"), int(opt("--shards", "1")),
-              "--untied" in opts, float(opt("--rope-scale", "1")))
+              "--untied" in opts, float(opt("--rope-scale", "1")), opt("--shape", None))
     elif cmd == "forward":
         with torch.no_grad():
             logits = forward(argv[1], read_ids(argv[2])).float().contiguous()
