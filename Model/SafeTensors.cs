@@ -65,7 +65,31 @@ public static class SafeTensors
     /// <summary>Reads every tensor in the file onto the CPU, with the file's "__metadata__" strings.</summary>
     public static (Dictionary<string, Tensor> Tensors, Dictionary<string, string> Metadata) Load(string path)
     {
-        if (!File.Exists(path)) throw new FileNotFoundException($"safetensors file '{path}' does not exist.");
+        var (entries, metadata) = ReadHeader(path);
+        using var stream = File.OpenRead(path);
+        var tensors = new Dictionary<string, Tensor>();
+        foreach (var e in entries)
+        {
+            var type = Types.FirstOrDefault(kv => kv.Value.Name == e.DType);
+            if (type.Value.Name == null) throw new InvalidDataException($"'{path}': tensor '{e.Name}' has unsupported dtype {e.DType}.");
+            var buffer = new byte[e.Length];
+            stream.Position = e.Offset;
+            stream.ReadExactly(buffer);
+            var t = empty(e.Shape, type.Key);
+            t.bytes = buffer;
+            tensors[e.Name] = t.DetachFromDisposeScope();
+        }
+        return (tensors, metadata);
+    }
+
+    /// <summary>
+    /// The header alone, without torch: each tensor's name, dtype name ("F32", "BF16", ...), shape and where its bytes lie
+    /// (<see cref="Entry.Offset"/> from the start of the file), checked against the file's length. Readers that convert
+    /// tensor by tensor (the GGUF converter) use this instead of <see cref="Load"/>, so a large model is never all in memory.
+    /// </summary>
+    public static (IReadOnlyList<Entry> Entries, Dictionary<string, string> Metadata) ReadHeader(string path)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"safetensors file '{path}' does not exist.", path);
         using var stream = File.OpenRead(path);
         var lenBytes = new byte[8];
         if (stream.Read(lenBytes) != 8) throw new InvalidDataException($"'{path}' is too short to be a safetensors file.");
@@ -81,7 +105,7 @@ public static class SafeTensors
             throw new InvalidDataException($"'{path}' has a corrupt safetensors header: {e.Message}");
         }
         long dataStart = 8 + (long)headerLen;
-        var tensors = new Dictionary<string, Tensor>();
+        var entries = new List<Entry>();
         var metadata = new Dictionary<string, string>();
         foreach (var (name, node) in header)
         {
@@ -91,20 +115,23 @@ public static class SafeTensors
                 continue;
             }
             var dtypeName = node!["dtype"]!.GetValue<string>();
-            var type = Types.FirstOrDefault(kv => kv.Value.Name == dtypeName);
-            if (type.Value.Name == null) throw new InvalidDataException($"'{path}': tensor '{name}' has unsupported dtype {dtypeName}.");
+            if (!ElementSizes.TryGetValue(dtypeName, out var size))
+                throw new InvalidDataException($"'{path}': tensor '{name}' has unsupported dtype {dtypeName}.");
             var shape = node["shape"]!.AsArray().Select(x => x!.GetValue<long>()).ToArray();
             var offsets = node["data_offsets"]!.AsArray().Select(x => x!.GetValue<long>()).ToArray();
             long count = shape.Aggregate(1L, (a, b) => a * b);
-            if (offsets[1] - offsets[0] != count * type.Value.Size || dataStart + offsets[1] > stream.Length)
+            if (offsets[1] - offsets[0] != count * size || dataStart + offsets[1] > stream.Length)
                 throw new InvalidDataException($"'{path}': tensor '{name}' has inconsistent offsets (file truncated?).");
-            var buffer = new byte[offsets[1] - offsets[0]];
-            stream.Position = dataStart + offsets[0];
-            stream.ReadExactly(buffer);
-            var t = empty(shape, type.Key);
-            t.bytes = buffer;
-            tensors[name] = t.DetachFromDisposeScope();
+            entries.Add(new Entry(name, dtypeName, shape, dataStart + offsets[0], offsets[1] - offsets[0]));
         }
-        return (tensors, metadata);
+        return (entries, metadata);
     }
+
+    /// <summary>One tensor of a safetensors header: its bytes are <see cref="Length"/> bytes from <see cref="Offset"/> in the file.</summary>
+    public sealed record Entry(string Name, string DType, long[] Shape, long Offset, long Length);
+
+    private static readonly Dictionary<string, int> ElementSizes = new()
+    {
+        ["F64"] = 8, ["F32"] = 4, ["F16"] = 2, ["BF16"] = 2, ["I64"] = 8, ["I32"] = 4, ["I16"] = 2, ["I8"] = 1, ["U8"] = 1, ["BOOL"] = 1,
+    };
 }
