@@ -69,7 +69,8 @@ public static class HfExport
     private static ScalarType StoredType(string dir)
     {
         var index = SafeTensorsIndex.Open(dir);
-        return index[index.Names.First()].Type is ScalarType.BFloat16 or ScalarType.Float16 ? index[index.Names.First()].Type : ScalarType.Float32;
+        var type = index.TypeOf(index.Names.First());
+        return type is ScalarType.BFloat16 or ScalarType.Float16 ? type : ScalarType.Float32;
     }
 
     private static void CopyTokenizer(string tokenizerDir, string stage, GptConfig c)

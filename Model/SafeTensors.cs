@@ -62,24 +62,54 @@ public static class SafeTensors
         });
     }
 
-    /// <summary>One tensor's place in a file: its type, shape, and absolute byte range.</summary>
-    public sealed record Entry(string Name, ScalarType Type, long[] Shape, long Offset, long Bytes);
-
     /// <summary>Reads every tensor in the file onto the CPU, with the file's "__metadata__" strings.</summary>
     public static (Dictionary<string, Tensor> Tensors, Dictionary<string, string> Metadata) Load(string path)
     {
-        var metadata = new Dictionary<string, string>();
-        var entries = ReadHeader(path, metadata);
-        var tensors = new Dictionary<string, Tensor>();
+        var (entries, metadata) = ReadHeader(path);
         using var stream = File.OpenRead(path);
+        var tensors = new Dictionary<string, Tensor>();
         foreach (var e in entries) tensors[e.Name] = ReadTensor(stream, e, path);
         return (tensors, metadata);
     }
 
-    /// <summary>The tensors a file holds, without reading them; <paramref name="metadata"/> receives "__metadata__".</summary>
-    public static List<Entry> ReadHeader(string path, Dictionary<string, string>? metadata = null)
+    /// <summary>The torch type of a header's dtype name.</summary>
+    public static ScalarType TypeOf(Entry e, string path)
     {
-        if (!File.Exists(path)) throw new FileNotFoundException($"safetensors file '{path}' does not exist.");
+        var type = Types.FirstOrDefault(kv => kv.Value.Name == e.DType);
+        return type.Value.Name != null ? type.Key : throw new InvalidDataException($"'{path}': tensor '{e.Name}' has unsupported dtype {e.DType}.");
+    }
+
+    /// <summary>Reads one tensor straight into a new CPU tensor's storage (no staging copy up to 2 GiB).</summary>
+    public static Tensor ReadTensor(Stream stream, Entry e, string path)
+    {
+        var t = empty(e.Shape, TypeOf(e, path));
+        try
+        {
+            stream.Position = e.Offset;
+            if (e.Length <= int.MaxValue) stream.ReadExactly(t.bytes);
+            else
+            {
+                var buffer = new byte[e.Length];
+                stream.ReadExactly(buffer);
+                t.bytes = buffer;
+            }
+        }
+        catch (EndOfStreamException)
+        {
+            t.Dispose();
+            throw new InvalidDataException($"'{path}': tensor '{e.Name}' is cut short (file truncated?).");
+        }
+        return t.DetachFromDisposeScope();
+    }
+
+    /// <summary>
+    /// The header alone, without torch: each tensor's name, dtype name ("F32", "BF16", ...), shape and where its bytes lie
+    /// (<see cref="Entry.Offset"/> from the start of the file), checked against the file's length. Readers that convert
+    /// tensor by tensor (the GGUF converter) use this instead of <see cref="Load"/>, so a large model is never all in memory.
+    /// </summary>
+    public static (IReadOnlyList<Entry> Entries, Dictionary<string, string> Metadata) ReadHeader(string path)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"safetensors file '{path}' does not exist.", path);
         using var stream = File.OpenRead(path);
         var lenBytes = new byte[8];
         if (stream.Read(lenBytes) != 8) throw new InvalidDataException($"'{path}' is too short to be a safetensors file.");
@@ -96,46 +126,32 @@ public static class SafeTensors
         }
         long dataStart = 8 + (long)headerLen;
         var entries = new List<Entry>();
+        var metadata = new Dictionary<string, string>();
         foreach (var (name, node) in header)
         {
             if (name == "__metadata__")
             {
-                if (metadata != null) foreach (var (k, v) in node!.AsObject()) metadata[k] = v!.GetValue<string>();
+                foreach (var (k, v) in node!.AsObject()) metadata[k] = v!.GetValue<string>();
                 continue;
             }
             var dtypeName = node!["dtype"]!.GetValue<string>();
-            var type = Types.FirstOrDefault(kv => kv.Value.Name == dtypeName);
-            if (type.Value.Name == null) throw new InvalidDataException($"'{path}': tensor '{name}' has unsupported dtype {dtypeName}.");
+            if (!ElementSizes.TryGetValue(dtypeName, out var size))
+                throw new InvalidDataException($"'{path}': tensor '{name}' has unsupported dtype {dtypeName}.");
             var shape = node["shape"]!.AsArray().Select(x => x!.GetValue<long>()).ToArray();
             var offsets = node["data_offsets"]!.AsArray().Select(x => x!.GetValue<long>()).ToArray();
             long count = shape.Aggregate(1L, (a, b) => a * b);
-            if (offsets[1] - offsets[0] != count * type.Value.Size || dataStart + offsets[1] > stream.Length)
+            if (offsets[1] - offsets[0] != count * size || dataStart + offsets[1] > stream.Length)
                 throw new InvalidDataException($"'{path}': tensor '{name}' has inconsistent offsets (file truncated?).");
-            entries.Add(new Entry(name, type.Key, shape, dataStart + offsets[0], offsets[1] - offsets[0]));
+            entries.Add(new Entry(name, dtypeName, shape, dataStart + offsets[0], offsets[1] - offsets[0]));
         }
-        return entries;
+        return (entries, metadata);
     }
 
-    /// <summary>Reads one tensor straight into a new CPU tensor's storage.</summary>
-    public static Tensor ReadTensor(Stream stream, Entry e, string path)
+    /// <summary>One tensor of a safetensors header: its bytes are <see cref="Length"/> bytes from <see cref="Offset"/> in the file.</summary>
+    public sealed record Entry(string Name, string DType, long[] Shape, long Offset, long Length);
+
+    private static readonly Dictionary<string, int> ElementSizes = new()
     {
-        var t = empty(e.Shape, e.Type);
-        try
-        {
-            stream.Position = e.Offset;
-            if (e.Bytes <= int.MaxValue) stream.ReadExactly(t.bytes);
-            else
-            {
-                var buffer = new byte[e.Bytes]; // beyond a span's reach: one staged copy
-                stream.ReadExactly(buffer);
-                t.bytes = buffer;
-            }
-        }
-        catch (EndOfStreamException)
-        {
-            t.Dispose();
-            throw new InvalidDataException($"'{path}': tensor '{e.Name}' is cut short (file truncated?).");
-        }
-        return t.DetachFromDisposeScope();
-    }
+        ["F64"] = 8, ["F32"] = 4, ["F16"] = 2, ["BF16"] = 2, ["I64"] = 8, ["I32"] = 4, ["I16"] = 2, ["I8"] = 1, ["U8"] = 1, ["BOOL"] = 1,
+    };
 }

@@ -15,6 +15,7 @@ public static class HfArchitectures
         ["starcoder2"] = HfFamily.Starcoder2, ["gpt2"] = HfFamily.Gpt2, ["gpt_bigcode"] = HfFamily.GptBigCode,
     };
 
+    public static IReadOnlyList<string> SupportedModelTypes => [.. ModelTypes.Keys];
     public static string Supported => string.Join(", ", ModelTypes.Keys);
 
     public static HfFamily FamilyOf(JsonObject config, string where)
@@ -22,14 +23,14 @@ public static class HfArchitectures
         var type = config["model_type"]?.GetValue<string>();
         if (type != null && ModelTypes.TryGetValue(type, out var family)) return family;
         var arch = config["architectures"]?.AsArray().FirstOrDefault()?.GetValue<string>();
-        throw new UnsupportedModelException($"'{where}' is a '{type ?? "(no model_type)"}' model{(arch != null ? $" ({arch})" : "")}; CodeLm reads model types {Supported}.");
+        throw new UnsupportedModelException(where, ModelPart.ModelType, $"{type ?? "(none)"}{(arch != null ? $" ({arch})" : "")}", SupportedModelTypes);
     }
 
     public static (HfFamily Family, GptConfig Config) Read(JsonObject j, string where)
     {
         var family = FamilyOf(j, where);
         int I(string key, int? fallback = null) => j[key]?.GetValue<int>() ?? fallback
-            ?? throw new UnsupportedModelException($"'{where}': config.json lacks '{key}'.");
+            ?? throw new UnsupportedModelException(where, ModelPart.Setting, $"config.json without '{key}'", [$"config.json with '{key}'"]);
         double D(string key, double fallback) => j[key]?.GetValue<double>() ?? fallback;
         bool B(string key, bool fallback) => j[key]?.GetValue<bool>() ?? fallback;
         string S(string key, string fallback) => j[key]?.GetValue<string>() ?? fallback;
@@ -38,7 +39,7 @@ public static class HfArchitectures
         switch (family)
         {
             case HfFamily.Llama or HfFamily.Mistral or HfFamily.Qwen2:
-                Require(S("hidden_act", "silu") == "silu", where, $"hidden_act '{S("hidden_act", "")}' (only silu)");
+                Require(S("hidden_act", "silu") == "silu", where, $"hidden_act {S("hidden_act", "")}", "hidden_act silu");
                 bool attentionBias = family == HfFamily.Qwen2 || B("attention_bias", false);
                 c = new GptConfig(I("vocab_size"), Window(j, family, I("max_position_embeddings")), I("num_hidden_layers"),
                     I("num_attention_heads"), I("hidden_size"), D("rms_norm_eps", 1e-6))
@@ -63,7 +64,7 @@ public static class HfArchitectures
                 break;
             default: // GPT-2 and GPTBigCode: learned positions, biases everywhere, tied head
                 Require(!B("scale_attn_by_inverse_layer_idx", false) && !B("reorder_and_upcast_attn", false), where,
-                    "scale_attn_by_inverse_layer_idx or reorder_and_upcast_attn");
+                    "scale_attn_by_inverse_layer_idx or reorder_and_upcast_attn true", "both false");
                 int e = I("n_embd");
                 c = new GptConfig(I("vocab_size"), I("n_positions"), I("n_layer"), I("n_head"), e, D("layer_norm_epsilon", 1e-5))
                 {
@@ -93,7 +94,7 @@ public static class HfArchitectures
     {
         if (j["rope_scaling"] is not JsonObject s) return 1;
         var type = (s["rope_type"] ?? s["type"])?.GetValue<string>();
-        Require(type is "linear" or "default", where, $"rope_scaling type '{type}' (only linear)");
+        Require(type is "linear" or "default", where, $"rope_scaling type {type}", "none", "linear");
         return type == "linear" ? s["factor"]!.GetValue<double>() : 1;
     }
 
@@ -101,11 +102,11 @@ public static class HfArchitectures
     {
         "gelu" => MlpKind.Gelu,
         "gelu_new" or "gelu_pytorch_tanh" or "gelu_fast" => MlpKind.GeluTanh,
-        _ => throw new UnsupportedModelException($"'{where}': activation '{name}' is not supported (gelu, gelu_new, gelu_pytorch_tanh)."),
+        _ => throw new UnsupportedModelException(where, ModelPart.Setting, $"activation {name}", ["gelu", "gelu_new", "gelu_pytorch_tanh", "gelu_fast"]),
     };
 
-    private static void Require(bool ok, string where, string what)
+    private static void Require(bool ok, string where, string found, params string[] supported)
     {
-        if (!ok) throw new UnsupportedModelException($"'{where}': {what} is not supported.");
+        if (!ok) throw new UnsupportedModelException(where, ModelPart.Setting, found, supported);
     }
 }

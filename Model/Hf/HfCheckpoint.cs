@@ -57,7 +57,7 @@ public static class HfCheckpoint
                 if (!t.shape.SequenceEqual(p.shape))
                     throw new InvalidDataException($"'{dir}': {string.Join(" + ", source.Names)} has shape [{string.Join(",", t.shape)}], config.json implies [{string.Join(",", p.shape)}] for {name}.");
                 p.copy_(t);
-                done += source.Names.Sum(n => index[n].Bytes);
+                done += source.Names.Sum(n => index[n].Length);
                 if (progress != null && clock.Elapsed - lastReport > TimeSpan.FromSeconds(1))
                 {
                     lastReport = clock.Elapsed;

@@ -83,5 +83,7 @@ public static class HfConfigWriter
     }
 
     private static HfFamily Unsupported(GptConfig c) =>
-        throw new UnsupportedModelException($"This model's architecture (norm {c.Norm}, positions {c.Positions}, MLP {c.Mlp}, {c.KvHeadCount} of {c.Heads} key/value heads, biases q/k/v {c.QkvBias}, projection {c.ProjectionBias}, MLP {c.MlpBias}) has no Hugging Face counterpart among {HfArchitectures.Supported}.");
+        throw new UnsupportedModelException("checkpoint", ModelPart.Setting,
+            $"an architecture (norm {c.Norm}, positions {c.Positions}, MLP {c.Mlp}, {c.KvHeadCount} of {c.Heads} key/value heads, biases q/k/v {c.QkvBias}, projection {c.ProjectionBias}, MLP {c.MlpBias}) with no Hugging Face family",
+            HfArchitectures.SupportedModelTypes, "exported to Hugging Face");
 }

@@ -4,4 +4,4 @@ namespace CodeLm.Model.Hf;
 public enum HfFamily { Llama, Mistral, Qwen2, Starcoder2, Gpt2, GptBigCode }
 
 /// <summary>A model folder CodeLm cannot read: names what was found and what is supported.</summary>
-public sealed class UnsupportedModelException(string message) : NotSupportedException(message);
+

@@ -17,7 +17,8 @@ public sealed class SafeTensorsIndex
     public IEnumerable<string> Names => _tensors.Keys;
     public bool Contains(string name) => _tensors.ContainsKey(name);
     public SafeTensors.Entry this[string name] => _tensors[name].Entry;
-    public long TotalBytes => _tensors.Values.Sum(t => t.Entry.Bytes);
+    public TorchSharp.torch.ScalarType TypeOf(string name) => SafeTensors.TypeOf(_tensors[name].Entry, _tensors[name].File);
+    public long TotalBytes => _tensors.Values.Sum(t => t.Entry.Length);
 
     public static SafeTensorsIndex Open(string folder)
     {
@@ -31,12 +32,12 @@ public sealed class SafeTensorsIndex
         }
         else if (File.Exists(Path.Combine(folder, SingleFile))) files.Add(SingleFile);
         else
-            throw new UnsupportedModelException($"'{folder}' has no {SingleFile} or {IndexFile}; CodeLm reads safetensors weights (convert .bin/.pth files with transformers first).");
+            throw new UnsupportedModelException(folder, ModelPart.Weights, $"no {SingleFile} or {IndexFile}", [SingleFile, $"{IndexFile} with its shards (convert .bin/.pth files with transformers first)"]);
         var tensors = new Dictionary<string, (string, SafeTensors.Entry)>(StringComparer.Ordinal);
         foreach (var f in files)
         {
             var path = Path.Combine(folder, f);
-            foreach (var e in SafeTensors.ReadHeader(path)) tensors[e.Name] = (path, e);
+            foreach (var e in SafeTensors.ReadHeader(path).Entries) tensors[e.Name] = (path, e);
         }
         return new SafeTensorsIndex(tensors);
     }

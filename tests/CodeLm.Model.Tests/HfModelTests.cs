@@ -75,9 +75,9 @@ public class HfModelTests
         var json = File.ReadAllText(Path.Combine(dir, "config.json")).Replace("\"llama\"", "\"mamba\"").Replace("LlamaForCausalLM", "MambaForCausalLM");
         File.WriteAllText(Path.Combine(dir, "config.json"), json);
         var e = Assert.Throws<UnsupportedModelException>(() => Checkpoint.LoadModel(dir, CPU));
-        Assert.Contains("'mamba'", e.Message);
-        Assert.Contains("MambaForCausalLM", e.Message);
-        Assert.Contains("llama, mistral, qwen2, starcoder2, gpt2, gpt_bigcode", e.Message);
+        Assert.Equal(ModelPart.ModelType, e.Part);
+        Assert.Equal("mamba (MambaForCausalLM)", e.Found);
+        Assert.Contains("supported: llama, mistral, qwen2, starcoder2, gpt2, gpt_bigcode", e.Message);
     }
 
     [Fact]
@@ -87,7 +87,8 @@ public class HfModelTests
         var dir = HfTiny.Write("llama", tmp.File("m"), Vocab);
         File.Move(Path.Combine(dir, "model.safetensors"), Path.Combine(dir, "weights.bin"));
         var e = Assert.Throws<UnsupportedModelException>(() => Checkpoint.LoadModel(dir, CPU));
-        Assert.Contains("model.safetensors", e.Message);
+        Assert.Equal(ModelPart.Weights, e.Part);
+        Assert.Contains("model.safetensors", e.Supported);
 
         var other = HfTiny.Write("llama", tmp.File("n"), Vocab, "--untied");
         var config = File.ReadAllText(Path.Combine(other, "config.json")).Replace("\"tie_word_embeddings\": false", "\"tie_word_embeddings\": true");
