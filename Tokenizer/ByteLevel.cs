@@ -41,6 +41,15 @@ public static class ByteLevel
         });
     }
 
+    /// <summary>The bytes a byte-level string stands for; false when a char is outside the alphabet.</summary>
+    public static bool TryDecode(string symbols, out byte[] bytes)
+    {
+        bytes = new byte[symbols.Length];
+        for (var i = 0; i < symbols.Length; i++)
+            if (!Backward.TryGetValue(symbols[i], out bytes[i])) return false;
+        return true;
+    }
+
     /// <summary>The bytes a byte-level string stands for; throws on a char outside the alphabet.</summary>
     public static byte[] Decode(string symbols)
     {

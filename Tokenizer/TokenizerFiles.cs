@@ -93,15 +93,28 @@ public static class TokenizerFiles
     /// <summary>Token strings by id and merges by rank, read back from tokenizer.json (validated).</summary>
     public static (string[] Tokens, (string Left, string Right)[] Merges) Read(string tokenizerJsonPath)
     {
+        var root = ParseJson(tokenizerJsonPath);
+        if (!IsCodeLmLayout(root))
+            throw new InvalidDataException($"'{tokenizerJsonPath}' was not written by CodeLm's BPE trainer: its pre-tokenizer differs from CodeLm's code split rule.");
+        return Read(root, tokenizerJsonPath);
+    }
+
+    /// <summary>tokenizer.json parsed (clear errors on a missing or malformed file).</summary>
+    internal static JsonNode ParseJson(string tokenizerJsonPath)
+    {
         if (!File.Exists(tokenizerJsonPath))
             throw new FileNotFoundException($"No tokenizer at '{tokenizerJsonPath}'. Train one with `codelm tokenizer train`.", tokenizerJsonPath);
-        JsonNode root;
-        try { root = JsonNode.Parse(File.ReadAllBytes(tokenizerJsonPath)) ?? throw new InvalidDataException("empty JSON"); }
+        try { return JsonNode.Parse(File.ReadAllBytes(tokenizerJsonPath)) ?? throw new InvalidDataException($"'{tokenizerJsonPath}' is empty JSON."); }
         catch (JsonException e) { throw new InvalidDataException($"'{tokenizerJsonPath}' is not valid JSON: {e.Message}"); }
+    }
 
-        var pattern = root["pre_tokenizer"]?["pretokenizers"]?[0]?["pattern"]?["Regex"]?.GetValue<string>();
-        if (pattern != CodePreTokenizer.Pattern)
-            throw new InvalidDataException($"'{tokenizerJsonPath}' was not written by CodeLm's BPE trainer: its pre-tokenizer differs from CodeLm's code split rule.");
+    /// <summary>Whether tokenizer.json is CodeLm's own (its pre-tokenizer is CodeLm's split rule), not a model's from Hugging Face.</summary>
+    internal static bool IsCodeLmLayout(JsonNode root) =>
+        root["pre_tokenizer"] is JsonObject pre && pre["pretokenizers"] is JsonArray { Count: > 0 } steps
+        && steps[0]?["pattern"]?["Regex"] is JsonValue v && v.TryGetValue<string>(out var pattern) && pattern == CodePreTokenizer.Pattern;
+
+    internal static (string[] Tokens, (string Left, string Right)[] Merges) Read(JsonNode root, string tokenizerJsonPath)
+    {
         var model = root["model"] as JsonObject ?? throw new InvalidDataException($"'{tokenizerJsonPath}' has no model.");
         if (model["type"]?.GetValue<string>() != "BPE") throw new InvalidDataException($"'{tokenizerJsonPath}' is not a BPE tokenizer.");
 

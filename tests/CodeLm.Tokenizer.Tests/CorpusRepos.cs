@@ -9,6 +9,10 @@ public static class CorpusRepos
     private static readonly string Root = Directory.CreateTempSubdirectory("codelm-tok-repos-").FullName;
     private static readonly Dictionary<string, IReadOnlyList<(string Path, string Text)>> Cache = [];
 
+    /// <summary>Absolute paths of the files <see cref="TextFiles"/> returns (for tools that read files themselves).</summary>
+    public static IReadOnlyList<string> FilePaths(string repo) =>
+        TextFiles(repo).Select(f => System.IO.Path.Combine(Root, repo, f.Path)).ToList();
+
     /// <summary>Every text file (no NUL byte) of a shared repo, as (relative path, text).</summary>
     public static IReadOnlyList<(string Path, string Text)> TextFiles(string repo)
     {
