@@ -36,7 +36,7 @@ public static class HfExport
             {
                 SafeTensors.Save(Path.Combine(stage, SafeTensorsIndex.SingleFile), weights, new Dictionary<string, string> { ["format"] = "pt" });
                 var typeName = dtype switch { ScalarType.BFloat16 => "bfloat16", ScalarType.Float16 => "float16", _ => "float32" };
-                var bos = tokenizer.EndOfText; // TODO-BOS
+                var bos = tokenizer.BeginOfText ?? tokenizer.EndOfText;
                 File.WriteAllText(Path.Combine(stage, "config.json"), HfConfigWriter.Write(family, config, bos, tokenizer.EndOfText, typeName).ToJsonString(Pretty));
                 File.WriteAllText(Path.Combine(stage, "generation_config.json"),
                     new JsonObject { ["bos_token_id"] = bos, ["eos_token_id"] = tokenizer.EndOfText }.ToJsonString(Pretty));

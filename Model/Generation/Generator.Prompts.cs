@@ -24,10 +24,12 @@ public sealed partial class Generator
     /// <summary>
     /// The prompt ids <see cref="GenerateFim"/> feeds: prefix and suffix encoded separately, as the trainer's FIM transform
     /// does, cut to the budget (end of the prefix, start of the suffix; a leading language tag line is kept; at whole lines
-    /// with <see cref="PromptCut.WholeLines"/>), then laid out.
+    /// with <see cref="PromptCut.WholeLines"/>), then laid out. A model without FIM tokens (GPT-2-style open models) gets the
+    /// prefix alone: it can only continue text.
     /// </summary>
     public int[] BuildFimPrompt(string prefix, string suffix, SamplingOptions options)
     {
+        if (!_tokenizer.HasFim) return BuildPrompt(prefix, options);
         int budget = PromptBudget.FimTokens(ContextLength, options.Validate());
         if (options.PromptCut == PromptCut.WholeLines) (prefix, suffix) = FitFim(prefix, suffix, options);
         var p = _tokenizer.Encode(prefix);

@@ -84,7 +84,7 @@ public sealed partial class Generator : IDisposable
     {
         options.Validate();
         if (n < 1) throw new ArgumentException($"The number of samples must be at least 1 (got {n}).");
-        int[] ids = prompt.Count == 0 ? [_tokenizer.EndOfText] : PromptBudget.KeepEnd(prompt, ContextLength - 1);
+        int[] ids = WithBeginOfText(prompt);
         foreach (var id in ids)
             if ((uint)id >= (uint)_tokenizer.VocabSize) throw new ArgumentException($"Prompt token id {id} is outside the vocabulary (0..{_tokenizer.VocabSize - 1}).");
 
@@ -225,9 +225,20 @@ public sealed partial class Generator : IDisposable
     private static Completion[] Results(Sample[] samples, int promptTokens, FinishReason? reason) =>
         samples.Select(s => new Completion(s.Text.Text, s.Tokens.Count, reason ?? s.FinishReason) { TokenIds = s.Tokens, PromptTokens = promptTokens }).ToArray();
 
-    /// <summary>End-of-text or a FIM sentinel: the document, or the middle, is done.</summary>
-    private bool IsSpecial(int token) =>
-        token == _tokenizer.EndOfText || token == _tokenizer.FimPrefix || token == _tokenizer.FimMiddle || token == _tokenizer.FimSuffix || token == _tokenizer.FimPad;
+    /// <summary>End-of-text, a FIM sentinel or another special token: the document, or the middle, is done.</summary>
+    private bool IsSpecial(int token) => _tokenizer.IsSpecial(token);
+
+    /// <summary>
+    /// The prompt as the model saw documents in training: after its begin-of-text token when its tokenizer adds one
+    /// (DeepSeek-Coder, Llama), cut to leave room for one new token; an empty prompt is that token, or end-of-text.
+    /// </summary>
+    private int[] WithBeginOfText(IReadOnlyList<int> prompt)
+    {
+        int? bos = _tokenizer.BeginOfText;
+        if (prompt.Count == 0) return [bos ?? _tokenizer.EndOfText];
+        if (bos is not int b || prompt[0] == b) return PromptBudget.KeepEnd(prompt, ContextLength - 1);
+        return [b, .. PromptBudget.KeepEnd(prompt, ContextLength - 2)];
+    }
 
     public void Dispose()
     {
