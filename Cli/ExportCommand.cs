@@ -1,20 +1,33 @@
 using System.CommandLine;
 using CodeLm.Model;
+using CodeLm.Model.Gguf;
+using CodeLm.Model.Hf;
 
 namespace CodeLm.Cli;
 
-/// <summary><c>codelm export</c>: a checkpoint as a Hugging Face transformers folder (GPT2LMHeadModel).</summary>
+/// <summary><c>codelm export</c>: a checkpoint as a Hugging Face transformers folder or a GGUF file for llama.cpp.</summary>
 public static class ExportCommand
 {
     public static Command Create()
     {
-        var checkpoint = new Option<string>("--checkpoint") { Description = "Checkpoint directory, or a training run directory (uses best/, else the latest checkpoint).", Required = true };
-        var outDir = new Option<string>("--out") { Description = "Folder to write: config.json, model.safetensors, tokenizer.json, tokenizer_config.json.", Required = true };
-        var cmd = new Command("export", "Export a checkpoint as a Hugging Face transformers folder (loads with AutoModelForCausalLM).") { checkpoint, outDir };
+        var checkpoint = new Option<string>("--checkpoint") { Description = "Checkpoint directory, a training run directory (uses best/, else the latest checkpoint), or a Hugging Face model folder.", Required = true };
+        var outPath = new Option<string>("--out") { Description = "hf: the folder to write (config.json, model.safetensors, tokenizer files). gguf: the .gguf file to write.", Required = true };
+        var format = new Option<ExportFormat>("--format") { Description = "hf: a transformers folder in the model's family (GPT2LMHeadModel for CodeLm's GPT presets, LlamaForCausalLM for llama-* presets, an open model's own family). gguf: one file llama.cpp, Ollama and LM Studio run, tokenizer included.", DefaultValueFactory = _ => ExportFormat.Hf };
+        var type = new Option<GgufType>("--type") { Description = "gguf only: tensor type of the matrices (f32, f16, q8_0); norms and biases stay f32.", DefaultValueFactory = _ => GgufType.F16 };
+        var cmd = new Command("export", "Export a checkpoint as a Hugging Face transformers folder, or as a GGUF file for llama.cpp.") { checkpoint, outPath, format, type };
         cmd.SetAction(parse =>
         {
-            HfExport.Export(parse.GetValue(checkpoint)!, parse.GetValue(outDir)!);
-            Console.WriteLine($"exported {parse.GetValue(checkpoint)} to {Path.GetFullPath(parse.GetValue(outDir)!)} (GPT-2 architecture, tied head)");
+            string from = parse.GetValue(checkpoint)!, to = parse.GetValue(outPath)!;
+            if (parse.GetValue(format) == ExportFormat.Hf)
+            {
+                HfExport.Export(from, to);
+                var family = HfCheckpoint.ReadConfig(to).Family;
+                Console.WriteLine($"exported {from} to {Path.GetFullPath(to)} ({family}; loads with AutoModelForCausalLM)");
+                return 0;
+            }
+            var result = CliProgress.Run(progress => ModelExport.Gguf(from, to, parse.GetValue(type),
+                progress.For<GgufProgress>(p => new ProgressUpdate("gguf", $"{p.Tensor} ({p.StoredAs})", p.Index, p.Count, Done: p.Index == p.Count))));
+            Console.WriteLine($"exported {from} to {result.Path} ({result.Architecture}, {result.Tensors} tensors, {result.Bytes / 1e6:F1} MB, pre-tokenizer {result.PreTokenizer})");
             return 0;
         });
         return cmd;

@@ -20,6 +20,7 @@ public static class HfExport
 
     public static void Export(string checkpointDir, string outDir)
     {
+        Native.TorchNativeLoader.EnsureLoaded();
         checkpointDir = Checkpoint.Resolve(checkpointDir);
         if (Directory.Exists(outDir) && Directory.EnumerateFileSystemEntries(outDir).Any() && !File.Exists(Path.Combine(outDir, "config.json")))
             throw new IOException($"Export folder '{outDir}' exists and is not an earlier export; choose an empty or new folder.");
