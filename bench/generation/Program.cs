@@ -36,7 +36,7 @@ if (args.Length >= 1 && args[0] == "arch-speed")
 }
 if (args.Length >= 2 && args[0] == "open-model")
 {
-    OpenModelBench.Run(args[1], threads, Arg("--prompt", 128), Arg("--decode", 64), repeats,
+    OpenModelBench.Run(args[1], ArgText("--gguf"), threads, Arg("--prompt", 128), Arg("--decode", 64), repeats,
         Enum.Parse<CodeLm.Model.Inference.InferencePrecision>(ArgText("--precision") ?? "Auto", ignoreCase: true));
     return;
 }
