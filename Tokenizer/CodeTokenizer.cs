@@ -63,6 +63,9 @@ public sealed class CodeTokenizer
     public int FimMiddle => Fim.Middle;
     public int FimSuffix => Fim.Suffix;
 
+    /// <summary>Whether the model has a FIM padding token (<see cref="FimPad"/> throws otherwise; DeepSeek-Coder has none).</summary>
+    public bool HasFimPad => _specials.FimPad != null;
+
     /// <summary>The FIM padding id (StarCoder's &lt;fim_pad&gt;, Qwen's &lt;|fim_pad|&gt;); throws when the model has none.</summary>
     public int FimPad => _specials.FimPad
         ?? throw new InvalidOperationException($"The tokenizer in '{Directory}' has no FIM padding token.");

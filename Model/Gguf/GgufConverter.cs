@@ -1,3 +1,4 @@
+using CodeLm.Model.Hf;
 namespace CodeLm.Model.Gguf;
 
 /// <summary>Progress of a conversion: the tensor being written (1-based <see cref="Index"/> of <see cref="Count"/>) and how it is stored.</summary>
@@ -8,16 +9,17 @@ public sealed record GgufExport(string Path, string Architecture, string PreToke
 
 /// <summary>
 /// Converts a Hugging Face model folder (config.json, safetensors weights in F32/F16/BF16, tokenizer.json) into one
-/// GGUF file that llama.cpp runs as is, tokenizer included. Model types and their llama.cpp architectures:
+/// GGUF file that llama.cpp runs as is, tokenizer included. The model is what CodeLm loads from the folder
+/// (<see cref="HfCheckpoint.ReadConfig"/>, <see cref="SafeTensorsIndex"/>); its llama.cpp architecture:
 /// <see cref="GgufArchitectures"/>; tokenizers: <see cref="PreTokenizerNames"/>.
 /// </summary>
 public static class GgufConverter
 {
     public static GgufExport Convert(string hfFolder, string outFile, GgufType type, IProgress<GgufProgress>? progress = null)
     {
-        var folder = HfFolder.Open(hfFolder);
-        var plan = GgufArchitectures.Plan(folder);
-        var vocab = GgufVocabulary.Read(folder, plan.VocabRows);
+        var (family, config) = HfCheckpoint.ReadConfig(hfFolder);
+        var plan = GgufArchitectures.Plan(new HfModel(hfFolder, family, config, SafeTensorsIndex.Open(hfFolder)));
+        var vocab = GgufVocabulary.Read(hfFolder, plan.VocabRows);
 
         var w = new GgufWriter();
         w.Add("general.architecture", plan.Arch);

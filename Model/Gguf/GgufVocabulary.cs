@@ -1,4 +1,5 @@
 using CodeLm.Model.Hf;
+using CodeLm.Tokenizer;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
@@ -7,8 +8,10 @@ namespace CodeLm.Model.Gguf;
 /// <summary>
 /// The tokenizer as llama.cpp's "gpt2" (byte-level BPE) vocabulary: token strings in byte-level form by id, their
 /// types, merges by rank, the pre-tokenizer's name (<see cref="PreTokenizerNames"/>), special ids, and the fill-in-the-
-/// middle ids llama.cpp has keys for. Read from tokenizer.json, tokenizer_config.json and config.json, as transformers
-/// would: special token strings from tokenizer_config.json, else ids from config.json.
+/// middle ids llama.cpp has keys for. Tokens, types and merges come from tokenizer.json; the ids the model's tokenizer
+/// resolves (end of text, the begin-of-text it wants first, FIM sentinels) from <see cref="CodeTokenizer"/>, as CodeLm
+/// itself uses them; the ids only llama.cpp asks for (bos when none is added, pad, unk) as transformers finds them:
+/// tokenizer_config.json's strings, else config.json's ids.
 /// </summary>
 internal sealed class GgufVocabulary
 {
@@ -16,17 +19,6 @@ internal sealed class GgufVocabulary
 
     /// <summary>llama.cpp's llama_token_type values.</summary>
     private const int Normal = 1, Control = 3, UserDefined = 4, Unused = 5;
-
-    /// <summary>FIM keys and the token texts each is recognised by (StarCoder/CodeLm, Qwen2.5-Coder, DeepSeek-Coder spellings).</summary>
-    private static readonly (string Key, string[] Texts)[] FimTokens =
-    [
-        ("fim_pre_token_id", ["<fim_prefix>", "<|fim_prefix|>", "<｜fim▁begin｜>"]),
-        ("fim_suf_token_id", ["<fim_suffix>", "<|fim_suffix|>", "<｜fim▁hole｜>"]),
-        ("fim_mid_token_id", ["<fim_middle>", "<|fim_middle|>", "<｜fim▁end｜>"]),
-        ("fim_pad_token_id", ["<fim_pad>", "<|fim_pad|>"]),
-        ("fim_rep_token_id", ["<reponame>", "<|repo_name|>"]),
-        ("fim_sep_token_id", ["<file_sep>", "<|file_sep|>"]),
-    ];
 
     public required string Pre { get; init; }
     public required string[] Tokens { get; init; }
@@ -37,22 +29,22 @@ internal sealed class GgufVocabulary
     public required bool AddBos { get; init; }
 
     /// <summary>Reads the folder's tokenizer for a model with <paramref name="vocabRows"/> embedding rows (ids past the tokenizer's become unused pads).</summary>
-    public static GgufVocabulary Read(HfFolder folder, int vocabRows)
+    public static GgufVocabulary Read(string folder, int vocabRows)
     {
-        var path = Path.Combine(folder.Path, TokenizerJson);
+        var path = Path.Combine(folder, TokenizerJson);
         if (!File.Exists(path))
-            throw UnsupportedModelException.ForGguf(folder.Path, ModelPart.Tokenizer, "no tokenizer.json", ["a byte-level BPE tokenizer.json"]);
+            throw UnsupportedModelException.ForGguf(folder, ModelPart.Tokenizer, "no tokenizer.json", ["a byte-level BPE tokenizer.json"]);
         var root = Parse(path) ?? throw new InvalidDataException($"'{path}' is empty.");
         var model = root["model"] as JsonObject ?? throw new InvalidDataException($"'{path}' has no model.");
         var modelType = model["type"]?.GetValue<string>();
         bool byteLevel = PreTokenizerNames.Signature(root["pre_tokenizer"]).Contains("ByteLevel", StringComparison.Ordinal)
                          && model["byte_fallback"]?.GetValue<bool>() != true;
         if (modelType != "BPE" || !byteLevel)
-            throw UnsupportedModelException.ForGguf(folder.Path, ModelPart.Tokenizer,
+            throw UnsupportedModelException.ForGguf(folder, ModelPart.Tokenizer,
                 $"a {modelType ?? "?"} model with pre_tokenizer {PreTokenizerNames.Signature(root["pre_tokenizer"])}" + (model["byte_fallback"]?.GetValue<bool>() == true ? " and byte_fallback" : ""),
                 ["byte-level BPE (a ByteLevel pre-tokenizer, as GPT-2, StarCoder, Qwen2, DeepSeek-Coder and CodeLm use)"]);
         var pre = PreTokenizerNames.Find(root["pre_tokenizer"])
-                  ?? throw UnsupportedModelException.ForGguf(folder.Path, ModelPart.Tokenizer,
+                  ?? throw UnsupportedModelException.ForGguf(folder, ModelPart.Tokenizer,
                       $"pre_tokenizer {PreTokenizerNames.Signature(root["pre_tokenizer"])}", PreTokenizerNames.Supported);
 
         // Ids: the BPE vocabulary, then added tokens (which may lie outside it), then pads up to the embedding's rows.
@@ -78,24 +70,36 @@ internal sealed class GgufVocabulary
             ? $"{pair[0]!.GetValue<string>()} {pair[1]!.GetValue<string>()}"
             : m!.GetValue<string>()).ToArray();
 
-        var ids = new Dictionary<string, int>();
+        // After the checks above: they say why llama.cpp cannot take a tokenizer, where loading it would only fail.
+        var tokenizer = CodeTokenizer.Load(folder);
         var lookup = new Dictionary<string, int>(StringComparer.Ordinal);
         for (int i = 0; i < count; i++) lookup.TryAdd(tokens[i], i);
-        var tokConfig = Parse(Path.Combine(folder.Path, TokenizerConfigJson));
-        foreach (var (hfName, key) in new[] { ("bos", "bos_token_id"), ("eos", "eos_token_id"), ("pad", "padding_token_id"), ("unk", "unknown_token_id") })
+        var tokConfig = Parse(Path.Combine(folder, TokenizerConfigJson));
+        var config = Parse(Path.Combine(folder, Checkpoint.ConfigFile));
+        int? Named(string hfName) =>
+            TokenText(tokConfig?[hfName + "_token"]) is { } text && lookup.TryGetValue(text, out var id) ? id
+            : config?[hfName + "_token_id"] is JsonValue v && v.TryGetValue<int>(out var cid) && cid >= 0 && cid < count ? cid
+            : null;
+
+        var ids = new Dictionary<string, int>(); // in the order written
+        void Put(string key, int? id) { if (id is int i) ids[key] = i; }
+        Put("bos_token_id", tokenizer.BeginOfText ?? Named("bos"));
+        Put("eos_token_id", tokenizer.EndOfText);
+        Put("padding_token_id", Named("pad"));
+        Put("unknown_token_id", Named("unk"));
+        if (tokenizer.HasFim)
         {
-            var text = TokenText(tokConfig?[hfName + "_token"]);
-            if (text != null && lookup.TryGetValue(text, out var id)) ids[key] = id;
-            else if (folder.IntOr(hfName + "_token_id") is int cid && cid >= 0 && cid < count) ids[key] = cid;
+            Put("fim_pre_token_id", tokenizer.FimPrefix);
+            Put("fim_suf_token_id", tokenizer.FimSuffix);
+            Put("fim_mid_token_id", tokenizer.FimMiddle);
         }
-        foreach (var (key, texts) in FimTokens)
-            foreach (var text in texts)
-                if (lookup.TryGetValue(text, out var id) && types[id] == Control) { ids[key] = id; break; }
+        if (tokenizer.HasFimPad) Put("fim_pad_token_id", tokenizer.FimPad);
+        Put("fim_rep_token_id", tokenizer.RepoName);
+        Put("fim_sep_token_id", tokenizer.FileSeparator);
 
         return new GgufVocabulary
         {
-            Pre = pre, Tokens = tokens, Types = types, Merges = merges, SpecialIds = ids,
-            AddBos = tokConfig?["add_bos_token"] is JsonValue v && v.GetValueKind() == JsonValueKind.True,
+            Pre = pre, Tokens = tokens, Types = types, Merges = merges, SpecialIds = ids, AddBos = tokenizer.BeginOfText != null,
         };
     }
 

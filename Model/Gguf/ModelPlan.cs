@@ -1,4 +1,8 @@
+using CodeLm.Model.Hf;
 namespace CodeLm.Model.Gguf;
+
+/// <summary>A Hugging Face folder as the converter takes it: its family and config as <see cref="HfArchitectures"/> reads them, and its weights.</summary>
+internal sealed record HfModel(string Folder, HfFamily Family, GptConfig Config, SafeTensorsIndex Weights);
 
 /// <summary>
 /// What one model becomes in GGUF: llama.cpp's architecture name, its hyperparameter keys (without the

@@ -63,8 +63,10 @@ public static class HfArchitectures
                 };
                 break;
             default: // GPT-2 and GPTBigCode: learned positions, biases everywhere, tied head
-                Require(!B("scale_attn_by_inverse_layer_idx", false) && !B("reorder_and_upcast_attn", false), where,
-                    "scale_attn_by_inverse_layer_idx or reorder_and_upcast_attn true", "both false");
+                // Attention here is always scaled by 1/sqrt(head width), per layer alike, in the input's precision.
+                Require(!B("scale_attn_by_inverse_layer_idx", false) && !B("reorder_and_upcast_attn", false) && B("scale_attn_weights", true), where,
+                    "scale_attn_by_inverse_layer_idx or reorder_and_upcast_attn true, or scale_attn_weights false",
+                    "scale_attn_by_inverse_layer_idx and reorder_and_upcast_attn false, scale_attn_weights true");
                 int e = I("n_embd");
                 c = new GptConfig(I("vocab_size"), I("n_positions"), I("n_layer"), I("n_head"), e, D("layer_norm_epsilon", 1e-5))
                 {

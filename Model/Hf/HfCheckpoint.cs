@@ -27,6 +27,8 @@ public static class HfCheckpoint
     public static (HfFamily Family, GptConfig Config) ReadConfig(string dir)
     {
         var path = Path.Combine(dir, Checkpoint.ConfigFile);
+        if (!Directory.Exists(dir)) throw new DirectoryNotFoundException($"Model folder '{dir}' does not exist.");
+        if (!File.Exists(path)) throw new FileNotFoundException($"'{dir}' has no {Checkpoint.ConfigFile}: it is not a Hugging Face model folder.", path);
         JsonObject json;
         try { json = JsonNode.Parse(File.ReadAllText(path))?.AsObject() ?? throw new InvalidDataException($"'{path}' is empty."); }
         catch (System.Text.Json.JsonException e) { throw new InvalidDataException($"'{path}' is not valid JSON: {e.Message}"); }

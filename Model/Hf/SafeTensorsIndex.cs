@@ -1,10 +1,12 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
 
 namespace CodeLm.Model.Hf;
 
 /// <summary>
 /// The weights of a model folder: one model.safetensors, or shards listed by model.safetensors.index.json. Tensors are
-/// read one at a time, straight into their own storage, so loading never holds a second copy of the whole file.
+/// read one at a time, straight into their own storage, so loading never holds a second copy of the whole file: as
+/// torch tensors (<see cref="Read"/>, for loading) or as float32 arrays (<see cref="ReadFloats"/>, for the GGUF converter).
 /// </summary>
 public sealed class SafeTensorsIndex
 {
@@ -12,8 +14,9 @@ public sealed class SafeTensorsIndex
 
     private readonly Dictionary<string, (string File, SafeTensors.Entry Entry)> _tensors;
 
-    private SafeTensorsIndex(Dictionary<string, (string, SafeTensors.Entry)> tensors) => _tensors = tensors;
+    private SafeTensorsIndex(string folder, Dictionary<string, (string, SafeTensors.Entry)> tensors) => (Folder, _tensors) = (folder, tensors);
 
+    public string Folder { get; }
     public IEnumerable<string> Names => _tensors.Keys;
     public bool Contains(string name) => _tensors.ContainsKey(name);
     public SafeTensors.Entry this[string name] => _tensors[name].Entry;
@@ -22,32 +25,53 @@ public sealed class SafeTensorsIndex
 
     public static SafeTensorsIndex Open(string folder)
     {
-        var files = new List<string>();
+        List<string> files;
         var index = Path.Combine(folder, IndexFile);
         if (File.Exists(index))
         {
-            var map = JsonNode.Parse(File.ReadAllText(index))?["weight_map"]?.AsObject()
-                ?? throw new InvalidDataException($"'{index}' has no weight_map.");
-            files.AddRange(map.Select(kv => kv.Value!.GetValue<string>()).Distinct());
+            JsonObject map;
+            try { map = JsonNode.Parse(File.ReadAllText(index))?["weight_map"] as JsonObject ?? throw new InvalidDataException($"'{index}' has no weight_map."); }
+            catch (JsonException e) { throw new InvalidDataException($"'{index}' is not valid JSON: {e.Message}"); }
+            files = map.Select(kv => kv.Value!.GetValue<string>()).Distinct().Order(StringComparer.Ordinal).ToList();
+            foreach (var f in files)
+                if (!File.Exists(Path.Combine(folder, f)))
+                    throw new FileNotFoundException($"'{index}' names the shard '{f}', which is missing from '{folder}'.", Path.Combine(folder, f));
         }
-        else if (File.Exists(Path.Combine(folder, SingleFile))) files.Add(SingleFile);
+        else if (File.Exists(Path.Combine(folder, SingleFile))) files = [SingleFile];
         else
-            throw new UnsupportedModelException(folder, ModelPart.Weights, $"no {SingleFile} or {IndexFile}", [SingleFile, $"{IndexFile} with its shards (convert .bin/.pth files with transformers first)"]);
+        {
+            var present = Directory.EnumerateFiles(folder).Select(Path.GetFileName).Where(f => f != Checkpoint.ConfigFile).Order(StringComparer.Ordinal).ToList();
+            throw new UnsupportedModelException(folder, ModelPart.Weights, present.Count == 0 ? "only config.json" : string.Join(", ", present.Take(8)),
+                [SingleFile, $"{IndexFile} with its shards (convert .bin/.pth files with transformers first)"]);
+        }
         var tensors = new Dictionary<string, (string, SafeTensors.Entry)>(StringComparer.Ordinal);
         foreach (var f in files)
         {
             var path = Path.Combine(folder, f);
-            foreach (var e in SafeTensors.ReadHeader(path).Entries) tensors[e.Name] = (path, e);
+            foreach (var e in SafeTensors.ReadHeader(path).Entries)
+                if (!tensors.TryAdd(e.Name, (path, e))) throw new InvalidDataException($"'{folder}': tensor '{e.Name}' is stored twice.");
         }
-        return new SafeTensorsIndex(tensors);
+        return new SafeTensorsIndex(folder, tensors);
     }
 
     /// <summary>One tensor, on the CPU, in the type the file stores it in.</summary>
     public TorchSharp.torch.Tensor Read(string name)
     {
-        var (file, entry) = _tensors.TryGetValue(name, out var t) ? t
-            : throw new InvalidDataException($"The weights have no tensor '{name}'.");
+        var (file, entry) = Find(name);
         using var stream = File.OpenRead(file);
         return SafeTensors.ReadTensor(stream, entry, file);
     }
+
+    /// <summary>One tensor's values as float32, row-major, without torch (F32, F16 or BF16 weights).</summary>
+    public float[] ReadFloats(string name)
+    {
+        var (file, entry) = Find(name);
+        if (!SafeTensors.FloatTypes.Contains(entry.DType))
+            throw new UnsupportedModelException(Folder, ModelPart.TensorType, $"{entry.DType} (tensor '{name}')", SafeTensors.FloatTypes);
+        using var stream = File.OpenRead(file);
+        return SafeTensors.ReadFloats(stream, entry, file);
+    }
+
+    private (string File, SafeTensors.Entry Entry) Find(string name) =>
+        _tensors.TryGetValue(name, out var t) ? t : throw new InvalidDataException($"'{Folder}': the weights have no tensor '{name}'.");
 }
