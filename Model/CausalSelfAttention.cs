@@ -35,7 +35,15 @@ public sealed class CausalSelfAttention : nn.Module
         int past = cache?.Length ?? 0;
         if (_rotary != null) (q, k) = (_rotary.Apply(q, past), _rotary.Apply(k, past));
         if (cache != null) (k, v) = cache.Append(layer, k, v);
-        if (_kvHeads != _heads) (k, v) = (k.repeat_interleave(_heads / _kvHeads, 1), v.repeat_interleave(_heads / _kvHeads, 1));
+        int group = _heads / _kvHeads;
+        if (group > 1 && t == 1 && past > 0)
+        {
+            // One new token: each key/value head's group of queries attends as rows of one head, so the cache is read as
+            // it is rather than copied group-fold every step.
+            var grouped = nn.functional.scaled_dot_product_attention(q.view(b, _kvHeads, group, d), k, v);
+            return c_proj.forward(grouped.view(b, 1, _heads * d));
+        }
+        if (group > 1) (k, v) = (k.repeat_interleave(group, 1), v.repeat_interleave(group, 1));
 
         Tensor y;
         if (past == 0)

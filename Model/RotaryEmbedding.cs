@@ -6,16 +6,20 @@ namespace CodeLm.Model;
 /// <summary>
 /// Rotary positions in the layout Hugging Face's Llama uses: a head's first and second halves are the two coordinates of
 /// each rotated pair (<c>rotate_half</c>), not interleaved pairs. Angles are computed in float32 as transformers does.
+/// The cos and sin tables are built once per device and length and shared by every layer: a decoding step then costs
+/// four tensor operations per rotation instead of fifteen.
 /// </summary>
 public sealed class RotaryEmbedding : IDisposable
 {
-    private readonly Tensor _inverseFrequency; // [D/2], on the CPU; copied per device on use
+    private readonly Tensor _inverseFrequency; // [D/2], on the CPU
     private readonly double _scale;
-    private Tensor? _onDevice;
+    private readonly int _halfWidth;
+    private Tensor? _cos, _signedSin; // [positions, D]; sin negated on the first half, so rotate_half(x)·sin = roll(x)·signedSin
 
     public RotaryEmbedding(GptConfig c)
     {
         int d = c.HeadDim;
+        _halfWidth = d / 2;
         using var exponents = arange(0, d, 2, dtype: ScalarType.Int64).to(ScalarType.Float32) / d;
         _inverseFrequency = pow(c.RopeTheta, exponents).reciprocal().DetachFromDisposeScope();
         _scale = c.RopeScale;
@@ -24,32 +28,38 @@ public sealed class RotaryEmbedding : IDisposable
     /// <summary>Rotates queries or keys [B, H, T, D] that sit at positions start..start+T-1.</summary>
     public Tensor Apply(Tensor x, int start)
     {
-        using var scope = NewDisposeScope();
-        var inv = Frequencies(x.device);
-        var positions = arange(start, start + x.shape[2], dtype: ScalarType.Int64, device: x.device).to(ScalarType.Float32) / _scale;
-        var angles = outer(positions, inv);
-        var emb = cat([angles, angles], -1);
-        var cos = emb.cos().to(x.dtype);
-        var sin = emb.sin().to(x.dtype);
-        var halves = x.chunk(2, -1);
-        var rotated = cat([-halves[1], halves[0]], -1);
-        return (x * cos + rotated * sin).MoveToOuterDisposeScope();
+        int t = (int)x.shape[2];
+        Ensure(start + t, x.device, x.dtype);
+        using var cos = _cos!.narrow(0, start, t);
+        using var sin = _signedSin!.narrow(0, start, t);
+        using var rolled = x.roll(_halfWidth, -1);
+        using var a = x * cos;
+        using var b = rolled * sin;
+        return a + b;
     }
 
-    private Tensor Frequencies(Device device)
+    private void Ensure(int positions, Device device, ScalarType dtype)
     {
-        if (device.type == DeviceType.CPU) return _inverseFrequency;
-        if (_onDevice is null || _onDevice.device != device)
-        {
-            _onDevice?.Dispose();
-            _onDevice = _inverseFrequency.to(device).DetachFromDisposeScope();
-        }
-        return _onDevice;
+        bool sameDevice = _cos is not null && _cos.device_type == device.type && _cos.device_index == device.index;
+        if (sameDevice && _cos!.shape[0] >= positions && _cos.dtype == dtype) return;
+        int grown = _cos is not null && _cos.shape[0] < positions ? 2 * (int)_cos.shape[0] : 0;
+        int length = Math.Max(positions, Math.Max(256, grown));
+        using var scope = NewDisposeScope();
+        var angles = outer(arange(length, dtype: ScalarType.Int64).to(ScalarType.Float32) / _scale, _inverseFrequency);
+        var emb = cat([angles, angles], -1);
+        var sign = cat([-ones(_halfWidth), ones(_halfWidth)]);
+        var cos = emb.cos().to(dtype).to(device);
+        var sin = (emb.sin() * sign).to(dtype).to(device);
+        _cos?.Dispose();
+        _signedSin?.Dispose();
+        _cos = cos.DetachFromDisposeScope();
+        _signedSin = sin.DetachFromDisposeScope();
     }
 
     public void Dispose()
     {
         _inverseFrequency.Dispose();
-        _onDevice?.Dispose();
+        _cos?.Dispose();
+        _signedSin?.Dispose();
     }
 }

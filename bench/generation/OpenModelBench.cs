@@ -69,6 +69,8 @@ static class OpenModelBench
             next = (int)model.forward(tensor(prompt.Select(i => (long)i).ToArray(), [1, prompt.Length]), cache, lastOnly: true).argmax(-1).item<long>();
         var prefill = clock.Elapsed.TotalMilliseconds;
         var tokens = new List<int> { next };
+        int threads = get_num_threads();
+        set_num_threads(1); // as the server decodes (GeneratorOptions.OneThreadSteps): libtorch's idle threads would hold the other core
         clock.Restart();
         for (int i = 1; i < decode; i++)
             using (var scope = NewDisposeScope())
@@ -76,6 +78,8 @@ static class OpenModelBench
                 next = (int)model.forward(tensor(new long[] { next }, [1, 1]), cache).argmax(-1).item<long>();
                 tokens.Add(next);
             }
-        return new Result(prefill, (decode - 1) / clock.Elapsed.TotalSeconds, tokens.ToArray());
+        var seconds = clock.Elapsed.TotalSeconds;
+        set_num_threads(threads);
+        return new Result(prefill, (decode - 1) / seconds, tokens.ToArray());
     }
 }

@@ -19,6 +19,22 @@ CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 int threads = Arg("--threads", 1), repeats = Arg("--repeats", 5);
 TorchNativeLoader.EnsureLoaded();
 set_num_threads(threads);
+if (args.Length >= 1 && args[0] == "int8-speed")
+{
+    foreach (var (o, i) in new[] { (4864, 896), (896, 4864), (1152, 896), (151936, 896) })
+    {
+        using var w = randn(o, i);
+        var q = CodeLm.Model.Inference.Int8Weights.Quantize(w);
+        var x = new float[i]; var y = new float[o];
+        for (int r = 0; r < 5; r++) q.MatVec(x, y);
+        var sw = Stopwatch.StartNew();
+        int n = 200;
+        for (int r = 0; r < n; r++) q.MatVec(x, y);
+        double us = sw.Elapsed.TotalMicroseconds / n;
+        Console.WriteLine($"[{o}x{i}] {us:F0} us, {(double)o * i / us / 1e3:F1} GB/s");
+    }
+    return;
+}
 if (args.Length >= 1 && args[0] == "arch-speed")
 {
     foreach (var c in new[] { GptConfig.Preset("small", 32768), GptConfig.Preset("llama-small", 32768), GptConfig.Preset("llama-small", 32768) with { KvHeads = 2 } })
