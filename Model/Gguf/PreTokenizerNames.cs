@@ -31,19 +31,25 @@ public static class PreTokenizerNames
         ("Digits(individual) + ByteLevel(regex)", "starcoder", "StarCoder, StarCoder2, Refact"),
         ($"Split({Qwen2Regex}) + ByteLevel", "qwen2", "Qwen2, Qwen2.5(-Coder)"),
         ($"Split({Llama3Regex}) + ByteLevel", "llama-bpe", "Llama 3"),
-        ("Split([\r\n]) + Split(\\s?\\p{L}+) + Split(\\s?\\p{P}+) + Split([一-龥ࠀ-一가-퟿]+) + Digits(individual) + ByteLevel", "deepseek-coder", "DeepSeek-Coder"),
         ($"Split({CodePreTokenizer.Pattern}) + ByteLevel", CodeLm, "CodeLm"),
     ];
 
     /// <summary>The tokenizer families recognised, for error messages.</summary>
-    public static IReadOnlyList<string> Supported { get; } = Known.Select(k => $"{k.Family} ({k.Name})").ToArray();
+    public static IReadOnlyList<string> Supported { get; } = [.. Known.Select(k => $"{k.Family} ({k.Name})"), "DeepSeek-Coder (deepseek-coder)"];
 
     /// <summary>llama.cpp's name for this pre_tokenizer, or null when it is none of the known ones.</summary>
     public static string? Find(JsonNode? preTokenizer)
     {
         var sig = Signature(preTokenizer);
-        return Known.FirstOrDefault(k => k.Signature == sig).Name;
+        return Known.FirstOrDefault(k => k.Signature == sig).Name ?? (IsDeepSeekCoder(sig) ? "deepseek-coder" : null);
     }
+
+    // DeepSeek-Coder's Splits spell out long letter and punctuation classes; they are matched by their order and anchors
+    // (line breaks, letters from A-Za-z, punctuation, trailing space, CJK, digits) rather than character for character.
+    private static bool IsDeepSeekCoder(string sig) =>
+        sig.StartsWith("Split([\\r\\n]) + Split(\\s?[A-Za-z", StringComparison.Ordinal)
+        && sig.Contains(" + Split(\\s+$) + Split([一-龥", StringComparison.Ordinal)
+        && (sig.EndsWith(" + Digits(individual) + ByteLevel", StringComparison.Ordinal) || sig.EndsWith(" + Split(\\p{N}+) + ByteLevel", StringComparison.Ordinal));
 
     /// <summary>
     /// A pre_tokenizer as its steps: "Split(regex)", "Digits(individual)", "ByteLevel(regex)" (ByteLevel that also
