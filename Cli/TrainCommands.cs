@@ -10,7 +10,7 @@ public static class TrainCommands
     {
         var defaults = new TrainOptions { OutDir = "" };
         var data = new Option<string>("--data") { Description = "Shard directory from `codelm data tokenize` (train/validation .bin/.idx, manifest.json, tokenizer/).", Required = true };
-        var config = new Option<string>("--config") { Description = $"Model preset ({string.Join(", ", GptConfig.PresetNames)}) or a config.json path. The vocabulary comes from the tokenizer.", DefaultValueFactory = _ => "small" };
+        var config = new Option<string>("--config") { Description = $"Model preset ({string.Join(", ", GptConfig.PresetNames)}) or a config.json path. The vocabulary comes from the tokenizer.", DefaultValueFactory = _ => "llama-small" };
         var outDir = new Option<string>("--out") { Description = "Run directory: checkpoints/, best/, metrics.jsonl, tensorboard/, loss.png.", Required = true };
         var tokenizer = new Option<string?>("--tokenizer") { Description = "Tokenizer directory; defaults to the shards' own copy. Must be the one the shards were made with." };
         var device = new Option<string>("--device") { Description = "cpu, cuda, cuda:N or auto.", DefaultValueFactory = _ => defaults.Device };

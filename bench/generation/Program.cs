@@ -245,7 +245,7 @@ static class Setup
 
     /// <summary>A /proc/self/status field in KiB (VmRSS now, VmHWM peak).</summary>
     public static long Status(string field) =>
-        long.Parse(File.ReadLines("/proc/self/status").First(l => l.StartsWith(field + ":")).Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture);
+        long.Parse(File.ReadLines("/proc/self/status").First(l => l.StartsWith(field + ":")).Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture);
 
     public static JsonElement RunChild(int threads, int n)
     {
