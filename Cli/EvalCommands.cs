@@ -89,7 +89,7 @@ public static class EvalCommands
             var options = new SamplingOptions(parse.GetValue(maxNew), parse.GetValue(temperature), 0, parse.GetValue(topP), 1, null, parse.GetValue(seed)).Validate();
             var samples = int.Max(1, parse.GetValue(n));
             var dev = Devices.Resolve(parse.GetValue(device)!);
-            using var generator = Generator.Load(dir, dev);
+            using var generator = Generator.Load(dir, dev, line => Console.Error.WriteLine($"codelm eval: {line}"));
             Console.Error.WriteLine($"codelm eval: generating {samples} sample(s) for {problems.Count} problems with {Checkpoint.Resolve(dir)} on {dev.type}");
             var source = new GeneratorCompletionSource(generator, options);
             var samplesPath = Path.Combine(outDir, "samples.jsonl");

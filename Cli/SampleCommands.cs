@@ -56,7 +56,7 @@ public static class SampleCommands
             if (parse.GetValue(threads) is > 0 and var t) TorchSharp.torch.set_num_threads(t);
             var dir = parse.GetValue(checkpoint)!;
             var loadClock = Stopwatch.StartNew();
-            using var generator = Generator.Load(dir, dev);
+            using var generator = Generator.Load(dir, dev, line => Console.Error.WriteLine($"codelm sample: {line}"));
             Console.Error.WriteLine($"codelm sample: {Checkpoint.Resolve(dir)} on {dev.type} ({generator.Model.ParameterCount() / 1e6:F1}M parameters, context {generator.ContextLength}), loaded in {loadClock.Elapsed.TotalSeconds:F1} s");
 
             var stdout = Console.Out;

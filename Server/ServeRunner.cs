@@ -27,7 +27,7 @@ public static class ServeRunner
         Console.SetOut(Console.Error);
         using var log = ServerLog.Open(options.LogFile, options.LogLevel);
         var clock = Stopwatch.StartNew();
-        using var engine = CheckpointCompletionEngine.Load(options.Checkpoint, options.Device, options.ReuseKvCache, options.Precision);
+        using var engine = CheckpointCompletionEngine.Load(options.Checkpoint, options.Device, options.ReuseKvCache, options.Precision, line => log.Info(line));
         log.Info($"loaded {options.Checkpoint} ({engine.Config.Layers} layers, {engine.Config.Embedding} wide, context {engine.ContextLength}; {engine.Weights}) in {clock.ElapsedMilliseconds} ms");
         if (options.WarmUp)
         {

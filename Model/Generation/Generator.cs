@@ -44,9 +44,10 @@ public sealed partial class Generator : IDisposable
     /// A generator for a checkpoint directory (config.json + model.safetensors + tokenizer/), or for a training run
     /// directory, in which case its best/ checkpoint, else its latest one, is used.
     /// </summary>
-    public static Generator Load(string checkpointOrRunDir, Device device)
+    /// <param name="progress">Told how loading goes, about once a second, for loads that take longer (open models).</param>
+    public static Generator Load(string checkpointOrRunDir, Device device, Action<string>? progress = null)
     {
-        var (model, _, tokenizer) = Checkpoint.Load(Checkpoint.Resolve(checkpointOrRunDir), device);
+        var (model, _, tokenizer) = Checkpoint.Load(Checkpoint.Resolve(checkpointOrRunDir), device, progress);
         return new Generator(model, tokenizer, device) { _ownsModel = true };
     }
 

@@ -78,7 +78,7 @@ public sealed unsafe class Int8Weights
     public void MatVec(ReadOnlySpan<float> x, Span<float> y)
     {
         if (x.Length != In || y.Length != Out) throw new ArgumentException($"MatVec needs x of {In} and y of {Out} elements.");
-        int parts = (long)Out * In >= ParallelFrom ? Math.Min(Environment.ProcessorCount, Out / 64) : 1;
+        int parts = (long)Out * In >= ParallelFrom ? Math.Min(Threads, Out / 64) : 1;
         fixed (sbyte* w = _weights)
         fixed (float* xp = x)
         fixed (float* yp = y)
@@ -94,6 +94,9 @@ public sealed unsafe class Int8Weights
     // threads are idle-parked, i.e. with one torch thread for steps (GeneratorOptions.OneThreadSteps): with two, its
     // spinning workers held the other core and decoding fell to 10 tok/s. Smaller matrices only add the hand-off.
     private const long ParallelFrom = 1L << 20;
+
+    /// <summary>Cores a large product may use (all of them unless a caller limits it, as a benchmark at fixed threads does).</summary>
+    public static int Threads { get; set; } = Environment.ProcessorCount;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot SIMD loops: skip tier-0 code, which is ~8x slower here
     private void Rows(sbyte* w, float* x, float* y, int from, int to)

@@ -34,7 +34,7 @@ public sealed class CheckpointCompletionEngine : ICompletionEngine, IDisposable
     /// Loads config, weights and tokenizer from a checkpoint (or run) directory onto <paramref name="deviceSpec"/> ("cpu",
     /// "cuda", "auto"), computing with the weights <see cref="CpuInference.Choose"/> picks for <paramref name="precision"/>.
     /// </summary>
-    public static CheckpointCompletionEngine Load(string checkpointDir, string deviceSpec = "cpu", bool reuseKvCache = true, InferencePrecision precision = InferencePrecision.Auto)
+    public static CheckpointCompletionEngine Load(string checkpointDir, string deviceSpec = "cpu", bool reuseKvCache = true, InferencePrecision precision = InferencePrecision.Auto, Action<string>? progress = null)
     {
         checkpointDir = Checkpoint.Resolve(checkpointDir);
         if (!Directory.Exists(checkpointDir)) throw new DirectoryNotFoundException($"checkpoint directory '{checkpointDir}' does not exist");
@@ -42,7 +42,7 @@ public sealed class CheckpointCompletionEngine : ICompletionEngine, IDisposable
         TorchNativeLoader.EnsureLoaded();
         var device = Devices.Resolve(deviceSpec);
         var tokenizer = CodeTokenizer.Load(tokenizerDir);
-        var (model, config) = Checkpoint.LoadModel(checkpointDir, device);
+        var (model, config) = Checkpoint.LoadModel(checkpointDir, device, progress: progress);
         try
         {
             if (tokenizer.VocabSize > config.VocabSize)

@@ -16,6 +16,7 @@ static class OpenModelBench
 
     public static void Run(string dir, string? gguf, int threads, int promptLength, int decode, int repeats, InferencePrecision precision = InferencePrecision.Auto)
     {
+        Int8Weights.Threads = threads; // both engines on the same number of cores
         var clock = Stopwatch.StartNew();
         var (model, config) = Checkpoint.LoadModel(dir, CPU);
         var loadMs = clock.Elapsed.TotalMilliseconds;

@@ -45,7 +45,7 @@ try
                       $"{Environment.ProcessorCount} cores, load average {LoadAverage()}, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
     foreach (var (name, dir) in models)
     {
-        var tokenizer = CodeTokenizer.Load(Path.Combine(dir, "tokenizer"));
+        var tokenizer = CodeTokenizer.Load(CodeLm.Model.Checkpoint.TokenizerDirOf(dir)); // a checkpoint's copy, or a model folder's own
         var loadBefore = LoadAverage();
         var runs = new List<Dictionary<string, Stats>>();
         var agreement = new List<string>();
