@@ -12,16 +12,7 @@ internal static class GptLayout
     public static ModelPlan Plan(HfModel m, string arch)
     {
         var c = m.Config;
-        var hp = new Dictionary<string, object>
-        {
-            ["context_length"] = (uint)c.ContextLength,
-            ["embedding_length"] = (uint)c.Embedding,
-            ["block_count"] = (uint)c.Layers,
-            ["feed_forward_length"] = (uint)c.Hidden,
-            ["attention.head_count"] = (uint)c.Heads,
-            ["attention.head_count_kv"] = (uint)c.KvHeadCount,
-            ["attention.layer_norm_epsilon"] = (float)c.LayerNormEpsilon,
-        };
+        var hp = m.CommonHyperparameters();
 
         bool conv1d = m.Family == HfFamily.Gpt2;
         // Older GPT-2 checkpoints (openai-community/gpt2 among them) have no "transformer." prefix.

@@ -14,18 +14,9 @@ internal static class LlamaLayout
         var c = m.Config;
         // A sliding window is already the context here (HfArchitectures): llama.cpp's architectures attend to all of
         // it, which equals sliding-window attention up to the window.
-        var hp = new Dictionary<string, object>
-        {
-            ["context_length"] = (uint)c.ContextLength,
-            ["embedding_length"] = (uint)c.Embedding,
-            ["block_count"] = (uint)c.Layers,
-            ["feed_forward_length"] = (uint)c.Hidden,
-            ["attention.head_count"] = (uint)c.Heads,
-            ["attention.head_count_kv"] = (uint)c.KvHeadCount,
-            ["rope.freq_base"] = (float)c.RopeTheta,
-            ["rope.dimension_count"] = (uint)c.HeadDim,
-            [c.Norm == NormKind.RmsNorm ? "attention.layer_norm_rms_epsilon" : "attention.layer_norm_epsilon"] = (float)c.LayerNormEpsilon,
-        };
+        var hp = m.CommonHyperparameters();
+        hp["rope.freq_base"] = (float)c.RopeTheta;
+        hp["rope.dimension_count"] = (uint)c.HeadDim;
         if (c.HeadDimension != 0) // a head width other than embedding / heads
         {
             hp["attention.key_length"] = (uint)c.HeadDim;

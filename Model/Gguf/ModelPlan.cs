@@ -2,7 +2,20 @@ using CodeLm.Model.Hf;
 namespace CodeLm.Model.Gguf;
 
 /// <summary>A Hugging Face folder as the converter takes it: its family and config as <see cref="HfArchitectures"/> reads them, and its weights.</summary>
-internal sealed record HfModel(string Folder, HfFamily Family, GptConfig Config, SafeTensorsIndex Weights);
+internal sealed record HfModel(string Folder, HfFamily Family, GptConfig Config, SafeTensorsIndex Weights)
+{
+    /// <summary>The hyperparameters every llama.cpp architecture here reads, from the config.</summary>
+    public Dictionary<string, object> CommonHyperparameters() => new()
+    {
+        ["context_length"] = (uint)Config.ContextLength,
+        ["embedding_length"] = (uint)Config.Embedding,
+        ["block_count"] = (uint)Config.Layers,
+        ["feed_forward_length"] = (uint)Config.Hidden,
+        ["attention.head_count"] = (uint)Config.Heads,
+        ["attention.head_count_kv"] = (uint)Config.KvHeadCount,
+        [Config.Norm == NormKind.RmsNorm ? "attention.layer_norm_rms_epsilon" : "attention.layer_norm_epsilon"] = (float)Config.LayerNormEpsilon,
+    };
+}
 
 /// <summary>
 /// What one model becomes in GGUF: llama.cpp's architecture name, its hyperparameter keys (without the

@@ -41,7 +41,7 @@ public static class HfCheckpoint
         Native.TorchNativeLoader.EnsureLoaded();
         var (family, config) = ReadConfig(dir);
         var index = SafeTensorsIndex.Open(dir);
-        var map = HfWeightNames.Map(family, config);
+        var map = HfWeightNames.Map(family, config, index.Contains("wte.weight") ? "" : "transformer.");
         CheckNames(dir, family, config, index, map);
 
         var model = new Gpt(config, initialize: false);

@@ -9,7 +9,8 @@ public sealed record HfSource(IReadOnlyList<string> Names, bool Transposed = fal
 public static class HfWeightNames
 {
     /// <summary>The Hugging Face source of every parameter of a model with config <paramref name="c"/>, by CodeLm name.</summary>
-    public static IReadOnlyDictionary<string, HfSource> Map(HfFamily family, GptConfig c)
+    /// <param name="gptPrefix">"transformer." as transformers saves GPT-2 and GPTBigCode; "" for older GPT-2 files without it.</param>
+    public static IReadOnlyDictionary<string, HfSource> Map(HfFamily family, GptConfig c, string gptPrefix = "transformer.")
     {
         var map = new Dictionary<string, HfSource>(StringComparer.Ordinal);
         bool llamaLike = family is HfFamily.Llama or HfFamily.Mistral or HfFamily.Qwen2 or HfFamily.Starcoder2;
@@ -57,11 +58,11 @@ public static class HfWeightNames
         else
         {
             bool conv = family == HfFamily.Gpt2; // GPT-2's Conv1D keeps weights as [in, out]
-            Add("wte.weight", "transformer.wte.weight");
-            Add("wpe.weight", "transformer.wpe.weight");
+            Add("wte.weight", gptPrefix + "wte.weight");
+            Add("wpe.weight", gptPrefix + "wpe.weight");
             for (int i = 0; i < c.Layers; i++)
             {
-                string o = $"h.{i}.", t = $"transformer.h.{i}.";
+                string o = $"h.{i}.", t = $"{gptPrefix}h.{i}.";
                 foreach (var norm in new[] { "ln_1", "ln_2" })
                 {
                     Add($"{o}{norm}.weight", $"{t}{norm}.weight");
@@ -73,8 +74,8 @@ public static class HfWeightNames
                     Add($"{o}{layer}.bias", $"{t}{layer}.bias");
                 }
             }
-            Add("ln_f.weight", "transformer.ln_f.weight");
-            Add("ln_f.bias", "transformer.ln_f.bias");
+            Add("ln_f.weight", gptPrefix + "ln_f.weight");
+            Add("ln_f.bias", gptPrefix + "ln_f.bias");
         }
         Add("lm_head.weight", "lm_head.weight", !c.TiedHead);
         return map;

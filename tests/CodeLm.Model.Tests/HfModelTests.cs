@@ -44,6 +44,28 @@ public class HfModelTests
         Assert.True(diff < 1e-4, $"max |CodeLm - reference| = {diff}");
     }
 
+    [Fact]
+    public void A_gpt2_folder_saved_without_the_transformer_prefix_loads_the_same()
+    {
+        using var tmp = new TempDir();
+        var dir = HfTiny.Write("gpt2", tmp.File("gpt2"), Vocab);
+        var expected = HfTiny.Forward(dir, Ids, tmp.File("logits.bin"));
+        var path = Path.Combine(dir, SafeTensorsIndex.SingleFile);
+        var (tensors, _) = SafeTensors.Load(path);
+        SafeTensors.Save(path, tensors.Select(kv => (kv.Key["transformer.".Length..], kv.Value)).ToList()); // as openai-community/gpt2 stores them
+        foreach (var t in tensors.Values) t.Dispose();
+        var (model, _) = Checkpoint.LoadModel(dir, CPU);
+        using (model)
+        using (no_grad())
+        {
+            using var logits = model.forward(tensor(Ids.Select(i => (long)i).ToArray(), [1, Ids.Length])).contiguous();
+            var ours = MemoryMarshal.Cast<byte, float>(logits.bytes.ToArray());
+            double diff = 0;
+            for (int i = 0; i < ours.Length; i++) diff = Math.Max(diff, Math.Abs(ours[i] - expected[i]));
+            Assert.True(diff < 1e-4, $"max |CodeLm - reference| = {diff}");
+        }
+    }
+
     [Theory]
     [InlineData("llama")]
     [InlineData("gpt_bigcode")]
