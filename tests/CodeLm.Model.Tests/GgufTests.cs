@@ -407,6 +407,57 @@ public sealed class GgufTests(GgufTests.Fixture fx, ITestOutputHelper output) : 
         Assert.True(theirs <= 1.05 * ours, $"llama.cpp's sequences are {100.0 * (theirs - ours) / ours:F2}% longer");
     }
 
+    /// <summary>
+    /// An open model's own tokenizer goes into the GGUF whole, so llama.cpp must tokenize as the model's tokenizer does:
+    /// tokenizers in each family's layout, trained by HF tokenizers itself (tests/node-ref/hf-train-family.js; CodeLm's
+    /// ids equal HF's, Tokenizer.Tests), exported with the model and compared with llama.cpp's on real code.
+    /// </summary>
+    [Theory]
+    [InlineData("qwen2", "qwen2")]
+    [InlineData("starcoder", "starcoder2")]
+    [InlineData("gpt2", "gpt2")]
+    [InlineData("deepseek", "llama")]
+    public void Llama_cpp_tokenizes_code_as_the_models_own_tokenizer_does(string layout, string family)
+    {
+        var clone = fx.Dir.File("family-corpus");
+        lock (fx)
+            if (!Directory.Exists(clone))
+                Assert.Equal(0, Proc.Run("git", ["clone", "-q", TestPaths.SharedCorpus("requests"), clone]).ExitCode);
+        var files = Directory.EnumerateFiles(clone, "*", SearchOption.AllDirectories)
+            .Where(f => !f.Contains("/.git/") && new FileInfo(f).Length is > 0 and < 100_000).Order(StringComparer.Ordinal).ToList();
+        var list = fx.Dir.File($"family-{layout}.txt");
+        File.WriteAllLines(list, files.Where((_, i) => i % 2 == 0));
+        var tokDir = fx.Dir.File($"family-{layout}-tok");
+        var node = Proc.Run("node", [Path.Combine(TestPaths.RepoRoot, "tests", "node-ref", "hf-train-family.js"), layout, list, tokDir]);
+        Assert.True(node.ExitCode == 0, node.Stderr);
+        var tok = CodeTokenizer.Load(tokDir);
+        var model = fx.Dir.File($"family-{layout}-model");
+        RunPython(["write", family, model, tok.VocabSize.ToString()]);
+        foreach (var f in Directory.GetFiles(tokDir).Where(f => Path.GetFileName(f) != "config.json"))
+            File.Copy(f, Path.Combine(model, Path.GetFileName(f)), overwrite: true);
+        var gguf = model + ".gguf";
+        GgufConverter.Convert(model, gguf, GgufType.F32);
+        using var w = LlamaCpp.LoadVocab(gguf);
+
+        int same = 0, total = 0;
+        var differing = new List<string>();
+        foreach (var path in files.Where((_, i) => i % 2 == 1))
+        {
+            var bytes = File.ReadAllBytes(path);
+            if (bytes.Contains((byte)0)) continue;
+            var text = System.Text.Encoding.UTF8.GetString(bytes);
+            total++;
+            if (tok.Encode(text).SequenceEqual(LlamaCpp.Tokenize(w, text))) same++;
+            else differing.Add(Path.GetFileName(path));
+        }
+        output.WriteLine($"{layout}: {same}/{total} held-out files tokenized identically by llama.cpp; differing: {string.Join(", ", differing)}");
+        Assert.True(total >= 20, $"{total} files");
+        if (layout != "deepseek") Assert.Equal(total, same);
+        // llama.cpp's deepseek-coder split is its own transcription of DeepSeek's Splits and parts from HF's on some files
+        // (mostly prose: .md, .rst, .yml). Pinned at what it measures (42 of 64), not hidden; docs/model.md says so.
+        else Assert.True(same >= 0.6 * total, $"{same}/{total}; differing: {string.Join(", ", differing)}");
+    }
+
     private sealed class SyncProgress<T>(Action<T> report) : IProgress<T>
     {
         public void Report(T value) => report(value);
