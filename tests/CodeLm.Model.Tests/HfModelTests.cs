@@ -56,12 +56,8 @@ public class HfModelTests
         foreach (var t in tensors.Values) t.Dispose();
         var (model, _) = Checkpoint.LoadModel(dir, CPU);
         using (model)
-        using (no_grad())
         {
-            using var logits = model.forward(tensor(Ids.Select(i => (long)i).ToArray(), [1, Ids.Length])).contiguous();
-            var ours = MemoryMarshal.Cast<byte, float>(logits.bytes.ToArray());
-            double diff = 0;
-            for (int i = 0; i < ours.Length; i++) diff = Math.Max(diff, Math.Abs(ours[i] - expected[i]));
+            var (diff, _) = Against(model, Ids, expected);
             Assert.True(diff < 1e-4, $"max |CodeLm - reference| = {diff}");
         }
     }
@@ -167,15 +163,8 @@ public class HfModelTests
         HfExport.Export(tmp.File("ckpt"), tmp.File("hf"));
         Assert.Contains("LlamaForCausalLM", File.ReadAllText(Path.Combine(tmp.File("hf"), "config.json")));
         var ids = Ids.Take(60).Select(i => i % tok.VocabSize).ToArray();
-        var theirs = HfTiny.Forward(tmp.File("hf"), ids, tmp.File("logits.bin"));
-        using (no_grad())
-        {
-            using var logits = model.forward(tensor(ids.Select(i => (long)i).ToArray(), [1, ids.Length])).contiguous();
-            var ours = MemoryMarshal.Cast<byte, float>(logits.bytes.ToArray());
-            double diff = 0;
-            for (int i = 0; i < ours.Length; i++) diff = Math.Max(diff, Math.Abs(ours[i] - theirs[i]));
-            Assert.True(diff < 1e-4, $"max |CodeLm - reference| = {diff}");
-        }
+        var (diff, _) = Against(model, ids, HfTiny.Forward(tmp.File("hf"), ids, tmp.File("logits.bin")));
+        Assert.True(diff < 1e-4, $"max |CodeLm - reference| = {diff}");
     }
 
     private static void AssertSameWeights(string original, string exported, bool asFloat32)
@@ -198,16 +187,19 @@ public class HfModelTests
     {
         var theirs = HfTiny.Forward(dir, Ids, tmp.File("logits.bin"));
         var (model, _) = Checkpoint.LoadModel(dir, CPU);
-        using (model)
-        using (no_grad())
-        {
-            using var logits = model.forward(tensor(Ids.Select(i => (long)i).ToArray(), [1, Ids.Length])).contiguous();
-            var ours = MemoryMarshal.Cast<byte, float>(logits.bytes.ToArray());
-            Assert.Equal(theirs.Length, ours.Length);
-            double diff = 0, scale = 0;
-            for (int i = 0; i < ours.Length; i++) { diff = Math.Max(diff, Math.Abs(ours[i] - theirs[i])); scale = Math.Max(scale, Math.Abs(theirs[i])); }
-            return (diff, scale);
-        }
+        using (model) return Against(model, Ids, theirs);
+    }
+
+    /// <summary>The largest gap between the model's logits for <paramref name="ids"/> and the reference's, and the reference's scale.</summary>
+    private static (double MaxDiff, double Scale) Against(Gpt model, IReadOnlyList<int> ids, float[] theirs)
+    {
+        using var _ = no_grad();
+        using var logits = model.forward(tensor(ids.Select(i => (long)i).ToArray(), [1, ids.Count])).contiguous();
+        var ours = MemoryMarshal.Cast<byte, float>(logits.bytes.ToArray());
+        Assert.Equal(theirs.Length, ours.Length);
+        double diff = 0, scale = 0;
+        for (int i = 0; i < ours.Length; i++) { diff = Math.Max(diff, Math.Abs(ours[i] - theirs[i])); scale = Math.Max(scale, Math.Abs(theirs[i])); }
+        return (diff, scale);
     }
 }
 
