@@ -15,8 +15,9 @@ public static partial class Checkpoint
         var tokenizerDir = TokenizerDirOf(dir);
         var tokenizer = CodeTokenizer.Load(tokenizerDir);
         var (model, config) = LoadModel(dir, device, progress: progress);
-        // Open models pad their embedding past the tokenizer (Qwen2.5: 151,936 rows for 151,665 tokens); CodeLm's own match.
-        if (Hf.HfCheckpoint.IsHfFolder(dir) ? config.VocabSize < tokenizer.VocabSize : config.VocabSize != tokenizer.VocabSize)
+        // A model may have more rows than its tokenizer has tokens (Qwen2.5: 151,936 for 151,665; a preset's round
+        // vocabulary over a smaller tokenizer); the generator never samples the extra ones. Fewer rows cannot work.
+        if (config.VocabSize < tokenizer.VocabSize)
         {
             model.Dispose();
             throw new InvalidDataException($"'{dir}': the model has a {config.VocabSize}-token vocabulary but its tokenizer has {tokenizer.VocabSize}.");

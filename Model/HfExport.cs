@@ -26,22 +26,21 @@ public static class HfExport
             throw new IOException($"Export folder '{outDir}' exists and is not an earlier export; choose an empty or new folder.");
         bool fromHf = HfCheckpoint.IsHfFolder(checkpointDir);
         var (family, dtype) = fromHf ? (HfCheckpoint.ReadConfig(checkpointDir).Family, StoredType(checkpointDir)) : (HfConfigWriter.FamilyFor(Checkpoint.LoadConfig(checkpointDir)), ScalarType.Float32);
-        var tokenizerDir = Checkpoint.TokenizerDirOf(checkpointDir);
-        var tokenizer = CodeTokenizer.Load(tokenizerDir);
-        var (model, config) = Checkpoint.LoadModel(checkpointDir, CPU);
+        var (model, config, tokenizer) = Checkpoint.Load(checkpointDir, CPU);
         using (model)
         using (var scope = NewDisposeScope())
         {
             var weights = Weights(model, family, dtype);
             StagedDirectory.Write(outDir, stage =>
             {
+                Checkpoint.CopyTokenizer(Checkpoint.TokenizerDirOf(checkpointDir), stage);
+                WriteTokenizerConfigIfMissing(stage, config);
                 SafeTensors.Save(Path.Combine(stage, SafeTensorsIndex.SingleFile), weights, new Dictionary<string, string> { ["format"] = "pt" });
                 var typeName = dtype switch { ScalarType.BFloat16 => "bfloat16", ScalarType.Float16 => "float16", _ => "float32" };
                 var bos = tokenizer.BeginOfText ?? tokenizer.EndOfText;
                 File.WriteAllText(Path.Combine(stage, "config.json"), HfConfigWriter.Write(family, config, bos, tokenizer.EndOfText, typeName).ToJsonString(Pretty));
                 File.WriteAllText(Path.Combine(stage, "generation_config.json"),
                     new JsonObject { ["bos_token_id"] = bos, ["eos_token_id"] = tokenizer.EndOfText }.ToJsonString(Pretty));
-                CopyTokenizer(tokenizerDir, stage, config);
             });
         }
     }
@@ -74,12 +73,11 @@ public static class HfExport
         return type is ScalarType.BFloat16 or ScalarType.Float16 ? type : ScalarType.Float32;
     }
 
-    private static void CopyTokenizer(string tokenizerDir, string stage, GptConfig c)
+    // transformers' AutoTokenizer needs it; tokenizer directories older than TokenizerFiles writing it lack one.
+    private static void WriteTokenizerConfigIfMissing(string stage, GptConfig c)
     {
-        foreach (var f in HfCheckpoint.TokenizerFiles.Where(f => f != "generation_config.json"))
-            if (File.Exists(Path.Combine(tokenizerDir, f))) File.Copy(Path.Combine(tokenizerDir, f), Path.Combine(stage, f));
-        if (File.Exists(Path.Combine(stage, "tokenizer_config.json"))) return;
-        File.WriteAllText(Path.Combine(stage, "tokenizer_config.json"), new JsonObject
+        if (File.Exists(Path.Combine(stage, TokenizerFiles.TokenizerConfigJson))) return;
+        File.WriteAllText(Path.Combine(stage, TokenizerFiles.TokenizerConfigJson), new JsonObject
         {
             ["tokenizer_class"] = "PreTrainedTokenizerFast",
             ["model_max_length"] = c.ContextLength,

@@ -38,15 +38,11 @@ public sealed class CheckpointCompletionEngine : ICompletionEngine, IDisposable
     {
         checkpointDir = Checkpoint.Resolve(checkpointDir);
         if (!Directory.Exists(checkpointDir)) throw new DirectoryNotFoundException($"checkpoint directory '{checkpointDir}' does not exist");
-        var tokenizerDir = Checkpoint.TokenizerDirOf(checkpointDir);
         TorchNativeLoader.EnsureLoaded();
         var device = Devices.Resolve(deviceSpec);
-        var tokenizer = CodeTokenizer.Load(tokenizerDir);
-        var (model, config) = Checkpoint.LoadModel(checkpointDir, device, progress: progress);
+        var (model, config, tokenizer) = Checkpoint.Load(checkpointDir, device, progress);
         try
         {
-            if (tokenizer.VocabSize > config.VocabSize)
-                throw new InvalidDataException($"'{checkpointDir}': the tokenizer has {tokenizer.VocabSize} tokens but the model only {config.VocabSize}");
             CpuInference.Prepare(model, CpuInference.Choose(precision, config, device));
             return new CheckpointCompletionEngine(model, tokenizer, device, reuseKvCache);
         }

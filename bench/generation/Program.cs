@@ -3,6 +3,7 @@
 //   dotnet run -c Release --project bench/generation -- memory <n>          (child process: peak RSS of one n-sample request)
 //   dotnet run -c Release --project bench/generation -- checkpoint <dir>    (a random-init tiny checkpoint to try `codelm sample`)
 //   dotnet run -c Release --project bench/generation -- precision <dir> [--prompts 40]  (int8/bf16 inference vs float32 on a trained checkpoint)
+//   dotnet run -c Release --project bench/generation -- int8-speed          (the int8 matrix-vector product alone, at an open model's shapes)
 //   dotnet run -c Release --project bench/generation -- open-model <hf-dir> [--threads 1] [--prompt 128] [--decode 64]  (an open model's load, prefill and decode)
 using System.Diagnostics;
 using System.Globalization;
@@ -32,21 +33,6 @@ if (args.Length >= 1 && args[0] == "int8-speed")
         for (int r = 0; r < n; r++) q.MatVec(x, y);
         double us = sw.Elapsed.TotalMicroseconds / n;
         Console.WriteLine($"[{o}x{i}] {us:F0} us, {(double)o * i / us / 1e3:F1} GB/s");
-    }
-    return;
-}
-if (args.Length >= 1 && args[0] == "arch-speed")
-{
-    foreach (var c in new[] { GptConfig.Preset("small", 32768), GptConfig.Preset("llama-small", 32768), GptConfig.Preset("llama-small", 32768) with { KvHeads = 2 } })
-    {
-        using var m = new Gpt(c);
-        m.eval();
-        var prompt = Enumerable.Range(0, 128).ToArray();
-        for (int r = 0; r < 3; r++)
-        {
-            var res = OpenModelBench.Decode(m, c, prompt, 32);
-            Console.WriteLine($"{c.Norm} {c.Positions} {c.Mlp} kv {c.KvHeadCount}: prefill {res.PrefillMs:F1} ms, decode {res.DecodeTokS:F1} tok/s");
-        }
     }
     return;
 }
