@@ -22,6 +22,8 @@ public sealed class Block : nn.Module
 
     internal CausalSelfAttention Attention => attn;
     internal Mlp Mlp => mlp;
+    internal nn.Module<Tensor, Tensor> Norm1 => ln_1;
+    internal nn.Module<Tensor, Tensor> Norm2 => ln_2;
 
     public Tensor forward(Tensor x, KvCache? cache, int layer)
     {

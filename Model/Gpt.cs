@@ -50,6 +50,13 @@ public sealed class Gpt : nn.Module<Tensor, Tensor>
 
     internal IList<Block> Blocks => h;
     internal Parameter TokenEmbedding => wte.weight!;
+    internal Parameter? PositionEmbedding => wpe?.weight;
+    internal nn.Module<Tensor, Tensor> FinalNorm => ln_f;
+    internal RotaryEmbedding? Rotary => _rotary;
+
+    /// <summary>The managed single-token path <see cref="Inference.CpuInference.Prepare"/> sets up for int8 steps, if any.</summary>
+    internal Inference.CpuDecodeStep? DecodeStep { get; set; }
+
     /// <summary>The head's own weight when it is not tied to the embedding.</summary>
     internal Parameter? HeadWeight => lm_head switch { Linear l => l.weight, Inference.InferenceLinear i when !Config.TiedHead => i.Weight, _ => null };
 
@@ -62,6 +69,7 @@ public sealed class Gpt : nn.Module<Tensor, Tensor>
         int start = cache?.Length ?? 0;
         if (start + t > Config.ContextLength)
             throw new ArgumentException($"Sequence of {start + t} positions exceeds the model context {Config.ContextLength}.");
+        if (t == 1 && cache != null && DecodeStep is { } step && step.Accepts(idx, cache)) return step.Forward(idx, cache);
         var x = wte.forward(idx);
         if (wpe != null)
         {
@@ -77,7 +85,7 @@ public sealed class Gpt : nn.Module<Tensor, Tensor>
 
     protected override void Dispose(bool disposing)
     {
-        if (disposing) _rotary?.Dispose();
+        if (disposing) { _rotary?.Dispose(); DecodeStep = null; }
         base.Dispose(disposing);
     }
 

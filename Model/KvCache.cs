@@ -49,6 +49,10 @@ public sealed class KvCache : IDisposable
 
     internal void Advance(int positions) => Length += positions;
 
+    /// <summary>Layer <paramref name="layer"/>'s whole key or value buffer [B, KV, capacity, D], for code that writes it in place.</summary>
+    internal Tensor KeysOf(int layer) => _keys[layer];
+    internal Tensor ValuesOf(int layer) => _values[layer];
+
     /// <summary>Rewinds to <paramref name="length"/> positions (later ones are overwritten by the next forward).</summary>
     public void Truncate(int length)
     {

@@ -17,6 +17,9 @@ public sealed class RmsNorm : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
+    internal Parameter Weight => weight;
+    internal double Epsilon => _eps;
+
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();

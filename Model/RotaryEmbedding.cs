@@ -38,6 +38,13 @@ public sealed class RotaryEmbedding : IDisposable
         return a + b;
     }
 
+    /// <summary>The float32 CPU tables [positions or more, D] (cos, and sin negated on the first half), for managed decoding.</summary>
+    internal (Tensor Cos, Tensor SignedSin) CpuTables(int positions)
+    {
+        Ensure(positions, CPU, ScalarType.Float32);
+        return (_cos!, _signedSin!);
+    }
+
     private void Ensure(int positions, Device device, ScalarType dtype)
     {
         bool sameDevice = _cos is not null && _cos.device_type == device.type && _cos.device_index == device.index;

@@ -54,6 +54,7 @@ public static class CpuInference
             ? InferenceLinear.Of(own, null, weights with { Prompts = PromptWeights.Float32 })
             : InferenceLinear.Tied(w, weights);
         model.lm_head = Swap(model, "lm_head", model.lm_head, head);
+        model.DecodeStep = weights.Steps == StepWeights.Int8 ? CpuDecodeStep.For(model) : null;
     }
 
     /// <summary>What <paramref name="model"/> computes with: <see cref="InferenceWeights.Float32"/> until <see cref="Prepare"/>.</summary>

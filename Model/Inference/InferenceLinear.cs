@@ -46,6 +46,7 @@ public sealed class InferenceLinear : nn.Module<Tensor, Tensor>
     /// <summary>The float32 weight the copies were made from.</summary>
     public Parameter Weight => weight;
     public Parameter? Bias => bias;
+    internal Int8Weights? Int8 => int8;
 
     /// <summary>The copies this layer reads.</summary>
     public InferenceWeights Weights { get; }
@@ -73,12 +74,16 @@ public sealed class InferenceLinear : nn.Module<Tensor, Tensor>
         return y.to(ScalarType.Float32);
     }
 
-    /// <summary>Frees the bfloat16 copy, leaving the weight to whoever holds it (for swapping in another layer).</summary>
-    internal void ReleaseCopies() => bf16?.Dispose();
+    /// <summary>Frees the copies, leaving the weight to whoever holds it (for swapping in another layer).</summary>
+    internal void ReleaseCopies()
+    {
+        bf16?.Dispose();
+        int8?.Dispose();
+    }
 
     protected override void Dispose(bool disposing)
     {
-        if (disposing) bf16?.Dispose();
+        if (disposing) ReleaseCopies();
         base.Dispose(disposing);
     }
 }

@@ -3,7 +3,7 @@
 //   dotnet run -c Release --project bench/generation -- memory <n>          (child process: peak RSS of one n-sample request)
 //   dotnet run -c Release --project bench/generation -- checkpoint <dir>    (a random-init tiny checkpoint to try `codelm sample`)
 //   dotnet run -c Release --project bench/generation -- precision <dir> [--prompts 40]  (int8/bf16 inference vs float32 on a trained checkpoint)
-//   dotnet run -c Release --project bench/generation -- int8-speed          (the int8 matrix-vector product alone, at an open model's shapes)
+//   dotnet run -c Release --project bench/generation -- int8-speed [--threads 1] [--repeats 5]  (the int8 matrix-vector product alone, at an open model's shapes, huge pages on and off, against a plain read)
 //   dotnet run -c Release --project bench/generation -- open-model <hf-dir> [--threads 1] [--prompt 128] [--decode 64]  (an open model's load, prefill and decode)
 using System.Diagnostics;
 using System.Globalization;
@@ -22,18 +22,8 @@ TorchNativeLoader.EnsureLoaded();
 set_num_threads(threads);
 if (args.Length >= 1 && args[0] == "int8-speed")
 {
-    foreach (var (o, i) in new[] { (4864, 896), (896, 4864), (1152, 896), (151936, 896) })
-    {
-        using var w = randn(o, i);
-        var q = CodeLm.Model.Inference.Int8Weights.Quantize(w);
-        var x = new float[i]; var y = new float[o];
-        for (int r = 0; r < 5; r++) q.MatVec(x, y);
-        var sw = Stopwatch.StartNew();
-        int n = 200;
-        for (int r = 0; r < n; r++) q.MatVec(x, y);
-        double us = sw.Elapsed.TotalMicroseconds / n;
-        Console.WriteLine($"[{o}x{i}] {us:F0} us, {(double)o * i / us / 1e3:F1} GB/s");
-    }
+    CodeLm.Model.Inference.Int8Weights.Threads = threads;
+    Int8Speed.Run(repeats);
     return;
 }
 if (args.Length >= 2 && args[0] == "open-model")

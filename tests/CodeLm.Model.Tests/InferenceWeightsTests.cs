@@ -9,12 +9,12 @@ namespace CodeLm.Model.Tests;
 public class InferenceWeightsTests
 {
     [Theory]
-    [InlineData(1152, 384)] // `small`'s attention input: the AVX-512 path where the CPU has it
+    [InlineData(1152, 384)] // `small`'s attention input: tiles, on AVX-512 where the CPU has it (else AVX2)
     [InlineData(384, 1536)] // `small`'s MLP output
-    [InlineData(12, 24)]    // a width of 8s but not 16s: the AVX2 path
-    [InlineData(37, 64)]    // a row count that is not a multiple of 4: the vector path, then the scalar one for the last row
-    [InlineData(13, 24)]    // the same on the AVX2 path
-    [InlineData(37, 50)]    // a width of neither: the scalar path throughout
+    [InlineData(12, 32)]    // two tiles wide, three tiles tall
+    [InlineData(37, 64)]    // a row count that is not a multiple of 4: tiles, then the last row row-major
+    [InlineData(13, 24)]    // a width of 8s but not 16s: untiled, the scalar path throughout
+    [InlineData(37, 50)]    // a width of neither: the same
     public void Int8_matvec_stays_within_the_rounding_bound_of_each_row(int rows, int columns)
     {
         Torch.Init();
@@ -25,6 +25,7 @@ public class InferenceWeightsTests
         Assert.Equal(rows, q.Out);
         Assert.Equal(columns, q.In);
         Assert.Equal((long)rows * columns + 4L * rows, q.SizeInBytes);
+        Assert.Equal(columns % 16 == 0 && (System.Runtime.Intrinsics.X86.Avx512F.IsSupported || System.Runtime.Intrinsics.X86.Avx2.IsSupported), q.Tiled);
 
         var w = weight.data<float>().ToArray();
         var x = input.data<float>().ToArray();
