@@ -76,9 +76,10 @@ public static class EvalCommands
         var maxNew = new Option<int>("--max-new-tokens") { Description = "Most tokens generated per sample.", DefaultValueFactory = _ => defaults.MaxNewTokens };
         var seed = new Option<long>("--seed") { Description = "Base random seed (each problem derives its own from it).", DefaultValueFactory = _ => defaults.Seed };
         var device = new Option<string>("--device") { Description = "cpu, cuda, cuda:N or auto.", DefaultValueFactory = _ => "auto" };
+        var precision = PrecisionOption.Create();
         var cmd = new Command("run", "Generate n completions per problem with a checkpoint (language tag prepended, per-language stop sequences, cut at the end of the function), execute them in the sandbox and report pass@k. Writes <out>/samples.jsonl, results.jsonl, summary.json; rerunning resumes.")
         {
-            checkpoint, c.Problems, n, temperature, topP, maxNew, seed, device, c.Language, c.Limit, c.K, c.Jobs, c.Timeout, c.Out,
+            checkpoint, c.Problems, n, temperature, topP, maxNew, seed, device, precision, c.Language, c.Limit, c.K, c.Jobs, c.Timeout, c.Out,
         };
         cmd.SetAction(async (parse, ct) =>
         {
@@ -89,8 +90,10 @@ public static class EvalCommands
             var options = new SamplingOptions(parse.GetValue(maxNew), parse.GetValue(temperature), 0, parse.GetValue(topP), 1, null, parse.GetValue(seed)).Validate();
             var samples = int.Max(1, parse.GetValue(n));
             var dev = Devices.Resolve(parse.GetValue(device)!);
-            using var generator = Generator.Load(dir, dev, line => Console.Error.WriteLine($"codelm eval: {line}"));
-            Console.Error.WriteLine($"codelm eval: generating {samples} sample(s) for {problems.Count} problems with {Checkpoint.Resolve(dir)} on {dev.type}");
+            // The server's CPU path; every call prefills its whole prompt, so a resumed run draws what an uninterrupted one would.
+            var run = new GeneratorOptions(OneThreadSteps: true, Precision: PrecisionOption.Value(parse, precision));
+            using var generator = Generator.Load(dir, dev, line => Console.Error.WriteLine($"codelm eval: {line}"), run);
+            Console.Error.WriteLine($"codelm eval: generating {samples} sample(s) for {problems.Count} problems with {Checkpoint.Resolve(dir)} on {dev.type} ({generator.Weights})");
             var source = new GeneratorCompletionSource(generator, options);
             var samplesPath = Path.Combine(outDir, "samples.jsonl");
             Directory.CreateDirectory(outDir);

@@ -31,11 +31,12 @@ public static class SampleCommands
         var threads = new Option<int>("--threads") { Description = "Torch CPU threads (0 = torch's default).", DefaultValueFactory = _ => 0 };
         var fimFormat = new Option<FimFormat>("--fim-format") { Description = "FIM sentinel order: Psm (prefix, suffix, middle) or Spm.", DefaultValueFactory = _ => defaults.FimFormat };
         var prefixShare = new Option<double>("--fim-prefix-share") { Description = "Share of the prompt budget kept for the prefix when prefix and suffix do not both fit.", DefaultValueFactory = _ => defaults.FimPrefixShare };
+        var precision = PrecisionOption.Create();
         var json = new Option<bool>("--json") { Description = "Print one JSON object per sample (index, text, tokens, finish_reason, prompt_tokens) instead of text." };
 
         var cmd = new Command("sample", "Generate a completion (or fill-in-the-middle) from a checkpoint. Text goes to stdout (streamed when -n 1); timing to stderr.")
         {
-            checkpoint, prompt, suffix, language, n, maxNew, temperature, topK, topP, repetition, stop, seed, device, threads, fimFormat, prefixShare, json,
+            checkpoint, prompt, suffix, language, n, maxNew, temperature, topK, topP, repetition, stop, seed, device, threads, precision, fimFormat, prefixShare, json,
         };
         cmd.SetAction((parse, ct) => Task.Run(() =>
         {
@@ -56,8 +57,10 @@ public static class SampleCommands
             if (parse.GetValue(threads) is > 0 and var t) TorchSharp.torch.set_num_threads(t);
             var dir = parse.GetValue(checkpoint)!;
             var loadClock = Stopwatch.StartNew();
-            using var generator = Generator.Load(dir, dev, line => Console.Error.WriteLine($"codelm sample: {line}"));
-            Console.Error.WriteLine($"codelm sample: {Checkpoint.Resolve(dir)} on {dev.type} ({generator.Model.ParameterCount() / 1e6:F1}M parameters, context {generator.ContextLength}), loaded in {loadClock.Elapsed.TotalSeconds:F1} s");
+            // The server's CPU path: the weights --precision picks, one torch thread for one-sequence steps.
+            var run = new GeneratorOptions(OneThreadSteps: true, Precision: PrecisionOption.Value(parse, precision));
+            using var generator = Generator.Load(dir, dev, line => Console.Error.WriteLine($"codelm sample: {line}"), run);
+            Console.Error.WriteLine($"codelm sample: {Checkpoint.Resolve(dir)} on {dev.type} ({generator.Model.ParameterCount() / 1e6:F1}M parameters, context {generator.ContextLength}, {generator.Weights}), loaded in {loadClock.Elapsed.TotalSeconds:F1} s");
 
             var stdout = Console.Out;
             bool stream = samples == 1 && !asJson;

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using CodeLm.Model.Inference;
 using CodeLm.Server;
 using CodeLm.Server.Completion;
 
@@ -17,14 +16,7 @@ public static class ServeCommands
         var maxNew = new Option<int>("--max-new-tokens") { Description = "Default most tokens per completion (the client's setting wins).", DefaultValueFactory = _ => defaults.MaxNewTokens };
         var temperature = new Option<float>("--temperature") { Description = "Default sampling temperature; 0 is greedy.", DefaultValueFactory = _ => defaults.Temperature };
         var budget = new Option<int>("--context-budget") { Description = "Default prompt budget in tokens (capped by the model's context).", DefaultValueFactory = _ => defaults.ContextBudget };
-        var precision = new Option<string>("--precision")
-        {
-            Description = "Weights on the CPU: auto (int8 decoding steps where a vector kernel runs, bfloat16 prompts where " +
-                "measured faster at load; a GPU keeps float32), int8 (int8 steps, float32 prompts) or float32. Int8 reads a " +
-                "quarter of the bytes per token, which is what bounds CPU decoding.",
-            DefaultValueFactory = _ => "auto",
-        };
-        precision.AcceptOnlyFromAmong("auto", "int8", "float32");
+        var precision = PrecisionOption.Create();
         var noWarmup = new Option<bool>("--no-warmup") { Description = "Skip the warm-up completion at startup." };
         // Clients such as vscode-languageclient (TransportKind.stdio) append --stdio; stdio is the only transport anyway.
         var stdio = new Option<bool>("--stdio") { Description = "Accepted for LSP clients that pass it; stdio is the transport." };
@@ -44,7 +36,7 @@ public static class ServeCommands
                 ContextBudget = parse.GetValue(budget),
             };
             var options = new ServeOptions(parse.GetValue(checkpoint)!, parse.GetValue(device)!, parse.GetValue(logFile),
-                parse.GetValue(verbose) ? LogLevel.Debug : LogLevel.Info, settings, WarmUp: !parse.GetValue(noWarmup), Precision: InferencePrecisions.Parse(parse.GetValue(precision)!));
+                parse.GetValue(verbose) ? LogLevel.Debug : LogLevel.Info, settings, WarmUp: !parse.GetValue(noWarmup), Precision: PrecisionOption.Value(parse, precision));
             return await ServeRunner.RunAsync(options, ct);
         });
         return cmd;

@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -67,9 +66,16 @@ public static class SafeTensors
     public static (Dictionary<string, Tensor> Tensors, Dictionary<string, string> Metadata) Load(string path)
     {
         var (entries, metadata) = ReadHeader(path);
-        using var stream = File.OpenRead(path);
         var tensors = new Dictionary<string, Tensor>();
-        foreach (var e in entries) tensors[e.Name] = ReadTensor(stream, e, path);
+        try
+        {
+            foreach (var e in entries) tensors[e.Name] = ReadTensor(path, e);
+        }
+        catch
+        {
+            foreach (var t in tensors.Values) t.Dispose();
+            throw;
+        }
         return (tensors, metadata);
     }
 
@@ -80,27 +86,22 @@ public static class SafeTensors
         return type.Value.Name != null ? type.Key : throw new InvalidDataException($"'{path}': tensor '{e.Name}' has unsupported dtype {e.DType}.");
     }
 
-    /// <summary>Reads one tensor straight into a new CPU tensor's storage (no staging copy up to 2 GiB).</summary>
-    public static Tensor ReadTensor(Stream stream, Entry e, string path)
+    /// <summary>One tensor as a new CPU tensor of the file's type, copied from a read-only mapping of the file.</summary>
+    public static Tensor ReadTensor(string path, Entry e)
     {
-        var t = empty(e.Shape, TypeOf(e, path));
-        try
-        {
-            stream.Position = e.Offset;
-            if (e.Length <= int.MaxValue) stream.ReadExactly(t.bytes);
-            else
-            {
-                var buffer = new byte[e.Length];
-                stream.ReadExactly(buffer);
-                t.bytes = buffer;
-            }
-        }
-        catch (EndOfStreamException)
-        {
-            t.Dispose();
-            throw new InvalidDataException($"'{path}': tensor '{e.Name}' is cut short (file truncated?).");
-        }
-        return t.DetachFromDisposeScope();
+        using var mapped = MappedTensor.Open(path, e);
+        return mapped.ToTensor().DetachFromDisposeScope();
+    }
+
+    /// <summary>
+    /// One tensor's values written into <paramref name="flat"/> (a contiguous 1-D CPU tensor of as many elements, e.g. a
+    /// view of a parameter), widened from F16/BF16 on the way when it is float32: the loader's path, with no copy of
+    /// the tensor in between.
+    /// </summary>
+    public static void CopyTensor(string path, Entry e, Tensor flat)
+    {
+        using var mapped = MappedTensor.Open(path, e);
+        mapped.CopyTo(flat);
     }
 
     /// <summary>The dtypes <see cref="ReadFloats"/> widens to float32 (exactly).</summary>
@@ -111,21 +112,11 @@ public static class SafeTensors
     /// that encode each value themselves (GGUF): measured 1.8× faster and ~100 MB leaner than reading through torch and
     /// copying out, and no libtorch to load.
     /// </summary>
-    public static float[] ReadFloats(Stream stream, Entry e, string path)
+    public static float[] ReadFloats(string path, Entry e)
     {
         if (!FloatTypes.Contains(e.DType)) throw new InvalidDataException($"'{path}': tensor '{e.Name}' is {e.DType}, not one of {string.Join(", ", FloatTypes)}.");
-        var bytes = new byte[e.Length];
-        stream.Position = e.Offset;
-        try { stream.ReadExactly(bytes); }
-        catch (EndOfStreamException) { throw new InvalidDataException($"'{path}': tensor '{e.Name}' is cut short (file truncated?)."); }
-        if (e.DType == "F32") return MemoryMarshal.Cast<byte, float>(bytes).ToArray();
-        var values = new float[e.Length / 2];
-        var halves = MemoryMarshal.Cast<byte, ushort>(bytes); // little-endian, as safetensors and every supported host
-        if (e.DType == "F16")
-            for (int i = 0; i < values.Length; i++) values[i] = (float)BitConverter.UInt16BitsToHalf(halves[i]);
-        else // BF16: the upper half of a float32's bits
-            for (int i = 0; i < values.Length; i++) values[i] = BitConverter.Int32BitsToSingle(halves[i] << 16);
-        return values;
+        using var mapped = MappedTensor.Open(path, e);
+        return mapped.ToFloats();
     }
 
     /// <summary>

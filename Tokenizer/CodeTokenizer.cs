@@ -14,7 +14,7 @@ namespace CodeLm.Tokenizer;
 /// Either way the ids equal HF tokenizers' for the same tokenizer.json, with one deliberate difference for CodeLm's own
 /// files:
 /// <list type="bullet">
-/// <item>CodeLm's own: <see cref="CodePreTokenizer"/> pieces → UTF-8 bytes → lowest-rank-first merges. Special-token
+/// <item>CodeLm's own: pieces of its <see cref="SplitRule"/> (<see cref="CodePreTokenizer"/> or Qwen2's split) → UTF-8 bytes → lowest-rank-first merges. Special-token
 /// strings in text are encoded as plain text, never as specials (specials come only from ids, so no document can forge
 /// a FIM prompt). HF tokenizers, given the same file, would match them.</item>
 /// <item>A model's tokenizer.json: its added tokens are matched in text first (so "&lt;|fim_prefix|&gt;" in text is
@@ -36,7 +36,8 @@ public sealed class CodeTokenizer
     private readonly Dictionary<long, int> _mergeRank;    // (left id, right id) → rank
     private readonly int[] _mergeResult;                  // rank → merged id
     private readonly Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>>? _wholePieces;
-    private readonly HfSegmenter? _hf;                    // null: CodeLm's own layout and its fast pre-tokenizer
+    private readonly HfSegmenter? _hf;                    // null: CodeLm's own layout, split by _split
+    private readonly SplitRule _split;
     private readonly ModelSpecials _specials;
     private readonly HashSet<int> _specialIds;
     private readonly ConcurrentDictionary<string, int[]> _cache = new(StringComparer.Ordinal);
@@ -85,8 +86,10 @@ public sealed class CodeTokenizer
     /// <summary>The directory it was loaded from.</summary>
     public string Directory { get; }
 
-    private CodeTokenizer(string directory, string hash, BpeTables bpe, HfSegmenter? hf, ModelSpecials specials, IEnumerable<int> specialIds)
+    private CodeTokenizer(string directory, string hash, BpeTables bpe, HfSegmenter? hf, ModelSpecials specials, IEnumerable<int> specialIds,
+        SplitRule split = SplitRule.CodeLm)
     {
+        _split = split;
         Directory = directory;
         Hash = hash;
         _bpe = bpe;
@@ -115,11 +118,11 @@ public sealed class CodeTokenizer
         var root = TokenizerFiles.ParseJson(path);
         var full = Path.GetFullPath(directory);
         var hash = TokenizerFiles.Sha256File(path);
-        if (TokenizerFiles.IsCodeLmLayout(root))
+        if (TokenizerFiles.SplitRuleOf(root) is { } split)
         {
             var (tokens, merges) = TokenizerFiles.Read(root, path);
             return new CodeTokenizer(full, hash, BpeTables.FromCodeLm(tokens, merges), null, ModelSpecials.CodeLm,
-                Enumerable.Range(0, SpecialTokens.All.Count));
+                Enumerable.Range(0, SpecialTokens.All.Count), split);
         }
 
         var json = HfTokenizerJson.Read(root, path);
@@ -148,12 +151,10 @@ public sealed class CodeTokenizer
         {
             if (_hf == null)
             {
-                for (var i = 0; i < text.Length;)
-                {
-                    var end = CodePreTokenizer.NextPieceEnd(text, i);
-                    EncodePiece(text[i..end], ids, ref buffer, ref rented);
-                    i = end;
-                }
+                // The regex rule needs well-formed text (lone surrogates as U+FFFD, as HF and llama.cpp see them);
+                // CodeLm's scanner reads them so by itself.
+                var whole = _split == SplitRule.CodeLm ? text : WellFormed(text).AsSpan();
+                foreach (var piece in SplitRules.Split(_split, whole)) EncodePiece(whole[piece], ids, ref buffer, ref rented);
                 return;
             }
             var segments = new List<Segment>();
@@ -205,6 +206,8 @@ public sealed class CodeTokenizer
 
     // Lone surrogates become U+FFFD here, as UTF-8 encoding would make them, so regexes and added tokens see the
     // same text HF sees.
+    internal static string WellFormed(string text) => text.AsSpan().IndexOfAnyInRange('\uD800', '\uDFFF') < 0 ? text : WellFormed(text.AsSpan());
+
     private static string WellFormed(ReadOnlySpan<char> text)
     {
         if (text.IndexOfAnyInRange('\uD800', '\uDFFF') < 0) return text.ToString();

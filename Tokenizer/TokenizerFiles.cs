@@ -27,7 +27,9 @@ public static class TokenizerFiles
     /// <summary>Writes the three files; each atomically (temp file, then rename), tokenizer.json last.</summary>
     /// <param name="tokens">Token string by id: the 5 specials, the 256 byte tokens, then one per merge.</param>
     /// <param name="merges">Merged pairs in rank order, as byte-level strings.</param>
-    public static void Save(string directory, IReadOnlyList<string> tokens, IReadOnlyList<(string Left, string Right)> merges)
+    /// <param name="split">The pre-tokenizer the vocabulary was trained with, written as its regex.</param>
+    public static void Save(string directory, IReadOnlyList<string> tokens, IReadOnlyList<(string Left, string Right)> merges,
+        SplitRule split = SplitRule.CodeLm)
     {
         Directory.CreateDirectory(directory);
         var vocab = new JsonObject();
@@ -62,7 +64,7 @@ public static class TokenizerFiles
                 ["pretokenizers"] = new JsonArray(
                     new JsonObject
                     {
-                        ["type"] = "Split", ["pattern"] = new JsonObject { ["Regex"] = CodePreTokenizer.Pattern },
+                        ["type"] = "Split", ["pattern"] = new JsonObject { ["Regex"] = SplitRules.Pattern(split) },
                         ["behavior"] = "Isolated", ["invert"] = false,
                     },
                     new JsonObject { ["type"] = "ByteLevel", ["add_prefix_space"] = false, ["trim_offsets"] = false, ["use_regex"] = false }),
@@ -95,7 +97,7 @@ public static class TokenizerFiles
     {
         var root = ParseJson(tokenizerJsonPath);
         if (!IsCodeLmLayout(root))
-            throw new InvalidDataException($"'{tokenizerJsonPath}' was not written by CodeLm's BPE trainer: its pre-tokenizer differs from CodeLm's code split rule.");
+            throw new InvalidDataException($"'{tokenizerJsonPath}' was not written by CodeLm's BPE trainer: its pre-tokenizer is neither CodeLm's code split rule nor Qwen2's with CodeLm's special tokens.");
         return Read(root, tokenizerJsonPath);
     }
 
@@ -108,10 +110,25 @@ public static class TokenizerFiles
         catch (JsonException e) { throw new InvalidDataException($"'{tokenizerJsonPath}' is not valid JSON: {e.Message}"); }
     }
 
-    /// <summary>Whether tokenizer.json is CodeLm's own (its pre-tokenizer is CodeLm's split rule), not a model's from Hugging Face.</summary>
-    internal static bool IsCodeLmLayout(JsonNode root) =>
-        root["pre_tokenizer"] is JsonObject pre && pre["pretokenizers"] is JsonArray { Count: > 0 } steps
-        && steps[0]?["pattern"]?["Regex"] is JsonValue v && v.TryGetValue<string>(out var pattern) && pattern == CodePreTokenizer.Pattern;
+    /// <summary>Whether tokenizer.json is CodeLm's own (written by <see cref="Save"/>), not a model's from Hugging Face.</summary>
+    internal static bool IsCodeLmLayout(JsonNode root) => SplitRuleOf(root) != null;
+
+    /// <summary>
+    /// The split rule of a CodeLm tokenizer.json; null for any other. CodeLm's own regex says so by itself; Qwen2's is
+    /// also a Qwen2.5-Coder model's, so there the file must also have CodeLm's five special tokens at ids 0..4.
+    /// </summary>
+    internal static SplitRule? SplitRuleOf(JsonNode root)
+    {
+        if (!(root["pre_tokenizer"] is JsonObject pre && pre["pretokenizers"] is JsonArray { Count: > 0 } steps
+              && steps[0]?["pattern"]?["Regex"] is JsonValue v && v.TryGetValue<string>(out var pattern)))
+            return null;
+        var rule = SplitRules.Of(pattern);
+        return rule == SplitRule.Qwen2 && !HasCodeLmSpecials(root) ? null : rule;
+    }
+
+    private static bool HasCodeLmSpecials(JsonNode root) =>
+        root["added_tokens"] is JsonArray added && added.Count == SpecialTokens.All.Count
+        && added.Select((t, i) => t?["id"]?.GetValue<int>() == i && t["content"]?.GetValue<string>() == SpecialTokens.All[i]).All(ok => ok);
 
     internal static (string[] Tokens, (string Left, string Right)[] Merges) Read(JsonNode root, string tokenizerJsonPath)
     {

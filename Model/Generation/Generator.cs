@@ -1,3 +1,4 @@
+using CodeLm.Model.Inference;
 using CodeLm.Tokenizer;
 using static TorchSharp.torch;
 
@@ -45,11 +46,25 @@ public sealed partial class Generator : IDisposable
     /// directory, in which case its best/ checkpoint, else its latest one, is used.
     /// </summary>
     /// <param name="progress">Told how loading goes, about once a second, for loads that take longer (open models).</param>
-    public static Generator Load(string checkpointOrRunDir, Device device, Action<string>? progress = null)
+    /// <param name="options">How it runs, including the weights it computes with (<see cref="GeneratorOptions.Precision"/>).</param>
+    public static Generator Load(string checkpointOrRunDir, Device device, Action<string>? progress = null, GeneratorOptions? options = null)
     {
-        var (model, _, tokenizer) = Checkpoint.Load(Checkpoint.Resolve(checkpointOrRunDir), device, progress);
-        return new Generator(model, tokenizer, device) { _ownsModel = true };
+        options ??= new GeneratorOptions();
+        var (model, config, tokenizer) = Checkpoint.Load(Checkpoint.Resolve(checkpointOrRunDir), device, progress);
+        try
+        {
+            CpuInference.Prepare(model, CpuInference.Choose(options.Precision, config, device));
+            return new Generator(model, tokenizer, device, options) { _ownsModel = true };
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
     }
+
+    /// <summary>What the model computes with, e.g. "int8 steps, bfloat16 prompts" (see <see cref="GeneratorOptions.Precision"/>).</summary>
+    public InferenceWeights Weights => CpuInference.WeightsOf(_model);
 
     public Gpt Model => _model;
     public CodeTokenizer Tokenizer => _tokenizer;

@@ -1,3 +1,5 @@
+using CodeLm.Model.Inference;
+
 namespace CodeLm.Model.Generation;
 
 /// <summary>How a <see cref="Generator"/> runs, beyond each request's <see cref="SamplingOptions"/>.</summary>
@@ -11,4 +13,9 @@ namespace CodeLm.Model.Generation;
 /// chain of small ops on one row, where libtorch's thread hand-offs cost more than they save (measured 2.0 against
 /// 3.3 ms per step for `small` on 2 cores).
 /// </param>
-public sealed record GeneratorOptions(bool ReuseKvCache = false, bool OneThreadSteps = false);
+/// <param name="Precision">
+/// The weights <see cref="Generator.Load"/> computes with, as <see cref="CpuInference.Choose"/> picks them (the same
+/// choice as the server's): on the CPU, <see cref="InferencePrecision.Auto"/> takes int8 decoding steps and bfloat16
+/// prompts where they run fast. A model handed to the constructor is used as it is.
+/// </param>
+public sealed record GeneratorOptions(bool ReuseKvCache = false, bool OneThreadSteps = false, InferencePrecision Precision = InferencePrecision.Auto);

@@ -21,7 +21,7 @@ public static class PreTokenizerNames
     /// </summary>
     public const string CodeLm = "qwen2";
 
-    private const string Qwen2Regex = @"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+";
+    private const string Qwen2Regex = SplitRules.Qwen2Pattern; // also what a CodeLm tokenizer trained with SplitRule.Qwen2 carries
     private const string Llama3Regex = @"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+";
 
     /// <summary>Step signatures (see <see cref="Signature"/>) → llama.cpp's name.</summary>

@@ -53,12 +53,16 @@ public static class HfCheckpoint
             {
                 using var scope = NewDisposeScope();
                 var source = map[name];
-                var parts = source.Names.Select(index.Read).ToArray();
-                var t = parts.Length == 1 ? parts[0] : cat(parts, 0);
-                if (source.Transposed) t = t.t();
-                if (!t.shape.SequenceEqual(p.shape))
-                    throw new InvalidDataException($"'{dir}': {string.Join(" + ", source.Names)} has shape [{string.Join(",", t.shape)}], config.json implies [{string.Join(",", p.shape)}] for {name}.");
-                p.copy_(t);
+                var shape = SourceShape(index, source);
+                if (shape == null || !shape.SequenceEqual(p.shape))
+                    throw new InvalidDataException($"'{dir}': {string.Join(" + ", source.Names)} has shape [{string.Join(" + ", source.Names.Select(n => string.Join(",", index[n].Shape)))}]" +
+                        $"{(source.Transposed ? " (transposed)" : "")}, config.json implies [{string.Join(",", p.shape)}] for {name}.");
+                if (source.Transposed)
+                {
+                    using var stored = index.Read(source.Names[0]); // GPT-2's Conv1D [in, out]: not rows of ours
+                    p.copy_(stored.t());
+                }
+                else CopyRows(index, source.Names, p);
                 done += source.Names.Sum(n => index[n].Length);
                 if (progress != null && clock.Elapsed - lastReport > TimeSpan.FromSeconds(1))
                 {
@@ -69,6 +73,30 @@ public static class HfCheckpoint
         model.to(device);
         model.eval();
         return model;
+    }
+
+    /// <summary>The shape the parts make stacked along their first dimension (and transposed when stored so); null when they cannot stack.</summary>
+    private static long[]? SourceShape(SafeTensorsIndex index, HfSource source)
+    {
+        var shapes = source.Names.Select(n => index[n].Shape).ToList();
+        if (shapes.Any(s => s.Length == 0 || !s.AsSpan(1).SequenceEqual(shapes[0].AsSpan(1)))) return null;
+        long[] shape = [shapes.Sum(s => s[0]), .. shapes[0][1..]];
+        return source.Transposed ? (shape.Length == 2 ? [shape[1], shape[0]] : null) : shape;
+    }
+
+    // Parts stacked along the first dimension (q, k and v into c_attn) are consecutive runs of the parameter's storage:
+    // each goes from the file's mapping straight into its rows, converted on the way, with no tensor in between.
+    private static void CopyRows(SafeTensorsIndex index, IReadOnlyList<string> names, Tensor p)
+    {
+        using var flat = p.view(-1);
+        long at = 0;
+        foreach (var n in names)
+        {
+            var count = index[n].Shape.Aggregate(1L, (a, b) => a * b);
+            using var rows = flat.narrow(0, at, count);
+            index.CopyInto(n, rows);
+            at += count;
+        }
     }
 
     private static void CheckNames(string dir, HfFamily family, GptConfig c, SafeTensorsIndex index, IReadOnlyDictionary<string, HfSource> map)

@@ -5,8 +5,9 @@ namespace CodeLm.Model.Hf;
 
 /// <summary>
 /// The weights of a model folder: one model.safetensors, or shards listed by model.safetensors.index.json. Tensors are
-/// read one at a time, straight into their own storage, so loading never holds a second copy of the whole file: as
-/// torch tensors (<see cref="Read"/>, for loading) or as float32 arrays (<see cref="ReadFloats"/>, for the GGUF converter).
+/// read one at a time from a read-only memory mapping of their file (<see cref="MappedTensor"/>), so loading never
+/// holds a second copy of the whole file: into a parameter's storage (<see cref="CopyInto"/>, for loading), as torch
+/// tensors (<see cref="Read"/>) or as float32 arrays (<see cref="ReadFloats"/>, for the GGUF converter).
 /// </summary>
 public sealed class SafeTensorsIndex
 {
@@ -58,8 +59,14 @@ public sealed class SafeTensorsIndex
     public TorchSharp.torch.Tensor Read(string name)
     {
         var (file, entry) = Find(name);
-        using var stream = File.OpenRead(file);
-        return SafeTensors.ReadTensor(stream, entry, file);
+        return SafeTensors.ReadTensor(file, entry);
+    }
+
+    /// <summary>One tensor's values into <paramref name="flat"/>, a contiguous 1-D CPU tensor of as many elements (see <see cref="SafeTensors.CopyTensor"/>).</summary>
+    public void CopyInto(string name, TorchSharp.torch.Tensor flat)
+    {
+        var (file, entry) = Find(name);
+        SafeTensors.CopyTensor(file, entry, flat);
     }
 
     /// <summary>One tensor's values as float32, row-major, without torch (F32, F16 or BF16 weights).</summary>
@@ -68,8 +75,7 @@ public sealed class SafeTensorsIndex
         var (file, entry) = Find(name);
         if (!SafeTensors.FloatTypes.Contains(entry.DType))
             throw new UnsupportedModelException(Folder, ModelPart.TensorType, $"{entry.DType} (tensor '{name}')", SafeTensors.FloatTypes);
-        using var stream = File.OpenRead(file);
-        return SafeTensors.ReadFloats(stream, entry, file);
+        return SafeTensors.ReadFloats(file, entry);
     }
 
     private (string File, SafeTensors.Entry Entry) Find(string name) =>

@@ -5,7 +5,8 @@ using System.Text;
 namespace CodeLm.Tokenizer.Training;
 
 /// <summary>Training settings. <paramref name="VocabSize"/> counts the 5 specials and 256 byte tokens.</summary>
-public sealed record BpeTrainerOptions(int VocabSize = 32768, long MinFrequency = 2, int Threads = 0)
+/// <param name="Split">The pre-tokenizer, written into tokenizer.json (<see cref="SplitRule"/>).</param>
+public sealed record BpeTrainerOptions(int VocabSize = 32768, long MinFrequency = 2, int Threads = 0, SplitRule Split = SplitRule.CodeLm)
 {
     public void Validate()
     {
@@ -19,14 +20,15 @@ public sealed record BpeTrainerOptions(int VocabSize = 32768, long MinFrequency 
 public sealed record BpeTrainingProgress(string Phase, long Done, long Total);
 
 /// <summary>A trained vocabulary: token strings by id (byte-level) and merges by rank.</summary>
-public sealed record TrainedBpe(IReadOnlyList<string> Tokens, IReadOnlyList<(string Left, string Right)> Merges, long Words, long UniqueWords)
+public sealed record TrainedBpe(IReadOnlyList<string> Tokens, IReadOnlyList<(string Left, string Right)> Merges, long Words, long UniqueWords,
+    SplitRule Split = SplitRule.CodeLm)
 {
     /// <summary>Writes tokenizer.json, vocab.json and merges.txt.</summary>
-    public void Save(string directory) => TokenizerFiles.Save(directory, Tokens, Merges);
+    public void Save(string directory) => TokenizerFiles.Save(directory, Tokens, Merges, Split);
 }
 
 /// <summary>
-/// Byte-level BPE trainer. Pre-tokenizes with <see cref="CodePreTokenizer"/> and counts unique pieces in parallel, then
+/// Byte-level BPE trainer. Pre-tokenizes with the options' <see cref="SplitRule"/> and counts unique pieces in parallel, then
 /// merges with incremental pair counts: a max-heap of (count, pair) with lazy invalidation and a pair → words index, so
 /// each merge touches only the words that contain the pair. Ties break on the smaller pair of ids, so output is deterministic.
 /// </summary>
@@ -36,13 +38,13 @@ public static class BpeTrainer
         IProgress<BpeTrainingProgress>? progress = null, CancellationToken ct = default)
     {
         options.Validate();
-        var counts = CountWords(documents, options.Threads, progress, ct);
+        var counts = CountWords(documents, options.Threads, progress, ct, options.Split);
         return Train(counts, options, progress, ct);
     }
 
     /// <summary>Counts pre-tokenized pieces over all documents, in parallel.</summary>
     public static Dictionary<string, long> CountWords(IEnumerable<string> documents, int threads = 0,
-        IProgress<BpeTrainingProgress>? progress = null, CancellationToken ct = default)
+        IProgress<BpeTrainingProgress>? progress = null, CancellationToken ct = default, SplitRule split = SplitRule.CodeLm)
     {
         var locals = new ConcurrentBag<Dictionary<string, long>>();
         long done = 0;
@@ -52,13 +54,9 @@ public static class BpeTrainer
             (doc, state, local) =>
             {
                 var lookup = local.GetAlternateLookup<ReadOnlySpan<char>>();
-                var text = doc.AsSpan();
-                for (var i = 0; i < text.Length;)
-                {
-                    var end = CodePreTokenizer.NextPieceEnd(text, i);
-                    CollectionsMarshal.GetValueRefOrAddDefault(lookup, text[i..end], out _)++;
-                    i = end;
-                }
+                var text = (split == SplitRule.CodeLm ? doc : CodeTokenizer.WellFormed(doc)).AsSpan(); // CodeLm's own scanner reads lone surrogates as U+FFFD itself
+                foreach (var piece in SplitRules.Split(split, text))
+                    CollectionsMarshal.GetValueRefOrAddDefault(lookup, text[piece], out _)++;
                 var n = Interlocked.Increment(ref done);
                 if ((n & 255) == 0) progress?.Report(new BpeTrainingProgress("count", n, 0));
                 return local;
@@ -158,7 +156,7 @@ public static class BpeTrainer
             if ((merges.Count & 127) == 0) progress?.Report(new BpeTrainingProgress("merge", tokens.Count, options.VocabSize));
         }
         progress?.Report(new BpeTrainingProgress("merge", tokens.Count, options.VocabSize));
-        return new TrainedBpe(tokens, merges, totalWords, keys.Length);
+        return new TrainedBpe(tokens, merges, totalWords, keys.Length, options.Split);
     }
 
     // Replaces every (a, b) in one word by m, left to right, and applies the pair-count changes (×freq) as it goes.

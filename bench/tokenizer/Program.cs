@@ -77,24 +77,46 @@ static class Bench
         {
             var heldIdx = Enumerable.Range(0, files.Count).Where(i => Bucket(files[i]) == 0).ToArray();
             var heldTexts = heldIdx.Select(i => texts[i]).ToArray();
-            var compDir = Path.Combine(work, $"heldout-{vocab}");
-            BpeTrainer.Train(Enumerable.Range(0, files.Count).Where(i => Bucket(files[i]) != 0).Select(i => texts[i]), new BpeTrainerOptions(vocab, MinFrequency: 2)).Save(compDir);
-            var comp = CodeTokenizer.Load(compDir);
+            // The same training set and vocabulary size under each pre-tokenizer a new tokenizer can have.
+            CodeTokenizer Trained(SplitRule split)
+            {
+                var dir = Path.Combine(work, $"heldout-{vocab}-{split.ToString().ToLowerInvariant()}");
+                BpeTrainer.Train(Enumerable.Range(0, files.Count).Where(i => Bucket(files[i]) != 0).Select(i => texts[i]), new BpeTrainerOptions(vocab, MinFrequency: 2, Split: split)).Save(dir);
+                return CodeTokenizer.Load(dir);
+            }
+            var comp = Trained(SplitRule.CodeLm);
+            var qwen2 = Trained(SplitRule.Qwen2);
             var cl100k = TiktokenTokenizer.CreateForModel("gpt-4");
             var textsJson = Path.Combine(work, "heldout.json");
             File.WriteAllText(textsJson, JsonSerializer.Serialize(heldTexts));
             var gpt2Counts = JsonSerializer.Deserialize<long[]>(Node(Path.Combine(RepoRoot, "bench", "tokenizer", "gpt2-count.js"), textsJson))!;
             Line($"## Compression on held-out code ({heldTexts.Length} files, every file whose path hash falls in the held-out 10%; ours trained on the other 90%)");
             Line("");
-            Line("| files | chars | GPT-2 50,257 chars/token | cl100k chars/token | CodeLm chars/token | CodeLm vs GPT-2 |");
-            Line("|---|---|---|---|---|---|");
+            Line("| files | chars | GPT-2 50,257 chars/token | cl100k chars/token | CodeLm chars/token | CodeLm vs GPT-2 | CodeLm, Qwen2 split, chars/token | Qwen2 split vs CodeLm's (tokens) |");
+            Line("|---|---|---|---|---|---|---|---|");
             foreach (var group in heldIdx.Select((fi, k) => (Ext: Path.GetExtension(files[fi]), K: k)).GroupBy(x => x.Ext).OrderBy(g => g.Key).Append(null))
             {
                 var ks = group?.Select(x => x.K).ToArray() ?? Enumerable.Range(0, heldTexts.Length).ToArray();
                 long chars = ks.Sum(k => (long)heldTexts[k].Length);
                 long g2 = ks.Sum(k => gpt2Counts[k]), cl = ks.Sum(k => (long)cl100k.EncodeToIds(heldTexts[k]).Count), us = ks.Sum(k => (long)comp.Encode(heldTexts[k]).Length);
-                Line($"| {(group == null ? "**all**" : group.Key + $" ({ks.Length})")} | {chars:N0} | {chars / (double)g2:F2} | {chars / (double)cl:F2} | {chars / (double)us:F2} | {(double)g2 / us:F2}× |");
+                long q = ks.Sum(k => (long)qwen2.Encode(heldTexts[k]).Length);
+                Line($"| {(group == null ? "**all**" : group.Key + $" ({ks.Length})")} | {chars:N0} | {chars / (double)g2:F2} | {chars / (double)cl:F2} | {chars / (double)us:F2} | {(double)g2 / us:F2}× | {chars / (double)q:F2} | {100.0 * (q - us) / us:+0.00;-0.00}% |");
             }
+            // Encoding speed of the two splits (the scanner against the regex), warm, one thread, best of 5 passes.
+            var heldBytes = heldTexts.Sum(t => (long)Encoding.UTF8.GetByteCount(t));
+            double Speed(CodeTokenizer t)
+            {
+                var best = double.MaxValue;
+                for (var r = 0; r < 6; r++)
+                {
+                    var sw = Stopwatch.StartNew();
+                    foreach (var text in heldTexts) t.Encode(text);
+                    if (r > 0) best = Math.Min(best, sw.Elapsed.TotalSeconds);
+                }
+                return heldBytes / 1e6 / best;
+            }
+            Line("");
+            Line($"Encoding the held-out files, warm, one thread, best of 5: CodeLm split {Speed(comp):F1} MB/s, Qwen2 split {Speed(qwen2):F1} MB/s.");
         }
         File.WriteAllText(Path.Combine(work, "report.md"), report.ToString());
         return 0;

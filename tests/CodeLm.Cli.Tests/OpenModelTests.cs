@@ -3,16 +3,12 @@ using CodeLm.Tests;
 
 namespace CodeLm.Cli.Tests;
 
-/// <summary>
-/// A Hugging Face model folder used as a checkpoint by every command, as a user who downloaded one would: a tiny
-/// Qwen2-layout model (written by the independent Python writer) with a Qwen2.5-Coder-layout tokenizer.json trained by HF
-/// tokenizers itself (tests/node-ref/hf-train-family.js), so FIM and special tokens are the family's, not CodeLm's.
-/// </summary>
-public sealed class OpenModelTests : IClassFixture<OpenModelTests.QwenFolder>
+/// <summary>A Hugging Face model folder (<see cref="TinyQwenFolder"/>) used as a checkpoint by every command.</summary>
+public sealed class OpenModelTests : IClassFixture<TinyQwenFolder>
 {
-    private readonly QwenFolder folder;
+    private readonly TinyQwenFolder folder;
 
-    public OpenModelTests(QwenFolder folder) => this.folder = folder;
+    public OpenModelTests(TinyQwenFolder folder) => this.folder = folder;
 
     [Fact]
     public void Sample_completes_a_fill_in_the_middle_prompt_with_the_family_tokens()
@@ -22,6 +18,30 @@ public sealed class OpenModelTests : IClassFixture<OpenModelTests.QwenFolder>
         Assert.True(r.ExitCode == 0, r.Stderr);
         Assert.Contains("finish:", r.Stderr);
         Assert.DoesNotContain("<fim_", r.Stdout); // CodeLm's own sentinels never reach this model
+    }
+
+    [Fact]
+    public void Sample_runs_with_int8_or_float32_weights_and_refuses_other_precisions()
+    {
+        string[] Args(string precision) => ["sample", "--checkpoint", folder.Dir, "--prompt", "import os\ndef main(", "--max-new-tokens", "6",
+            "--temperature", "0", "--device", "cpu", "--json", "--precision", precision];
+        var int8 = CodeLmCli.Run(Args("int8"));
+        var float32 = CodeLmCli.Run(Args("float32"));
+        Assert.True(int8.ExitCode == 0, int8.Stderr);
+        Assert.True(float32.ExitCode == 0, float32.Stderr);
+        Assert.Contains("int8 steps, float32 prompts)", int8.Stderr);
+        Assert.Contains("float32), loaded in", float32.Stderr);
+        foreach (var r in new[] { int8, float32 })
+        {
+            using var json = JsonDocument.Parse(r.Stdout);
+            Assert.InRange(json.RootElement.GetProperty("tokens").GetInt32(), 0, 6);
+            Assert.Contains(json.RootElement.GetProperty("finish_reason").GetString(), new[] { "length", "eot" });
+        }
+
+        var bad = CodeLmCli.Run(Args("fp16"));
+        Assert.NotEqual(0, bad.ExitCode);
+        Assert.Contains("'fp16' not recognized", bad.Stderr);
+        Assert.Contains("'float32'", bad.Stderr);
     }
 
     [Fact]
@@ -45,8 +65,9 @@ public sealed class OpenModelTests : IClassFixture<OpenModelTests.QwenFolder>
     {
         using var tmp = new TempDir();
         var r = CodeLmCli.Run("eval", "run", "--checkpoint", folder.Dir, "--problems", TestPaths.HumanEval, "--limit", "2", "-n", "1",
-            "--temperature", "0", "--max-new-tokens", "16", "--k", "1", "--out", tmp.Path);
+            "--temperature", "0", "--max-new-tokens", "16", "--k", "1", "--out", tmp.Path, "--precision", "int8");
         Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Contains("(int8 steps, float32 prompts)", r.Stderr);
         Assert.Equal(2, File.ReadAllLines(Path.Combine(tmp.Path, "results.jsonl")).Length);
     }
 
@@ -63,34 +84,5 @@ public sealed class OpenModelTests : IClassFixture<OpenModelTests.QwenFolder>
         Assert.Single(lines);
         Assert.Contains("mamba (MambaForCausalLM)", lines[0]);
         Assert.Contains("supported: llama, mistral, qwen2", lines[0]);
-    }
-
-    public sealed class QwenFolder : IDisposable
-    {
-        private readonly TempDir tmp = new();
-        public string Dir { get; }
-
-        public QwenFolder()
-        {
-            var src = tmp.File("src");
-            Run("git", ["clone", "-q", Path.Combine(TestPaths.Shared, "corpus", "requests.git"), src]);
-            var files = Directory.GetFiles(src, "*.py", SearchOption.AllDirectories).Order(StringComparer.Ordinal).Take(40);
-            File.WriteAllLines(tmp.File("files.txt"), files);
-            var tokenizer = tmp.File("tok");
-            Run("node", [Path.Combine(TestPaths.RepoRoot, "tests", "node-ref", "hf-train-family.js"), "qwen2", tmp.File("files.txt"), tokenizer]);
-            int vocab = JsonDocument.Parse(File.ReadAllText(Path.Combine(tokenizer, "tokenizer.json"))).RootElement
-                .GetProperty("added_tokens").EnumerateArray().Max(t => t.GetProperty("id").GetInt32()) + 1;
-            Dir = tmp.File("qwen-tiny");
-            Run("/usr/bin/python3", [Path.Combine(TestPaths.RepoRoot, "tests", "CodeLm.Model.Tests", "hf_tiny_models.py"), "write", "qwen2", Dir, (vocab + 64).ToString()]);
-            foreach (var f in new[] { "tokenizer.json", "tokenizer_config.json" }) File.Copy(Path.Combine(tokenizer, f), Path.Combine(Dir, f));
-        }
-
-        private static void Run(string file, string[] args)
-        {
-            var r = Proc.Run(file, args);
-            Assert.True(r.ExitCode == 0, $"{file} {string.Join(' ', args)}: {r.Stderr}");
-        }
-
-        public void Dispose() => tmp.Dispose();
     }
 }

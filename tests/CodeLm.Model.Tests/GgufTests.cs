@@ -360,28 +360,9 @@ public sealed class GgufTests(GgufTests.Fixture fx, ITestOutputHelper output) : 
     [Fact]
     public void Llama_cpp_tokenizes_code_as_CodeLm_does_except_at_underscores_and_tab_runs()
     {
-        var files = new List<string>();
-        foreach (var repo in new[] { "cobra", "requests", "express" })
-        {
-            var clone = fx.Dir.File("corpus-" + repo);
-            var git = Proc.Run("git", ["clone", "-q", TestPaths.SharedCorpus(repo), clone]);
-            Assert.True(git.ExitCode == 0, git.Stderr);
-            files.AddRange(Directory.EnumerateFiles(clone, "*", SearchOption.AllDirectories)
-                .Where(f => !f.Contains("/.git/") && new FileInfo(f).Length is > 0 and < 200_000).Order(StringComparer.Ordinal));
-        }
-        var texts = files.Select(f => File.ReadAllBytes(f)).Where(b => !b.Contains((byte)0)).Select(b => System.Text.Encoding.UTF8.GetString(b)).ToList();
-        var train = texts.Where((_, i) => i % 2 == 0).ToList();
-        var heldOut = texts.Where((_, i) => i % 2 == 1).ToList();
-        var tokDir = fx.Dir.File("corpus-tok");
-        BpeTrainer.Train(train, new BpeTrainerOptions(VocabSize: 16384, Threads: 2)).Save(tokDir);
-        var tok = CodeTokenizer.Load(tokDir);
-
-        var model = fx.Dir.File("corpus-model");
-        RunPython(["write", "llama", model, tok.VocabSize.ToString()]);
-        CopyTokenizer(tokDir, model);
-        var gguf = model + ".gguf";
-        GgufConverter.Convert(model, gguf, GgufType.F32);
-        using var w = LlamaCpp.LoadVocab(gguf);
+        var (train, heldOut) = CorpusTexts();
+        var (tok, w) = TrainAndExport(train, SplitRule.CodeLm, "corpus");
+        using var _ = w;
 
         long ours = 0, theirs = 0, reproduced = 0;
         int identical = 0, plain = 0;
@@ -405,6 +386,61 @@ public sealed class GgufTests(GgufTests.Fixture fx, ITestOutputHelper output) : 
         Assert.True(heldOut.Count >= 100 && plain >= 20, $"{heldOut.Count} held-out files, {plain} without '_' or tabs");
         Assert.True(reproduced >= 0.95 * ours, $"only {100.0 * reproduced / ours:F2}% of CodeLm's tokens reproduced");
         Assert.True(theirs <= 1.05 * ours, $"llama.cpp's sequences are {100.0 * (theirs - ours) / ours:F2}% longer");
+    }
+
+    /// <summary>
+    /// A CodeLm tokenizer trained with Qwen2's split (`codelm tokenizer train --pre-tokenizer qwen2`) names a split
+    /// llama.cpp has compiled in, so llama.cpp tokenizes every held-out file of the same repositories exactly as CodeLm.
+    /// </summary>
+    [Fact]
+    public void A_CodeLm_tokenizer_with_the_Qwen2_split_tokenizes_in_llama_cpp_exactly_as_in_CodeLm()
+    {
+        var (train, heldOut) = CorpusTexts();
+        var (tok, w) = TrainAndExport(train, SplitRule.Qwen2, "corpus-qwen2");
+        using var _ = w;
+        var differing = heldOut.Count(text => !tok.Encode(text).SequenceEqual(LlamaCpp.Tokenize(w, text)));
+        var tokens = heldOut.Sum(t => (long)tok.Encode(t).Length);
+        output.WriteLine($"{heldOut.Count - differing}/{heldOut.Count} held-out files ({tokens} tokens) tokenized identically by llama.cpp");
+        Assert.True(heldOut.Count >= 100, $"{heldOut.Count} held-out files");
+        Assert.Equal(0, differing);
+        // Special-token text stays text for CodeLm's tokenizers, in both.
+        const string forged = "x = '<|endoftext|><fim_prefix>'\n";
+        Assert.Equal(tok.Encode(forged), LlamaCpp.Tokenize(w, forged));
+        Assert.DoesNotContain(0, tok.Encode(forged));
+    }
+
+    /// <summary>Every text file of three shared-corpus repositories, every other one to train on and the rest held out.</summary>
+    private (List<string> Train, List<string> HeldOut) CorpusTexts()
+    {
+        var files = new List<string>();
+        foreach (var repo in new[] { "cobra", "requests", "express" })
+        {
+            var clone = fx.Dir.File("corpus-" + repo);
+            lock (fx)
+                if (!Directory.Exists(clone))
+                {
+                    var git = Proc.Run("git", ["clone", "-q", TestPaths.SharedCorpus(repo), clone]);
+                    Assert.True(git.ExitCode == 0, git.Stderr);
+                }
+            files.AddRange(Directory.EnumerateFiles(clone, "*", SearchOption.AllDirectories)
+                .Where(f => !f.Contains("/.git/") && new FileInfo(f).Length is > 0 and < 200_000).Order(StringComparer.Ordinal));
+        }
+        var texts = files.Select(f => File.ReadAllBytes(f)).Where(b => !b.Contains((byte)0)).Select(b => System.Text.Encoding.UTF8.GetString(b)).ToList();
+        return (texts.Where((_, i) => i % 2 == 0).ToList(), texts.Where((_, i) => i % 2 == 1).ToList());
+    }
+
+    /// <summary>A 16k CodeLm tokenizer trained on <paramref name="train"/>, in a tiny model's GGUF, and llama.cpp's vocabulary of it.</summary>
+    private (CodeTokenizer Tokenizer, LLama.LLamaWeights Vocab) TrainAndExport(List<string> train, SplitRule split, string name)
+    {
+        var tokDir = fx.Dir.File(name + "-tok");
+        BpeTrainer.Train(train, new BpeTrainerOptions(VocabSize: 16384, Threads: 2, Split: split)).Save(tokDir);
+        var tok = CodeTokenizer.Load(tokDir);
+        var model = fx.Dir.File(name + "-model");
+        RunPython(["write", "llama", model, tok.VocabSize.ToString()]);
+        CopyTokenizer(tokDir, model);
+        var gguf = model + ".gguf";
+        Assert.Equal("qwen2", GgufConverter.Convert(model, gguf, GgufType.F32).PreTokenizer);
+        return (tok, LlamaCpp.LoadVocab(gguf));
     }
 
     /// <summary>

@@ -115,6 +115,37 @@ public class HfModelTests
         Assert.Contains("model.layers.2.", m.Message);
     }
 
+    [Fact]
+    public void Float16_weights_are_widened_from_the_mapping_exactly()
+    {
+        using var tmp = new TempDir();
+        var dir = HfTiny.Write("starcoder2", tmp.File("s"), Vocab, "--dtype", "f16");
+        var (diff, _) = Compare(dir, tmp);
+        Assert.True(diff < 1e-4, $"max |CodeLm - reference| = {diff}");
+    }
+
+    [Fact]
+    public void A_truncated_weights_file_is_a_clear_error_not_a_crash()
+    {
+        using var tmp = new TempDir();
+        var dir = HfTiny.Write("llama", tmp.File("m"), Vocab, "--dtype", "bf16");
+        var path = Path.Combine(dir, SafeTensorsIndex.SingleFile);
+        var entries = SafeTensors.ReadHeader(path).Entries;
+        var last = entries.MaxBy(e => e.Offset)!;
+        using (var f = new FileStream(path, FileMode.Open)) f.SetLength(last.Offset + last.Length / 2);
+
+        // Cut before loading: the header no longer fits the file.
+        var atLoad = Assert.Throws<InvalidDataException>(() => Checkpoint.LoadModel(dir, CPU));
+        Assert.Contains(last.Name, atLoad.Message);
+        Assert.Contains("truncated", atLoad.Message);
+        // Cut after the header was read (a download still being written): refused before the mapping is touched,
+        // where reading past the end of the file would be a bus error.
+        var afterHeader = Assert.Throws<InvalidDataException>(() => SafeTensors.ReadTensor(path, last));
+        Assert.Contains($"'{last.Name}' is cut short", afterHeader.Message);
+        using var whole = SafeTensors.ReadTensor(path, entries.MinBy(e => e.Offset)!); // what is still there reads
+        Assert.Equal(entries.MinBy(e => e.Offset)!.Shape, whole.shape);
+    }
+
     [Theory]
     [InlineData("llama")]
     [InlineData("qwen2")]

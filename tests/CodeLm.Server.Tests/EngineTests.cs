@@ -61,7 +61,7 @@ public sealed class EngineTests(TinyCheckpoint tiny)
     public void Greedy_completions_in_float32_equal_the_generator_used_by_sample_and_eval()
     {
         using var engine = CheckpointCompletionEngine.Load(tiny.Dir, "cpu", reuseKvCache: true, precision: InferencePrecision.Float32);
-        using var generator = Generator.Load(tiny.Dir, TorchSharp.torch.CPU);
+        using var generator = Generator.Load(tiny.Dir, TorchSharp.torch.CPU, options: new GeneratorOptions(Precision: InferencePrecision.Float32));
         foreach (var p in Prompts.Concat(Prompts))
         foreach (var format in new[] { FimFormat.Spm, FimFormat.Psm })
         {
