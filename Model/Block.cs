@@ -11,12 +11,12 @@ public sealed class Block : nn.Module
     private readonly nn.Module<Tensor, Tensor> ln_2;
     private readonly Mlp mlp;
 
-    public Block(GptConfig config, RotaryEmbedding? rotary = null) : base("block")
+    public Block(GptConfig config, RotaryEmbedding? rotary = null, ScalarType linearWeights = ScalarType.Float32) : base("block")
     {
         ln_1 = RmsNorm.For(config);
-        attn = new CausalSelfAttention(config, rotary);
+        attn = new CausalSelfAttention(config, rotary, linearWeights);
         ln_2 = RmsNorm.For(config);
-        mlp = new Mlp(config);
+        mlp = new Mlp(config, linearWeights);
         RegisterComponents();
     }
 

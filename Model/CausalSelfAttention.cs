@@ -15,12 +15,12 @@ public sealed class CausalSelfAttention : nn.Module
     private readonly int _heads, _kvHeads, _headDim, _embedding;
     private readonly RotaryEmbedding? _rotary;
 
-    public CausalSelfAttention(GptConfig config, RotaryEmbedding? rotary = null) : base("attn")
+    public CausalSelfAttention(GptConfig config, RotaryEmbedding? rotary = null, ScalarType linearWeights = ScalarType.Float32) : base("attn")
     {
         (_heads, _kvHeads, _headDim, _embedding) = (config.Heads, config.KvHeadCount, config.HeadDim, config.Embedding);
         _rotary = rotary;
-        c_attn = nn.Linear(config.Embedding, config.QkvWidth, hasBias: config.QkvBias);
-        c_proj = nn.Linear(config.Heads * config.HeadDim, config.Embedding, hasBias: config.ProjectionBias);
+        c_attn = nn.Linear(config.Embedding, config.QkvWidth, hasBias: config.QkvBias, dtype: linearWeights);
+        c_proj = nn.Linear(config.Heads * config.HeadDim, config.Embedding, hasBias: config.ProjectionBias, dtype: linearWeights);
         RegisterComponents();
     }
 

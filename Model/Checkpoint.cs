@@ -90,12 +90,14 @@ public static partial class Checkpoint
     /// Builds the model from config.json and model.safetensors (a CodeLm checkpoint or a Hugging Face model folder), in
     /// eval mode on <paramref name="device"/>.
     /// </summary>
-    public static (Gpt Model, GptConfig Config) LoadModel(string dir, Device device, ScalarType dtype = ScalarType.Float32, Action<string>? progress = null)
+    /// <param name="linearWeights">For a Hugging Face folder, the type its linear layers keep (see <see cref="Gpt"/>).</param>
+    public static (Gpt Model, GptConfig Config) LoadModel(string dir, Device device, ScalarType dtype = ScalarType.Float32, Action<string>? progress = null,
+        ScalarType linearWeights = ScalarType.Float32)
     {
         Native.TorchNativeLoader.EnsureLoaded();
         if (Hf.HfCheckpoint.IsHfFolder(dir))
         {
-            var hf = Hf.HfCheckpoint.LoadModel(dir, device, progress);
+            var hf = Hf.HfCheckpoint.LoadModel(dir, device, progress, linearWeights);
             if (dtype != ScalarType.Float32) hf.to(dtype);
             return (hf, hf.Config);
         }

@@ -9,12 +9,13 @@ public static partial class Checkpoint
     /// Loads model (eval mode, on <paramref name="device"/>), config and tokenizer: a CodeLm checkpoint's own tokenizer/
     /// copy, or a Hugging Face folder's tokenizer.json.
     /// </summary>
-    public static (Gpt model, GptConfig config, CodeTokenizer tokenizer) Load(string dir, Device device, Action<string>? progress = null)
+    public static (Gpt model, GptConfig config, CodeTokenizer tokenizer) Load(string dir, Device device, Action<string>? progress = null,
+        ScalarType linearWeights = ScalarType.Float32)
     {
         if (!Directory.Exists(dir)) throw new DirectoryNotFoundException($"Checkpoint directory '{dir}' does not exist.");
         var tokenizerDir = TokenizerDirOf(dir);
         var tokenizer = CodeTokenizer.Load(tokenizerDir);
-        var (model, config) = LoadModel(dir, device, progress: progress);
+        var (model, config) = LoadModel(dir, device, progress: progress, linearWeights: linearWeights);
         // A model may have more rows than its tokenizer has tokens (Qwen2.5: 151,936 for 151,665; a preset's round
         // vocabulary over a smaller tokenizer); the generator never samples the extra ones. Fewer rows cannot work.
         if (config.VocabSize < tokenizer.VocabSize)

@@ -20,15 +20,20 @@ public sealed class Gpt : nn.Module<Tensor, Tensor>
     public GptConfig Config { get; }
 
     /// <param name="initialize">False when weights are loaded next: skips drawing random ones.</param>
-    public Gpt(GptConfig config, bool initialize = true) : base("gpt")
+    /// <param name="linearWeights">
+    /// The type of the linear layers' weights and biases. BFloat16 only for inference that computes with bf16 prompts and
+    /// int8 steps (<see cref="Inference.CpuInference"/>), where no float32 copy of them is ever read: loaded that way, a
+    /// bf16 model folder needs no float32 copy (a third of the memory; docs/model.md).
+    /// </param>
+    public Gpt(GptConfig config, bool initialize = true, ScalarType linearWeights = ScalarType.Float32) : base("gpt")
     {
         Config = config.Validate();
         wte = nn.Embedding(config.VocabSize, config.Embedding);
         if (config.Positions == PositionKind.Learned) wpe = nn.Embedding(config.ContextLength, config.Embedding);
         else _rotary = new RotaryEmbedding(config);
-        h = new ModuleList<Block>(Enumerable.Range(0, config.Layers).Select(_ => new Block(config, _rotary)).ToArray());
+        h = new ModuleList<Block>(Enumerable.Range(0, config.Layers).Select(_ => new Block(config, _rotary, linearWeights)).ToArray());
         ln_f = RmsNorm.For(config);
-        lm_head = config.TiedHead ? new TiedHead(wte) : nn.Linear(config.Embedding, config.VocabSize, hasBias: false);
+        lm_head = config.TiedHead ? new TiedHead(wte) : nn.Linear(config.Embedding, config.VocabSize, hasBias: false, dtype: linearWeights);
         RegisterComponents();
         if (initialize) InitializeWeights();
     }

@@ -13,12 +13,12 @@ public sealed class Mlp : nn.Module<Tensor, Tensor>
     internal nn.Module<Tensor, Tensor> c_proj; // residual projection
     private readonly MlpKind _kind;
 
-    public Mlp(GptConfig config) : base("mlp")
+    public Mlp(GptConfig config, ScalarType linearWeights = ScalarType.Float32) : base("mlp")
     {
         _kind = config.Mlp;
         int inner = config.Mlp == MlpKind.SwiGlu ? 2 * config.Hidden : config.Hidden;
-        c_fc = nn.Linear(config.Embedding, inner, hasBias: config.MlpBias);
-        c_proj = nn.Linear(config.Hidden, config.Embedding, hasBias: config.MlpBias);
+        c_fc = nn.Linear(config.Embedding, inner, hasBias: config.MlpBias, dtype: linearWeights);
+        c_proj = nn.Linear(config.Hidden, config.Embedding, hasBias: config.MlpBias, dtype: linearWeights);
         RegisterComponents();
     }
 

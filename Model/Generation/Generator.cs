@@ -50,10 +50,9 @@ public sealed partial class Generator : IDisposable
     public static Generator Load(string checkpointOrRunDir, Device device, Action<string>? progress = null, GeneratorOptions? options = null)
     {
         options ??= new GeneratorOptions();
-        var (model, config, tokenizer) = Checkpoint.Load(Checkpoint.Resolve(checkpointOrRunDir), device, progress);
+        var (model, _, tokenizer) = CpuInference.Load(Checkpoint.Resolve(checkpointOrRunDir), device, options.Precision, progress);
         try
         {
-            CpuInference.Prepare(model, CpuInference.Choose(options.Precision, config, device));
             return new Generator(model, tokenizer, device, options) { _ownsModel = true };
         }
         catch

@@ -36,7 +36,8 @@ public static class HfCheckpoint
     }
 
     /// <summary>Builds the model from the folder's weights (any of F32, F16, BF16; one file or shards), in eval mode.</summary>
-    public static Gpt LoadModel(string dir, Device device, Action<string>? progress = null)
+    /// <param name="linearWeights">The type the linear layers keep their weights in (see <see cref="Gpt"/>).</param>
+    public static Gpt LoadModel(string dir, Device device, Action<string>? progress = null, ScalarType linearWeights = ScalarType.Float32)
     {
         Native.TorchNativeLoader.EnsureLoaded();
         var (family, config) = ReadConfig(dir);
@@ -44,7 +45,7 @@ public static class HfCheckpoint
         var map = HfWeightNames.Map(family, config, index.Contains("wte.weight") ? "" : "transformer.");
         CheckNames(dir, family, config, index, map);
 
-        var model = new Gpt(config, initialize: false);
+        var model = new Gpt(config, initialize: false, linearWeights);
         long done = 0, total = index.TotalBytes;
         var clock = Stopwatch.StartNew();
         var lastReport = TimeSpan.Zero;
@@ -98,6 +99,9 @@ public static class HfCheckpoint
             at += count;
         }
     }
+
+    /// <summary>Whether every tensor of the folder is stored as bfloat16 (most published checkpoints are).</summary>
+    public static bool StoresBFloat16(string dir) => SafeTensorsIndex.Open(dir) is var index && index.Names.All(n => index[n].DType == "BF16");
 
     private static void CheckNames(string dir, HfFamily family, GptConfig c, SafeTensorsIndex index, IReadOnlyDictionary<string, HfSource> map)
     {

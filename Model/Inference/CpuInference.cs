@@ -1,4 +1,5 @@
 using CodeLm.Common;
+using CodeLm.Tokenizer;
 using System.Diagnostics;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -55,6 +56,33 @@ public static class CpuInference
             : InferenceLinear.Tied(w, weights);
         model.lm_head = Swap(model, "lm_head", model.lm_head, head);
         model.DecodeStep = weights.Steps == StepWeights.Int8 ? CpuDecodeStep.For(model) : null;
+    }
+
+    /// <summary>
+    /// Loads a checkpoint or model folder (<see cref="Checkpoint.Load"/>) and prepares the weights <see cref="Choose"/> picks.
+    /// With int8 steps and bf16 prompts, a bf16 model folder's linear layers load as they are stored, never as float32:
+    /// nothing would read a float32 copy (docs/model.md, "Memory").
+    /// </summary>
+    public static (Gpt Model, GptConfig Config, CodeTokenizer Tokenizer) Load(string dir, Device device, InferencePrecision precision, Action<string>? progress = null)
+    {
+        var config = Hf.HfCheckpoint.IsHfFolder(dir) ? Hf.HfCheckpoint.ReadConfig(dir).Config : Checkpoint.LoadConfig(dir);
+        return Load(dir, device, Choose(precision, config, device), progress);
+    }
+
+    internal static (Gpt Model, GptConfig Config, CodeTokenizer Tokenizer) Load(string dir, Device device, InferenceWeights weights, Action<string>? progress = null)
+    {
+        var lean = weights == new InferenceWeights(StepWeights.Int8, PromptWeights.BFloat16) && Hf.HfCheckpoint.IsHfFolder(dir) && Hf.HfCheckpoint.StoresBFloat16(dir);
+        var loaded = Checkpoint.Load(dir, device, progress, lean ? ScalarType.BFloat16 : ScalarType.Float32);
+        try
+        {
+            Prepare(loaded.model, weights);
+            return loaded;
+        }
+        catch
+        {
+            loaded.model.Dispose();
+            throw;
+        }
     }
 
     /// <summary>What <paramref name="model"/> computes with: <see cref="InferenceWeights.Float32"/> until <see cref="Prepare"/>.</summary>

@@ -67,11 +67,20 @@ public sealed class InferenceLinear : nn.Module<Tensor, Tensor>
 
     private Tensor Product(Tensor x)
     {
-        if (x.shape[^2] == 1) return int8 != null ? int8.Forward(x) : nn.functional.linear(x, weight);
-        if (bf16 is null) return nn.functional.linear(x, weight);
+        if (x.shape[^2] == 1) return int8 != null ? int8.Forward(x) : Plain(x);
+        if (bf16 is null) return Plain(x);
         using var half = x.to(ScalarType.BFloat16);
         using var y = nn.functional.linear(half, bf16);
         return y.to(ScalarType.Float32);
+    }
+
+    // The weight as stored; a model loaded with bf16 linear weights (Gpt's linearWeights) computes float32 input in bf16.
+    private Tensor Plain(Tensor x)
+    {
+        if (x.dtype == weight.dtype) return nn.functional.linear(x, weight);
+        using var cast = x.to(weight.dtype);
+        using var y = nn.functional.linear(cast, weight);
+        return y.to(x.dtype);
     }
 
     /// <summary>Frees the copies, leaving the weight to whoever holds it (for swapping in another layer).</summary>

@@ -40,10 +40,9 @@ public sealed class CheckpointCompletionEngine : ICompletionEngine, IDisposable
         if (!Directory.Exists(checkpointDir)) throw new DirectoryNotFoundException($"checkpoint directory '{checkpointDir}' does not exist");
         TorchNativeLoader.EnsureLoaded();
         var device = Devices.Resolve(deviceSpec);
-        var (model, config, tokenizer) = Checkpoint.Load(checkpointDir, device, progress);
+        var (model, _, tokenizer) = CpuInference.Load(checkpointDir, device, precision, progress);
         try
         {
-            CpuInference.Prepare(model, CpuInference.Choose(precision, config, device));
             return new CheckpointCompletionEngine(model, tokenizer, device, reuseKvCache);
         }
         catch
