@@ -88,13 +88,20 @@ public static partial class Checkpoint
 
     /// <summary>
     /// Builds the model from config.json and model.safetensors (a CodeLm checkpoint or a Hugging Face model folder), in
-    /// eval mode on <paramref name="device"/>.
+    /// eval mode on <paramref name="device"/>. A LoRA adapter (a fine-tuning run's checkpoint) loads as its base model
+    /// with the adapter folded in.
     /// </summary>
     /// <param name="linearWeights">For a Hugging Face folder, the type its linear layers keep (see <see cref="Gpt"/>).</param>
     public static (Gpt Model, GptConfig Config) LoadModel(string dir, Device device, ScalarType dtype = ScalarType.Float32, Action<string>? progress = null,
         ScalarType linearWeights = ScalarType.Float32)
     {
         Native.TorchNativeLoader.EnsureLoaded();
+        if (Lora.PeftAdapter.IsAdapter(dir))
+        {
+            var adapted = Lora.PeftAdapter.LoadMerged(dir, device, progress);
+            if (dtype != ScalarType.Float32) adapted.Model.to(dtype);
+            return adapted;
+        }
         if (Hf.HfCheckpoint.IsHfFolder(dir))
         {
             var hf = Hf.HfCheckpoint.LoadModel(dir, device, progress, linearWeights);

@@ -99,9 +99,7 @@ public static class CpuInference
     private static nn.Module<Tensor, Tensor> Swap(nn.Module parent, string name, nn.Module<Tensor, Tensor> current, InferenceLinear replacement)
     {
         (current as InferenceLinear)?.ReleaseCopies();
-        parent.register_module(name, null!); // frees the name: TorchSharp refuses to register over a module
-        parent.register_module(name, replacement);
-        return replacement;
+        return ModuleSwap.Replace(parent, name, replacement);
     }
 
     /// <summary>
