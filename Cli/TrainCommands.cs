@@ -12,7 +12,7 @@ public static class TrainCommands
         var data = new Option<string>("--data") { Description = "Shard directory from `codelm data tokenize` (train/validation .bin/.idx, manifest.json, tokenizer/).", Required = true };
         var config = new Option<string>("--config") { Description = $"Model preset ({string.Join(", ", GptConfig.PresetNames)}) or a config.json path. The vocabulary comes from the tokenizer.", DefaultValueFactory = _ => "llama-small" };
         var outDir = new Option<string>("--out") { Description = "Run directory: checkpoints/, best/, metrics.jsonl, tensorboard/, loss.png.", Required = true };
-        var tokenizer = new Option<string?>("--tokenizer") { Description = "Tokenizer directory; defaults to the shards' own copy. Must be the one the shards were made with." };
+        var tokenizer = new Option<string?>("--tokenizer") { Description = "Tokenizer directory or Hugging Face model folder; defaults to the shards' own copy. Must be the one the shards were made with." };
         var device = new Option<string>("--device") { Description = "cpu, cuda, cuda:N or auto.", DefaultValueFactory = _ => defaults.Device };
         // No default value factory: help would print the enum's spelling ("Auto"); unset is TrainPrecision.Auto all the same.
         var precision = new Option<TrainPrecision>("--precision") { Description = "fp32, bf16 (bf16 compute, fp32 master weights) or auto (bf16 on CUDA, fp32 on CPU; the default)." };

@@ -47,6 +47,9 @@ public sealed class CodeTokenizer
     /// <summary>One more than the largest id (ids no token has decode to nothing).</summary>
     public int VocabSize => _tokenBytes.Length;
 
+    /// <summary>Whether the tokenizer names an end-of-text token (<see cref="EndOfText"/> throws otherwise).</summary>
+    public bool HasEndOfText => _specials.EndOfText != null;
+
     /// <summary>The model's end-of-text (eos) id.</summary>
     public int EndOfText => _specials.EndOfText
         ?? throw new InvalidOperationException($"The tokenizer in '{Directory}' has no end-of-text token (no eos_token in tokenizer_config.json, no eos_token_id in config.json, no <|endoftext|>).");
@@ -86,12 +89,23 @@ public sealed class CodeTokenizer
     /// <summary>The directory it was loaded from.</summary>
     public string Directory { get; }
 
-    private CodeTokenizer(string directory, string hash, BpeTables bpe, HfSegmenter? hf, ModelSpecials specials, IEnumerable<int> specialIds,
+    /// <summary>CodeLm's own files, or a pretrained model's tokenizer.json.</summary>
+    public TokenizerKind Kind { get; }
+
+    /// <summary>
+    /// The files that make up this tokenizer, as found in <see cref="Directory"/>: CodeLm's three files (plus its
+    /// tokenizer_config.json), or a model folder's tokenizer files (never its weights or config.json).
+    /// </summary>
+    public IEnumerable<string> Files => (Kind == TokenizerKind.CodeLm ? TokenizerFiles.AllFiles : TokenizerFiles.ModelTokenizerFiles)
+        .Where(name => File.Exists(Path.Combine(Directory, name)));
+
+    private CodeTokenizer(string directory, string hash, TokenizerKind kind, BpeTables bpe, HfSegmenter? hf, ModelSpecials specials, IEnumerable<int> specialIds,
         SplitRule split = SplitRule.CodeLm)
     {
         _split = split;
         Directory = directory;
         Hash = hash;
+        Kind = kind;
         _bpe = bpe;
         _tokenBytes = bpe.TokenBytes;
         _byteIds = bpe.ByteIds;
@@ -115,13 +129,14 @@ public sealed class CodeTokenizer
         if (!File.Exists(path) && File.Exists(Path.Combine(directory, "tokenizer.model")))
             throw new UnsupportedTokenizerException(Path.GetFullPath(directory), "tokenizer.json", "missing (only a SentencePiece tokenizer.model)",
                 UnsupportedTokenizerException.SupportedSummary);
+        if (!File.Exists(path)) throw TokenizerNotFoundException.For(directory);
         var root = TokenizerFiles.ParseJson(path);
         var full = Path.GetFullPath(directory);
         var hash = TokenizerFiles.Sha256File(path);
         if (TokenizerFiles.SplitRuleOf(root) is { } split)
         {
             var (tokens, merges) = TokenizerFiles.Read(root, path);
-            return new CodeTokenizer(full, hash, BpeTables.FromCodeLm(tokens, merges), null, ModelSpecials.CodeLm,
+            return new CodeTokenizer(full, hash, TokenizerKind.CodeLm, BpeTables.FromCodeLm(tokens, merges), null, ModelSpecials.CodeLm,
                 Enumerable.Range(0, SpecialTokens.All.Count), split);
         }
 
@@ -130,7 +145,7 @@ public sealed class CodeTokenizer
         foreach (var t in json.AddedTokens) added.TryAdd(t.Content, t.Id);
         int? IdOf(string text) => added.TryGetValue(text, out var id) ? id : json.Vocab.TryGetValue(text, out id) ? id : null;
         var specials = ModelSpecials.Resolve(directory, IdOf, json.PostProcessorPrefix);
-        return new CodeTokenizer(full, hash, BpeTables.FromHf(json, path), new HfSegmenter(json), specials,
+        return new CodeTokenizer(full, hash, TokenizerKind.HuggingFace, BpeTables.FromHf(json, path), new HfSegmenter(json), specials,
             json.AddedTokens.Where(t => t.Special).Select(t => t.Id));
     }
 

@@ -22,6 +22,13 @@ public static class TokenizerFiles
     /// <summary>Every file of a tokenizer directory (tokenizer.json last: it is written last and defines the hash).</summary>
     public static IReadOnlyList<string> AllFiles { get; } = [VocabJson, MergesTxt, TokenizerConfigJson, TokenizerJson];
 
+    /// <summary>
+    /// The files of a Hugging Face model folder that describe its tokenizer and special tokens (tokenizer.json last, as in
+    /// <see cref="AllFiles"/>). config.json is left out: it describes the model, and a folder holding it reads as one.
+    /// </summary>
+    public static IReadOnlyList<string> ModelTokenizerFiles { get; } =
+        [TokenizerConfigJson, "special_tokens_map.json", VocabJson, MergesTxt, "generation_config.json", TokenizerJson];
+
     private static readonly JsonSerializerOptions Pretty = new() { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     /// <summary>Writes the three files; each atomically (temp file, then rename), tokenizer.json last.</summary>

@@ -7,8 +7,12 @@ using SplitStats = CodeLm.Tokenizer.Shards.SplitStats;
 
 namespace CodeLm.DataPipeline.Shards;
 
-/// <summary>Options of <c>codelm data tokenize</c>.</summary>
-public sealed record ShardBuildOptions(string CorpusDir, string TokenizerDir, string OutputDir, int Threads = 0, int ChunkDocuments = 512, bool Force = false);
+/// <summary>
+/// Options of <c>codelm data tokenize</c>. <see cref="TokenizerDir"/> is a CodeLm tokenizer directory or a Hugging Face
+/// model folder (its tokenizer.json and the files naming its special tokens are read, never its weights).
+/// </summary>
+public sealed record ShardBuildOptions(string CorpusDir, string TokenizerDir, string OutputDir, int Threads = 0, int ChunkDocuments = 512, bool Force = false,
+    TagLines TagLines = TagLines.Auto);
 
 /// <summary>Progress of one split: documents tokenized so far out of the split's rows.</summary>
 public sealed record ShardProgress(string Split, long Documents, long TotalDocuments, long Tokens);
@@ -16,9 +20,12 @@ public sealed record ShardProgress(string Split, long Documents, long TotalDocum
 public sealed record ShardBuildResult(string OutputDir, ShardManifest Manifest, bool AlreadyUpToDate, int ChunksReused, int ChunksTokenized);
 
 /// <summary>
-/// Corpus → Megatron shards. Each document is <c>LanguageTag.Prefix(language) + content</c> then <c>&lt;|endoftext|&gt;</c>.
+/// Corpus → Megatron shards. Each file is one document framed in the tokenizer family's conventions
+/// (<see cref="DocumentFraming"/>): for CodeLm's tokenizers <c>LanguageTag.Prefix(language) + content</c> then
+/// <c>&lt;|endoftext|&gt;</c>; for a model's, its content then the model's own end-of-text (after its begin-of-text, if
+/// it has one). Ids are uint16 or, above Megatron's 65,500 limit, int32.
 /// Rows are cut into fixed chunks that are tokenized in parallel, each written atomically to a work folder keyed by
-/// tokenizer hash, corpus hash and chunk size; a rerun after a crash reuses every finished chunk. The chunks are then
+/// tokenizer hash, corpus hash, framing and chunk size; a rerun after a crash reuses every finished chunk. The chunks are then
 /// concatenated in corpus order into <c>train</c>/<c>validation</c> datasets, the tokenizer is copied, and the manifest
 /// is written last, so a shard directory with a manifest is always complete.
 /// </summary>
@@ -29,23 +36,26 @@ public static class ShardBuilder
     public static async Task<ShardBuildResult> RunAsync(ShardBuildOptions options, IProgress<ShardProgress>? progress = null, CancellationToken ct = default)
     {
         if (options.ChunkDocuments <= 0) throw new ArgumentOutOfRangeException(nameof(options), options.ChunkDocuments, "chunk size must be positive");
+        // Every refusal about the tokenizer comes before anything is written.
         var tokenizer = CodeTokenizer.Load(options.TokenizerDir);
+        var framing = DocumentFraming.For(tokenizer, options.TagLines.For(tokenizer.Kind));
         var splits = CorpusInputs.Splits(options.CorpusDir);
         var corpusHash = CorpusInputs.Hash(options.CorpusDir);
         var outDir = Path.GetFullPath(options.OutputDir);
         Directory.CreateDirectory(outDir);
+        StagedDirectory.RecoverInterrupted(outDir);
         var manifestPath = Path.Combine(outDir, ShardManifest.FileName);
 
         if (!options.Force && File.Exists(manifestPath))
         {
             var existing = TryLoad(outDir);
-            if (existing != null && existing.TokenizerHash == tokenizer.Hash && existing.CorpusHash == corpusHash)
+            if (existing != null && existing.TokenizerHash == tokenizer.Hash && existing.CorpusHash == corpusHash && existing.Documents == framing)
                 return new ShardBuildResult(outDir, existing, true, 0, 0);
         }
         // From here the old set is being replaced: without a manifest it can never be mistaken for a complete one.
         File.Delete(manifestPath);
 
-        var work = Path.Combine(outDir, $".work-{tokenizer.Hash[..12]}-{corpusHash[..12]}-{options.ChunkDocuments}");
+        var work = Path.Combine(outDir, $".work-{tokenizer.Hash[..12]}-{corpusHash[..12]}-{FramingKey(framing)}-{options.ChunkDocuments}");
         Directory.CreateDirectory(work);
         var threads = options.Threads > 0 ? options.Threads : Environment.ProcessorCount;
         int reused = 0, tokenized = 0;
@@ -78,7 +88,7 @@ public static class ShardBuilder
                 if (s != null) Interlocked.Increment(ref reused);
                 else
                 {
-                    s = Tokenize(tokenizer, chunk.Rows, prefix, token);
+                    s = Tokenize(tokenizer, framing, chunk.Rows, prefix, token);
                     Interlocked.Increment(ref tokenized);
                 }
                 progress?.Report(new ShardProgress(split, Interlocked.Add(ref docsDone, s.Documents), total, Interlocked.Add(ref tokensDone, s.Tokens)));
@@ -88,22 +98,34 @@ public static class ShardBuilder
             stats[split] = Concatenate(work, split, chunkCount, Path.Combine(outDir, split), tokenizer.VocabSize, ct);
         }
 
-        var tokCopy = ShardSet.TokenizerDir(outDir);
-        Directory.CreateDirectory(tokCopy);
-        foreach (var name in TokenizerFiles.AllFiles)
-        {
-            if (!File.Exists(Path.Combine(options.TokenizerDir, name))) continue; // tokenizer_config.json is optional
-            AtomicFile.Copy(Path.Combine(options.TokenizerDir, name), Path.Combine(tokCopy, name));
-        }
+        CopyTokenizer(tokenizer, framing, ShardSet.TokenizerDir(outDir));
         var manifest = new ShardManifest(ShardManifest.CurrentFormatVersion, tokenizer.Hash, corpusHash, tokenizer.VocabSize,
-            IndexedDatasetFormat.DTypeFor(tokenizer.VocabSize) == IndexedDatasetFormat.UInt16Code ? "uint16" : "int32", stats);
+            IndexedDatasetFormat.TokenTypeName(IndexedDatasetFormat.DTypeFor(tokenizer.VocabSize)), stats, framing);
         manifest.Save(manifestPath);
-        ShardSet.Load(outDir, tokenizer.Hash); // what we promise readers, checked once
+        ShardSet.Load(outDir, tokenizer); // what we promise readers, checked once
         Directory.Delete(work, recursive: true);
         return new ShardBuildResult(outDir, manifest, false, reused, tokenized);
     }
 
-    private static ChunkStats Tokenize(CodeTokenizer tokenizer, List<CorpusRecord> rows, string prefix, CancellationToken ct)
+    /// <summary>
+    /// The tokenizer's files into the set's tokenizer/ folder; the copy must frame documents as the original did (a
+    /// model folder whose end-of-text is named only in its config.json would not, and is refused before the manifest).
+    /// </summary>
+    private static void CopyTokenizer(CodeTokenizer tokenizer, DocumentFraming framing, string copy) => StagedDirectory.Write(copy, stage =>
+    {
+        foreach (var name in tokenizer.Files) File.Copy(Path.Combine(tokenizer.Directory, name), Path.Combine(stage, name));
+        var copied = CodeTokenizer.Load(stage);
+        int? copiedEos = copied.HasEndOfText ? copied.EndOfText : null;
+        if (copied.Hash != tokenizer.Hash || copiedEos != framing.EndOfText || copied.BeginOfText != framing.BeginOfText)
+            throw new InvalidDataException(
+                $"'{tokenizer.Directory}': its tokenizer files alone give end-of-text {copiedEos?.ToString() ?? "none"} and begin-of-text " +
+                $"{copied.BeginOfText?.ToString() ?? "none"}, the whole folder {framing.EndOfText} and {framing.BeginOfText?.ToString() ?? "none"} (from its config.json); " +
+                "name eos_token (and bos_token) in its tokenizer_config.json so that the shards' tokenizer copy means the same.");
+    });
+
+    private static string FramingKey(DocumentFraming f) => $"{(f.TagLines ? "tag" : "notag")}{f.EndOfText}{(f.BeginOfText is { } b ? $"b{b}" : "")}";
+
+    private static ChunkStats Tokenize(CodeTokenizer tokenizer, DocumentFraming framing, List<CorpusRecord> rows, string prefix, CancellationToken ct)
     {
         var byLang = new Dictionary<string, long>();
         var docsByLang = new Dictionary<string, long>();
@@ -113,8 +135,7 @@ public static class ShardBuilder
         {
             ct.ThrowIfCancellationRequested();
             ids.Clear();
-            tokenizer.Encode(LanguageTag.Prefix(r.Language) + r.Content, ids);
-            ids.Add(tokenizer.EndOfText);
+            framing.Encode(tokenizer, r.Language, r.Content, ids);
             writer.Add(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(ids));
             byLang[r.Language] = byLang.GetValueOrDefault(r.Language) + ids.Count;
             docsByLang[r.Language] = docsByLang.GetValueOrDefault(r.Language) + 1;

@@ -12,8 +12,7 @@ namespace CodeLm.Model.Hf;
 public static class HfCheckpoint
 {
     /// <summary>The files of a model folder that describe its tokenizer and special tokens.</summary>
-    public static IReadOnlyList<string> TokenizerFiles { get; } =
-        ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.json", "merges.txt", "generation_config.json"];
+    public static IReadOnlyList<string> TokenizerFiles => CodeLm.Tokenizer.TokenizerFiles.ModelTokenizerFiles;
 
     /// <summary>Whether <paramref name="dir"/> holds a transformers config.json rather than a CodeLm one.</summary>
     public static bool IsHfFolder(string dir)

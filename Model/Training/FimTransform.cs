@@ -2,8 +2,11 @@ using CodeLm.Common;
 
 namespace CodeLm.Model.Training;
 
-/// <summary>The sentinel ids FIM needs (from the tokenizer).</summary>
-public sealed record FimTokens(int EndOfText, int Prefix, int Middle, int Suffix)
+/// <summary>
+/// The control ids of the training stream (from the tokenizer): end-of-text after each document, the begin-of-text id
+/// before it for families that have one, and the FIM sentinels.
+/// </summary>
+public sealed record FimTokens(int EndOfText, int Prefix, int Middle, int Suffix, int? BeginOfText = null)
 {
     public FimSentinels Sentinels => new(Prefix, Middle, Suffix);
 }

@@ -23,7 +23,8 @@ public sealed record StreamPosition(int Epoch, int Cursor, int Offset = 0, int C
 
 /// <summary>
 /// Training windows in the order Megatron-LM's GPT dataset serves them: each epoch lays the documents (reshuffled per
-/// epoch, each optionally FIM-transformed and followed by end-of-text) end to end, cuts that stream into windows of T+1
+/// epoch, each optionally FIM-transformed, after the begin-of-text id of families that have one, and followed by
+/// end-of-text; documents come without these framing ids) end to end, cuts that stream into windows of T+1
 /// tokens with a stride of T from a random offset (consecutive windows share a token, so no target is skipped; the last
 /// wraps around to the start), and serves the windows in a seeded random order. An epoch still covers every token once,
 /// while the rows of a batch, and consecutive batches,
@@ -36,6 +37,7 @@ public sealed class TokenStream
     private readonly IDocumentSource _docs;
     private readonly FimTransform? _fim;
     private readonly int _endOfText;
+    private readonly int? _beginOfText;
     private readonly int _seed;
     private readonly bool _shuffle;
     private int _stride;
@@ -46,10 +48,11 @@ public sealed class TokenStream
     private long _shift;           // where the epoch's window grid starts, so documents meet windows at varied offsets
     private readonly Dictionary<int, int[]> _recent = new();
 
-    public TokenStream(IDocumentSource docs, int endOfText, int seed, FimTransform? fim, bool shuffle = true, StreamPosition? position = null)
+    public TokenStream(IDocumentSource docs, int endOfText, int seed, FimTransform? fim, bool shuffle = true, StreamPosition? position = null,
+        int? beginOfText = null)
     {
         if (docs.Count == 0) throw new InvalidDataException("The token dataset has no documents.");
-        (_docs, _endOfText, _seed, _fim, _shuffle) = (docs, endOfText, seed, fim, shuffle);
+        (_docs, _endOfText, _beginOfText, _seed, _fim, _shuffle) = (docs, endOfText, beginOfText, seed, fim, shuffle);
         Position = position is null ? new StreamPosition(0, 0) : new StreamPosition(position.Epoch, position.Cursor);
     }
 
@@ -78,7 +81,8 @@ public sealed class TokenStream
         if (_epoch == epoch) return;
         _order = Permutation(_docs.Count, Mix(_seed, epoch, -1), _shuffle);
         _starts = new long[_order.Length + 1];
-        for (int i = 0; i < _order.Length; i++) _starts[i + 1] = _starts[i] + _docs.Length(_order[i]) + 1;
+        int framing = _beginOfText is null ? 1 : 2;
+        for (int i = 0; i < _order.Length; i++) _starts[i + 1] = _starts[i] + _docs.Length(_order[i]) + framing;
         // Enough windows to cover every target; the last one runs past the end and wraps around to the epoch's start,
         // which on a tiny corpus is most of a window (dropping it would drop a document's end every epoch).
         int count = (int)Math.Min(int.MaxValue, Math.Max(1, (_starts[^1] - 1 + _stride - 1) / _stride));
@@ -108,20 +112,18 @@ public sealed class TokenStream
         }
     }
 
-    /// <summary>The transformed document (with end-of-text) at <paramref name="slot"/> of this epoch's order.</summary>
+    /// <summary>The transformed document (framed: [begin-of-text] document end-of-text) at <paramref name="slot"/> of this epoch's order.</summary>
     private int[] Document(int slot)
     {
         int index = _order[slot];
         if (_recent.TryGetValue(index, out var cached)) return cached;
         var tokens = _docs.GetDocument(index);
         if (_fim != null) tokens = _fim.Apply(tokens, new Random(Mix(_seed, _epoch, index)));
-        var withEot = new int[tokens.Length + 1];
-        tokens.CopyTo(withEot, 0);
-        withEot[^1] = _endOfText;
+        int[] framed = _beginOfText is { } bos ? [bos, .. tokens, _endOfText] : [.. tokens, _endOfText];
         // A window reads one or two documents, and a document is read by several windows at random times: keep a few.
         if (_recent.Count >= 256) _recent.Clear();
-        _recent[index] = withEot;
-        return withEot;
+        _recent[index] = framed;
+        return framed;
     }
 
     private static int[] Permutation(int n, int seed, bool shuffle)

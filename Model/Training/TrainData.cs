@@ -19,11 +19,15 @@ public sealed record TrainData(
     /// on. The order depends on the seed alone, so anyone can replay exactly what a run trained on.
     /// </summary>
     public TokenStream TrainStream(TrainOptions options, StreamPosition? position = null) =>
-        new(Train, Tokens.EndOfText, options.Seed, Fim(options), position: position);
+        new(Train, Tokens.EndOfText, options.Seed, Fim(options), position: position, beginOfText: Tokens.BeginOfText);
+
+    /// <summary>Whether a run with FIM on gets it (a tokenizer without FIM sentinels has no codec here).</summary>
+    [System.Diagnostics.CodeAnalysis.MemberNotNullWhen(true, nameof(Encode), nameof(Decode))]
+    public bool HasFim => Encode != null && Decode != null;
 
     /// <summary>The validation windows every evaluation of such a run reads first (the same ones each time, so evaluations compare).</summary>
-    public TokenStream ValidationStream(TrainOptions options) => new(Validation, Tokens.EndOfText, options.Seed + 1, Fim(options));
+    public TokenStream ValidationStream(TrainOptions options) => new(Validation, Tokens.EndOfText, options.Seed + 1, Fim(options), beginOfText: Tokens.BeginOfText);
 
-    private FimTransform? Fim(TrainOptions options) => Encode != null && Decode != null && options.FimRate > 0
+    private FimTransform? Fim(TrainOptions options) => HasFim && options.FimRate > 0
         ? new FimTransform(Encode, Decode, Tokens, options.FimRate, options.FimSpmRate) : null;
 }

@@ -37,6 +37,7 @@ internal sealed partial class TrainingRun
         foreach (var line in recovered) Say(line);
         Say($"model: {config.ParameterCount() / 1e6:F2}M parameters ({config.Layers} layers, {config.Heads} heads, {config.Embedding} wide, context {config.ContextLength}, vocab {config.VocabSize})");
         Say($"device: {device}, precision: {(bf16 ? "bf16 with fp32 master weights" : "fp32")}, threads: {get_num_threads()}, allocator: {NativeAllocator.Mode}");
+        if (options.FimRate > 0 && !data.HasFim) Say("fill-in-the-middle: off, the tokenizer has no FIM tokens");
         try
         {
             _master = SeededModel(config, options.Seed, device);

@@ -13,7 +13,10 @@ public sealed record SplitStats(
 
 /// <summary>
 /// <c>manifest.json</c> of a shard directory: what was tokenized with what. <see cref="TokenizerHash"/> is the sha256 of
-/// the tokenizer.json the shards were made with; <see cref="CorpusHash"/> the sha256 over the corpus parquet files.
+/// the tokenizer.json the shards were made with (CodeLm's or a model folder's: it alone fixes every id);
+/// <see cref="CorpusHash"/> the sha256 over the corpus parquet files; <see cref="TokenType"/> "uint16" or "int32".
+/// <see cref="Documents"/> says how each document is framed; manifests written before it was recorded lack it (null),
+/// and their documents are CodeLm's: tag line, content, end-of-text.
 /// </summary>
 public sealed record ShardManifest(
     int FormatVersion,
@@ -21,7 +24,8 @@ public sealed record ShardManifest(
     string CorpusHash,
     int VocabSize,
     string TokenType,
-    IReadOnlyDictionary<string, SplitStats> Splits)
+    IReadOnlyDictionary<string, SplitStats> Splits,
+    DocumentFraming? Documents = null)
 {
     public const int CurrentFormatVersion = 1;
     public const string FileName = "manifest.json";

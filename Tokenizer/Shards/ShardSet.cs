@@ -19,6 +19,21 @@ public static class ShardSet
     /// </summary>
     public static ShardManifest Load(string shardDir) => Load(shardDir, expectedTokenizerHash: null);
 
+    /// <summary>
+    /// As <see cref="Load(string)"/>, and refuses shards made with a tokenizer other than <paramref name="inUse"/>, naming
+    /// both: the ids of one tokenizer mean other text, or nothing, to another.
+    /// </summary>
+    public static ShardManifest Load(string shardDir, CodeTokenizer inUse)
+    {
+        var manifest = Load(shardDir);
+        if (manifest.TokenizerHash != inUse.Hash)
+            throw new InvalidDataException(
+                $"'{shardDir}' was tokenized with {Describe(manifest.Documents?.Tokenizer, manifest.TokenizerHash, manifest.VocabSize)} (a copy is in its {TokenizerFolder}/ folder), " +
+                $"but the tokenizer in use is '{inUse.Directory}', {Describe(inUse.Kind, inUse.Hash, inUse.VocabSize)}. " +
+                "Re-tokenize the corpus with this tokenizer (`codelm data tokenize`) or use the shards' own tokenizer.");
+        return manifest;
+    }
+
     /// <summary>As <see cref="Load(string)"/>, and refuses shards made with a tokenizer other than <paramref name="expectedTokenizerHash"/>.</summary>
     public static ShardManifest Load(string shardDir, string? expectedTokenizerHash)
     {
@@ -51,6 +66,10 @@ public static class ShardSet
         }
         return manifest;
     }
+
+    private static string Describe(TokenizerKind? kind, string hash, int vocabSize) =>
+        $"{kind switch { TokenizerKind.CodeLm => "a CodeLm tokenizer", TokenizerKind.HuggingFace => "a Hugging Face tokenizer", _ => "tokenizer" }} " +
+        $"{Short(hash)} (vocabulary {vocabSize:N0})";
 
     private static string Short(string hash) => hash.Length > 12 ? hash[..12] : hash;
 }

@@ -41,21 +41,41 @@ public static class TestData
     public static string Shards(string root, int seed = 1)
     {
         var shardDir = Path.Combine(root, "shards");
-        var tokDir = Path.Combine(shardDir, ShardSet.TokenizerFolder);
-        var tok = Tokenizer(tokDir);
+        var tok = Tokenizer(Path.Combine(shardDir, ShardSet.TokenizerFolder));
+        return Shards(shardDir, tok, Documents(60, seed), Documents(12, seed + 1000));
+    }
+
+    /// <summary>
+    /// Shards of <paramref name="train"/> and <paramref name="validation"/> (Python files, without their tag lines: the
+    /// framing adds them for CodeLm's tokenizers) framed as <c>codelm data tokenize</c> frames them for <paramref name="tok"/>,
+    /// whose files must be in the set's tokenizer/ folder.
+    /// </summary>
+    public static string Shards(string shardDir, CodeTokenizer tok, IReadOnlyList<string> train, IReadOnlyList<string> validation)
+    {
+        var framing = DocumentFraming.For(tok, tagLines: tok.Kind == TokenizerKind.CodeLm);
         var splits = new Dictionary<string, SplitStats>();
-        foreach (var (split, docs) in new[] { (ShardManifest.Train, Documents(60, seed)), (ShardManifest.Validation, Documents(12, seed + 1000)) })
+        foreach (var (split, docs) in new[] { (ShardManifest.Train, train), (ShardManifest.Validation, validation) })
         {
             using var writer = new IndexedDatasetWriter(ShardSet.Prefix(shardDir, split), tok.VocabSize);
-            long tokens = 0;
-            foreach (var d in docs) { var ids = tok.Encode(d); writer.Add(ids); tokens += ids.Length; }
+            var ids = new List<int>();
+            foreach (var d in docs)
+            {
+                ids.Clear();
+                framing.Encode(tok, "Python", Untagged(d), ids);
+                writer.Add(ids.ToArray());
+            }
+            splits[split] = new SplitStats(writer.Count, writer.TotalTokens, new Dictionary<string, long> { ["Python"] = writer.TotalTokens },
+                new Dictionary<string, long> { ["Python"] = docs.Count });
             writer.Commit();
-            splits[split] = new SplitStats(docs.Count, tokens, new Dictionary<string, long> { ["Python"] = tokens }, new Dictionary<string, long> { ["Python"] = docs.Count });
         }
-        new ShardManifest(ShardManifest.CurrentFormatVersion, tok.Hash, "test", tok.VocabSize, "uint16", splits)
+        new ShardManifest(ShardManifest.CurrentFormatVersion, tok.Hash, "test", tok.VocabSize,
+            IndexedDatasetFormat.TokenTypeName(IndexedDatasetFormat.DTypeFor(tok.VocabSize)), splits, framing)
             .Save(Path.Combine(shardDir, ShardManifest.FileName));
         return shardDir;
     }
+
+    private static string Untagged(string document) =>
+        LanguageTag.ReadLine(document) is { } tag ? document[tag.Length..] : document;
 
     public static GptConfig TinyConfig(int vocab) => new(vocab, ContextLength: 32, Layers: 2, Heads: 2, Embedding: 32);
 

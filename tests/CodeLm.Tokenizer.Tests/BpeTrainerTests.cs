@@ -49,7 +49,9 @@ public class BpeTrainerTests
     public void Foreign_or_corrupt_tokenizer_files_are_refused_clearly()
     {
         using var tmp = new TempDir();
-        Assert.Contains("codelm tokenizer train", Assert.Throws<FileNotFoundException>(() => CodeTokenizer.Load(tmp.Path)).Message);
+        var empty = Assert.Throws<TokenizerNotFoundException>(() => CodeTokenizer.Load(tmp.Path));
+        Assert.Contains("is empty", empty.Message);
+        Assert.Contains("codelm tokenizer train", empty.Message);
         File.WriteAllText(tmp.File("tokenizer.json"), "{ not json");
         Assert.Contains("not valid JSON", Assert.Throws<InvalidDataException>(() => CodeTokenizer.Load(tmp.Path)).Message);
         File.WriteAllText(tmp.File("tokenizer.json"), """{"pre_tokenizer": {"type": "ByteLevel"}, "model": {"type": "BPE", "vocab": {}, "merges": []}}""");

@@ -14,11 +14,11 @@ public class ShardBuilderTests(TrainedTokenizer trained)
         ".go" => "Go", ".js" => "JavaScript", ".md" => "Markdown", ".json" => "JSON", ".yml" or ".yaml" => "YAML", _ => "Text",
     };
 
-    private static IEnumerable<CorpusRecord> Records(string repo) => CorpusRepos.TextFiles(repo)
+    internal static IEnumerable<CorpusRecord> Records(string repo) => CorpusRepos.TextFiles(repo)
         .Select(f => new CorpusRecord(repo, f.Path, LanguageOf(f.Path), "MIT", "0123456789abcdef", f.Text));
 
     /// <summary>A real corpus: cobra as train, express as validation (split by repository).</summary>
-    private static async Task<string> MakeCorpus(TempDir tmp)
+    internal static async Task<string> MakeCorpus(TempDir tmp)
     {
         var dir = Path.Combine(tmp.Path, "corpus");
         await CorpusFiles.WriteAsync(Path.Combine(dir, CorpusFiles.Train), Records("cobra"));
@@ -39,6 +39,7 @@ public class ShardBuilderTests(TrainedTokenizer trained)
         Assert.Equal(trained.Tokenizer.Hash, manifest.TokenizerHash);
         Assert.Equal(CorpusInputs.Hash(corpus), manifest.CorpusHash);
         Assert.Equal("uint16", manifest.TokenType);
+        Assert.Equal(new DocumentFraming(TokenizerKind.CodeLm, TagLines: true, EndOfText: 0, BeginOfText: null), manifest.Documents);
         Assert.Equal(trained.Tokenizer.Hash, CodeTokenizer.Load(ShardSet.TokenizerDir(outDir)).Hash);
 
         foreach (var (split, repo) in new[] { ("train", "cobra"), ("validation", "express") })
@@ -101,6 +102,9 @@ public class ShardBuilderTests(TrainedTokenizer trained)
         var otherHash = CodeTokenizer.Load(other).Hash;
         var e1 = Assert.Throws<InvalidDataException>(() => ShardSet.Load(outDir, otherHash));
         Assert.Contains("not with the tokenizer in use", e1.Message);
+        var named = Assert.Throws<InvalidDataException>(() => ShardSet.Load(outDir, CodeTokenizer.Load(other)));
+        Assert.Contains($"a CodeLm tokenizer {trained.Tokenizer.Hash[..12]} (vocabulary {trained.Tokenizer.VocabSize:N0})", named.Message);
+        Assert.Contains($"'{Path.GetFullPath(other)}', a CodeLm tokenizer {otherHash[..12]} (vocabulary 600)", named.Message);
 
         File.Copy(Path.Combine(other, "tokenizer.json"), Path.Combine(ShardSet.TokenizerDir(outDir), "tokenizer.json"), overwrite: true);
         var e2 = Assert.Throws<InvalidDataException>(() => ShardSet.Load(outDir));
@@ -114,7 +118,7 @@ public class ShardBuilderTests(TrainedTokenizer trained)
         var e = await Assert.ThrowsAsync<DirectoryNotFoundException>(() =>
             ShardBuilder.RunAsync(new ShardBuildOptions(tmp.File("nope"), trained.Directory, tmp.File("out"))));
         Assert.Contains("codelm data build", e.Message);
-        await Assert.ThrowsAsync<FileNotFoundException>(() =>
+        await Assert.ThrowsAsync<TokenizerNotFoundException>(() =>
             ShardBuilder.RunAsync(new ShardBuildOptions(tmp.Path, tmp.File("no-tokenizer"), tmp.File("out"))));
     }
 
