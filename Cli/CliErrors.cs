@@ -17,13 +17,15 @@ public static class CliErrors
         ["LearningRate"] = "--lr", ["MinLearningRate"] = "--min-lr", ["GradAccumulation"] = "--grad-accum", ["WarmupSteps"] = "--warmup",
         ["KeepLast"] = "--keep", ["OutDir"] = "--out", ["SequenceLength"] = "--seq-len", ["Sources"] = "--source",
         ["StopAtStep"] = "--stop-at", ["PeakFlops"] = "--peak-tflops", ["SkipMemoryCheck"] = "--skip-memory-check",
+        ["Rank"] = "--lora-rank", ["Alpha"] = "--lora-alpha", ["Dropout"] = "--lora-dropout", ["Targets"] = "--lora-targets",
+        ["TrainEmbeddings"] = "--lora-embeddings",
     };
 
     public static string Describe(Exception e) => e switch
     {
         OptionException o => $"{Flag(o.Option)} {o.Problem}",
         MemoryBudgetException m => m.Estimate + " Use a smaller --batch-size with more --grad-accum, a shorter --seq-len or a smaller --config" +
-                                   " (or --skip-memory-check to try anyway).",
+                                   " (or --skip-memory-check to try anyway); to fine-tune a model this large, --lora trains a small adapter instead.",
         UnknownProblemLanguageException u => $"{u.File}:{u.Line}: cannot tell the language of '{u.TaskId}'; pass --language",
         _ => e.Message,
     };

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using CodeLm.Common;
 using CodeLm.Model;
 using CodeLm.Model.Training;
 
@@ -39,11 +40,20 @@ public static class TrainCommands
         var threads = new Option<int>("--threads") { Description = "Torch CPU threads (0 = libtorch default).", DefaultValueFactory = _ => 0 };
         var logEvery = new Option<int>("--log-interval") { Description = "Print a progress line every N steps when stderr is not a terminal.", DefaultValueFactory = _ => 10 };
         var noMemCheck = new Option<bool>("--skip-memory-check") { Description = "Do not refuse runs estimated not to fit in memory." };
+        var initFrom = new Option<string?>("--init-from") { Description = "Fine-tune: start from this model (a Hugging Face model folder or a CodeLm checkpoint or run) instead of random weights. Its shape replaces --config; the shards must be tokenized with its tokenizer (`codelm data tokenize --tokenizer <the model folder>`)." };
+        var lora = new Option<bool>("--lora") { Description = "With --init-from: train a LoRA adapter (PEFT format) on the frozen model instead of every weight. Checkpoints hold the adapter alone." };
+        var loraDefaults = new CodeLm.Model.Lora.LoraOptions();
+        var loraRank = new Option<int>("--lora-rank") { Description = "LoRA rank r.", DefaultValueFactory = _ => loraDefaults.Rank };
+        var loraAlpha = new Option<double>("--lora-alpha") { Description = "LoRA alpha; updates are scaled by alpha / r.", DefaultValueFactory = _ => loraDefaults.Alpha };
+        var loraDropout = new Option<double>("--lora-dropout") { Description = "Dropout on the adapters' input while training.", DefaultValueFactory = _ => loraDefaults.Dropout };
+        var loraTargets = new Option<string>("--lora-targets") { Description = "Projections to adapt, comma-separated: q, k, v, o, gate, up, down, or attention, mlp, all.", DefaultValueFactory = _ => "all" };
+        var loraEmbeddings = new Option<bool>("--lora-embeddings") { Description = "Also train the token embedding (and an untied head) in full, as PEFT's modules_to_save." };
 
         var cmd = new Command("train", "Pretrain a GPT code model on token shards, with FIM, resumable checkpoints and metrics.")
         {
             data, config, outDir, tokenizer, device, precision, batch, accum, seqLen, steps, warmup, lr, minLr, wd, clip, seed,
             evalEvery, evalBatches, ckptEvery, keep, fim, spm, peak, resume, stopAt, threads, logEvery, noMemCheck,
+            initFrom, lora, loraRank, loraAlpha, loraDropout, loraTargets, loraEmbeddings,
         };
         cmd.SetAction((ParseResult parse, CancellationToken ct) => Task.FromResult(Train(parse, ct)));
         return cmd;
@@ -52,7 +62,10 @@ public static class TrainCommands
         {
             var (trainData, tok, handles) = ShardData.Open(parse.GetValue(data)!, parse.GetValue(tokenizer));
             using var _ = handles;
-            var model = GptConfig.Parse(parse.GetValue(config)!, tok.VocabSize);
+            var init = parse.GetValue(initFrom);
+            if (init != null && parse.GetResult(config) is { Implicit: false })
+                throw new OptionException("InitFrom", "sets the model shape; drop --config.");
+            var model = init != null ? Checkpoint.LoadConfig(Checkpoint.Resolve(init)) : GptConfig.Parse(parse.GetValue(config)!, tok.VocabSize);
             var options = new TrainOptions
             {
                 OutDir = parse.GetValue(outDir)!, Device = parse.GetValue(device)!, Precision = parse.GetValue(precision),
@@ -63,6 +76,12 @@ public static class TrainCommands
                 CheckpointInterval = parse.GetValue(ckptEvery), KeepLast = parse.GetValue(keep), FimRate = parse.GetValue(fim),
                 FimSpmRate = parse.GetValue(spm), PeakFlops = parse.GetValue(peak) * 1e12, Resume = parse.GetValue(resume),
                 StopAtStep = parse.GetValue(stopAt), Threads = parse.GetValue(threads), SkipMemoryCheck = parse.GetValue(noMemCheck),
+                InitFrom = init,
+                Lora = parse.GetValue(lora) ? new CodeLm.Model.Lora.LoraOptions
+                {
+                    Rank = parse.GetValue(loraRank), Alpha = parse.GetValue(loraAlpha), Dropout = parse.GetValue(loraDropout),
+                    Targets = LoraTargets.Parse(parse.GetValue(loraTargets)!), TrainEmbeddings = parse.GetValue(loraEmbeddings),
+                } : null,
             };
             var every = Math.Max(1, parse.GetValue(logEvery));
             var result = CliProgress.Run(bar => Trainer.Run(model, trainData, options, p => Report(bar, p), ct),

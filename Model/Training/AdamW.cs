@@ -26,6 +26,9 @@ public sealed class AdamW : IDisposable
         (WeightDecay, Beta1, Beta2, Eps) = (weightDecay, beta1, beta2, eps);
     }
 
+    /// <summary>Elements of the parameters it updates.</summary>
+    public long ParameterCount => _params.Sum(p => p.Param.numel());
+
     public IReadOnlyList<string> DecayedNames => _params.Where(p => p.Decay).Select(p => p.Name).ToList();
 
     /// <summary>One update with <paramref name="grads"/> (same order and shapes as the parameters).</summary>

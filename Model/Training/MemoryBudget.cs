@@ -4,10 +4,11 @@ namespace CodeLm.Model.Training;
 public static class MemoryBudget
 {
     /// <summary>Bytes for weights, gradients, AdamW moments (+ a bf16 working copy) and one micro-batch of activations.</summary>
-    public static long Estimate(GptConfig c, int batch, int seq, bool bf16)
+    /// <param name="trainable">Parameters with gradients and AdamW moments (LoRA: its adapters); all of them by default.</param>
+    public static long Estimate(GptConfig c, int batch, int seq, bool bf16, long? trainable = null)
     {
-        long n = c.ParameterCount();
-        long state = n * (4 + 4 + 8) + (bf16 ? n * 4 : 0);
+        long n = c.ParameterCount(), t = trainable ?? n;
+        long state = n * 4 + t * (4 + 8) + (bf16 ? n * 4 : 0);
         int act = bf16 ? 2 : 4;
         // Per layer and token: ~34·E activations saved for backward plus the attention scores (H·T), as in Korthikanti et al.
         long perLayer = (long)batch * seq * (34L * c.Embedding + 5L * c.Heads * seq) * act / 2;
@@ -30,10 +31,10 @@ public static class MemoryBudget
         return gc > 0 ? gc : null;
     }
 
-    public static void Check(GptConfig c, int batch, int seq, bool bf16, long? available)
+    public static void Check(GptConfig c, int batch, int seq, bool bf16, long? available, long? trainable = null)
     {
         if (available == null) return;
-        long need = Estimate(c, batch, seq, bf16);
+        long need = Estimate(c, batch, seq, bf16, trainable);
         if (need > available)
             throw new MemoryBudgetException(
                 $"This run needs about {need / (1 << 20):N0} MiB ({c.ParameterCount() / 1e6:F1}M parameters, batch {batch} x {seq} tokens) " +

@@ -37,6 +37,13 @@ public sealed record TrainOptions
     public int Threads { get; init; }
     /// <summary>Skip the memory-fit check (for machines whose free memory is misreported).</summary>
     public bool SkipMemoryCheck { get; init; }
+    /// <summary>
+    /// Fine-tuning: start from this model's weights (a Hugging Face model folder or a CodeLm checkpoint) instead of random
+    /// ones. The run's shape is the model's, and its shards must come from the model's tokenizer.
+    /// </summary>
+    public string? InitFrom { get; init; }
+    /// <summary>With <see cref="InitFrom"/>: train a LoRA adapter on the frozen model instead of every weight.</summary>
+    public Lora.LoraOptions? Lora { get; init; }
 
     public int EffectiveCheckpointInterval => CheckpointInterval ?? EvalInterval;
     public double EffectiveMinLr => MinLearningRate ?? LearningRate / 10;
@@ -51,5 +58,8 @@ public sealed record TrainOptions
         if (FimRate is < 0 or > 1) throw new OptionException(nameof(FimRate), "must be between 0 and 1.");
         if (FimSpmRate is < 0 or > 1) throw new OptionException(nameof(FimSpmRate), "must be between 0 and 1.");
         if (!Enum.IsDefined(Precision)) throw new ArgumentException($"Unknown precision {(int)Precision}: use fp32, bf16 or auto.");
+        if (Lora != null && InitFrom == null) throw new OptionException(nameof(Lora), "adapts a pretrained model: give the model to start from as well.");
+        if (Lora != null && Precision == TrainPrecision.Bf16) throw new OptionException(nameof(Precision), "bf16 is not available with LoRA yet; LoRA runs train in fp32.");
+        Lora?.Validate();
     }
 }

@@ -15,8 +15,9 @@ internal sealed partial class TrainingRun
     public static TrainingRun Start(GptConfig config, TrainData data, TrainOptions options, Action<TrainProgress>? progress)
     {
         int seq = CheckInputs(config, data, options);
+        var fineTuning = options.InitFrom is { } init ? FineTuning.Of(init, config, data, options) : null;
         var device = Devices.Resolve(options.Device);
-        bool bf16 = options.Precision == TrainPrecision.Bf16 || (options.Precision == TrainPrecision.Auto && device.type == DeviceType.CUDA);
+        bool bf16 = options.Precision == TrainPrecision.Bf16 || (options.Precision == TrainPrecision.Auto && device.type == DeviceType.CUDA && options.Lora == null);
         ConfigureTorch(options, device);
         var runDir = Path.GetFullPath(options.OutDir);
         Directory.CreateDirectory(runDir);
@@ -25,14 +26,14 @@ internal sealed partial class TrainingRun
             .Concat(StagedDirectory.RecoverInterrupted(Path.Combine(runDir, RunCheckpoints.Folder))).ToList();
         var resume = FindResumePoint(runDir, config, data, options, seq);
         if (device.type != DeviceType.CUDA && !options.SkipMemoryCheck)
-            MemoryBudget.Check(config, options.BatchSize, seq, bf16, MemoryBudget.AvailableHostBytes());
-        return new TrainingRun(config, data, options, seq, device, bf16, runDir, resume, recovered, progress);
+            MemoryBudget.Check(config, options.BatchSize, seq, bf16, MemoryBudget.AvailableHostBytes(), fineTuning?.Trainable(config));
+        return new TrainingRun(config, data, options, seq, device, bf16, runDir, resume, recovered, progress, fineTuning);
     }
 
     private TrainingRun(GptConfig config, TrainData data, TrainOptions options, int seq, Device device, bool bf16, string runDir,
-        ResumePoint? resume, IEnumerable<string> recovered, Action<TrainProgress>? progress)
+        ResumePoint? resume, IEnumerable<string> recovered, Action<TrainProgress>? progress, FineTuning? fineTuning)
     {
-        (_data, _options, _seq, _device, _runDir, _progress) = (data, options, seq, device, runDir, progress);
+        (_data, _options, _seq, _device, _runDir, _progress, _fineTuning) = (data, options, seq, device, runDir, progress, fineTuning);
         _firstStep = StepsTaken = resume?.State.Step ?? 0;
         foreach (var line in recovered) Say(line);
         Say($"model: {config.ParameterCount() / 1e6:F2}M parameters ({config.Layers} layers, {config.Heads} heads, {config.Embedding} wide, context {config.ContextLength}, vocab {config.VocabSize})");
@@ -40,12 +41,17 @@ internal sealed partial class TrainingRun
         if (options.FimRate > 0 && !data.HasFim) Say("fill-in-the-middle: off, the tokenizer has no FIM tokens");
         try
         {
-            _master = SeededModel(config, options.Seed, device);
-            if (resume != null) CheckpointFiles.LoadWeights(_master, Path.Combine(resume.Dir, CheckpointFiles.WeightsFile));
+            _master = fineTuning?.Load(options.Seed) ?? SeededModel(config, options.Seed, device);
+            if (resume != null)
+            {
+                if (fineTuning != null) fineTuning.LoadCheckpoint(_master, resume.Dir);
+                else CheckpointFiles.LoadWeights(_master, Path.Combine(resume.Dir, CheckpointFiles.WeightsFile));
+            }
             _master.to(device);
             _bf16Copy = bf16 ? Bf16Copy(_master, config, device) : null;
-            _workParams = Work.parameters().ToArray();
-            _optimizer = new AdamW(_master.named_parameters().Select(p => (p.name, (Tensor)p.parameter)), options.WeightDecay);
+            _workParams = Work.parameters().Where(p => p.requires_grad).ToArray();
+            _optimizer = new AdamW(_master.named_parameters().Where(p => p.parameter.requires_grad).Select(p => (p.name, (Tensor)p.parameter)), options.WeightDecay);
+            if (fineTuning != null) Say(FineTuningLine(fineTuning, config));
             if (resume != null) RestoreOptimizer(resume);
 
             _stream = data.TrainStream(options, resume?.State.DataPosition);
@@ -71,8 +77,9 @@ internal sealed partial class TrainingRun
     {
         options.Validate();
         config.Validate();
-        if (config.VocabSize != data.VocabSize)
-            throw new ArgumentException($"Model vocabulary {config.VocabSize} differs from the tokenizer's {data.VocabSize}.");
+        // A pretrained model may have more rows than its tokenizer has tokens (Qwen2.5: 151,936 for 151,665); a new one has as many.
+        if (options.InitFrom == null ? config.VocabSize != data.VocabSize : config.VocabSize < data.VocabSize)
+            throw new ArgumentException($"Model vocabulary {config.VocabSize} does not fit the tokenizer's {data.VocabSize}.");
         int seq = options.SequenceLength ?? config.ContextLength;
         if (seq <= 0 || seq > config.ContextLength)
             throw new ArgumentException($"Sequence length {seq} must be between 1 and the model context {config.ContextLength}.");
@@ -106,6 +113,13 @@ internal sealed partial class TrainingRun
         if (state.Step >= options.MaxSteps)
             throw new OptionException(nameof(TrainOptions.MaxSteps), $"{options.MaxSteps} is already reached: the checkpoint is at step {state.Step}. Raise it to train further.");
         return new ResumePoint(latest, state);
+    }
+
+    private string FineTuningLine(FineTuning f, GptConfig config)
+    {
+        long trainable = _optimizer.ParameterCount, total = _master.ParameterCount();
+        var how = f.Lora is { } l ? $"LoRA rank {l.Rank}, alpha {l.Alpha}, dropout {l.Dropout}, targets {l.Targets}{(l.TrainEmbeddings ? " and the embeddings" : "")}" : "every weight";
+        return $"fine-tuning {f.ModelDir} ({f.Family}): {how}; training {trainable / 1e6:F2}M of {total / 1e6:F2}M parameters ({100.0 * trainable / total:F2}%)";
     }
 
     /// <summary>The fp32 model the optimizer updates, with its seeded initial weights.</summary>

@@ -1,3 +1,4 @@
+using CodeLm.Common;
 using System.Globalization;
 using CodeLm.Model.Native;
 using TorchSharp.Modules;
@@ -20,6 +21,7 @@ internal sealed partial class TrainingRun : IDisposable
     private readonly string _runDir;
     private readonly int _firstStep;
     private readonly Gpt _master;
+    private readonly FineTuning? _fineTuning;
     private readonly Gpt? _bf16Copy;
     private readonly Parameter[] _workParams;
     private readonly AdamW _optimizer;
@@ -124,8 +126,7 @@ internal sealed partial class TrainingRun : IDisposable
         {
             (_best, _bestStep) = (valLoss, StepsTaken);
             var state = State(valLoss);
-            CheckpointFiles.Save(RunCheckpoints.BestPath(_runDir), _master, _data.TokenizerDir,
-                stage => File.WriteAllText(Path.Combine(stage, CheckpointFiles.TrainerStateFile), state.ToJson()));
+            SaveModel(RunCheckpoints.BestPath(_runDir), stage => File.WriteAllText(Path.Combine(stage, CheckpointFiles.TrainerStateFile), state.ToJson()));
         }
         _metrics.LogEval(StepsTaken, valLoss, isBest);
         _metrics.WriteLossCurve();
@@ -138,7 +139,7 @@ internal sealed partial class TrainingRun : IDisposable
         var dir = RunCheckpoints.PathFor(_runDir, StepsTaken);
         var state = State(null);
         using var rng = get_rng_state();
-        CheckpointFiles.Save(dir, _master, _data.TokenizerDir, stage =>
+        SaveModel(dir, stage =>
         {
             File.WriteAllText(Path.Combine(stage, CheckpointFiles.TrainerStateFile), state.ToJson());
             SafeTensors.Save(Path.Combine(stage, CheckpointFiles.OptimizerFile), _optimizer.StateTensors().Append(("rng.torch", rng)),
@@ -146,6 +147,19 @@ internal sealed partial class TrainingRun : IDisposable
         });
         RunCheckpoints.Prune(_runDir, _options.KeepLast);
         _lastCheckpoint = dir;
+    }
+
+    // A LoRA run's checkpoints hold the adapter alone; every other run's hold the whole model.
+    private void SaveModel(string dir, Action<string> extras)
+    {
+        if (_fineTuning == null) { CheckpointFiles.Save(dir, _master, _data.TokenizerDir, extras); return; }
+        StagedDirectory.Write(dir, stage =>
+        {
+            File.WriteAllText(Path.Combine(stage, CheckpointFiles.ConfigFile), _master.Config.ToJson());
+            _fineTuning.Save(stage, _master);
+            if (_data.TokenizerDir != null) CheckpointFiles.CopyTokenizer(_data.TokenizerDir, Path.Combine(stage, CheckpointFiles.TokenizerDirName));
+            extras(stage);
+        });
     }
 
     /// <summary>Ends the run: what each way of stopping leaves behind, and its result.</summary>

@@ -248,11 +248,12 @@ public static class HfTiny
         return dir;
     }
 
-    public static float[] Forward(string dir, IReadOnlyList<int> ids, string outFile)
+    /// <param name="adapter">A PEFT LoRA adapter folder the script applies to the weights itself.</param>
+    public static float[] Forward(string dir, IReadOnlyList<int> ids, string outFile, string? adapter = null)
     {
         var idsFile = outFile + ".ids";
         File.WriteAllText(idsFile, string.Join(' ', ids));
-        Run(["forward", dir, idsFile, outFile]);
+        Run(adapter == null ? ["forward", dir, idsFile, outFile] : ["forward", dir, idsFile, outFile, "--adapter", adapter]);
         return MemoryMarshal.Cast<byte, float>(File.ReadAllBytes(outFile)).ToArray();
     }
 

@@ -248,9 +248,29 @@ def merge_heads(y):
     return y.transpose(1, 2).reshape(1, y.shape[2], -1)
 
 
-def forward(d, ids):
+def apply_adapter(w, adapter):
+    # PEFT's LoRA formula, read from its files: W += (lora_alpha / r) * B @ A (transposed for fan_in_fan_out layers),
+    # and modules_to_save tensors replace the base's.
+    cfg = json.load(open(os.path.join(adapter, "adapter_config.json")))
+    scale = cfg["lora_alpha"] / cfg["r"]
+    tensors = load_safetensors(os.path.join(adapter, "adapter_model.safetensors"))
+    prefix = "base_model.model."
+    for name, t in tensors.items():
+        assert name.startswith(prefix), name
+        name = name[len(prefix):]
+        if name.endswith(".lora_A.weight"):
+            module = name[: -len(".lora_A.weight")]
+            delta = scale * (tensors[prefix + module + ".lora_B.weight"] @ t)
+            w[module + ".weight"] = w[module + ".weight"] + (delta.t() if cfg.get("fan_in_fan_out") else delta)
+        elif not name.endswith(".lora_B.weight"):
+            w[name] = t
+
+
+def forward(d, ids, adapter=None):
     c = json.load(open(os.path.join(d, "config.json")))
     w = load_dir(d)
+    if adapter:
+        apply_adapter(w, adapter)
     fam = c["model_type"]
     x_ids = torch.tensor([ids])
     if fam in ("llama", "mistral", "qwen2", "starcoder2"):
@@ -333,8 +353,9 @@ def main(argv):
         write(fam, out, vocab, int(opt("--seed", "1")), opt("--dtype", "f32"), int(opt("--shards", "1")),
               "--untied" in opts, float(opt("--rope-scale", "1")), opt("--shape", None))
     elif cmd == "forward":
+        adapter = argv[argv.index("--adapter") + 1] if "--adapter" in argv else None
         with torch.no_grad():
-            logits = forward(argv[1], read_ids(argv[2])).float().contiguous()
+            logits = forward(argv[1], read_ids(argv[2]), adapter).float().contiguous()
         open(argv[3], "wb").write(logits.numpy().tobytes())
     elif cmd == "greedy":
         ids, n = read_ids(argv[2]), int(argv[3])
