@@ -1,7 +1,9 @@
 using System.CommandLine;
+using CodeLm.Common;
 using CodeLm.Model;
 using CodeLm.Model.Gguf;
 using CodeLm.Model.Hf;
+using CodeLm.Model.Lora;
 
 namespace CodeLm.Cli;
 
@@ -14,10 +16,16 @@ public static class ExportCommand
         var outPath = new Option<string>("--out") { Description = "hf: the folder to write (config.json, model.safetensors, tokenizer files). gguf: the .gguf file to write.", Required = true };
         var format = new Option<ExportFormat>("--format") { Description = "hf: a transformers folder in the model's family (GPT2LMHeadModel for CodeLm's GPT presets, LlamaForCausalLM for llama-* presets, an open model's own family). gguf: one file llama.cpp, Ollama and LM Studio run, tokenizer included.", DefaultValueFactory = _ => ExportFormat.Hf };
         var type = new Option<GgufType>("--type") { Description = "gguf only: tensor type of the matrices (f32, f16, q8_0); norms and biases stay f32.", DefaultValueFactory = _ => GgufType.F16 };
-        var cmd = new Command("export", "Export a checkpoint as a Hugging Face transformers folder, or as a GGUF file for llama.cpp.") { checkpoint, outPath, format, type };
+        var mergeLora = new Option<bool>("--merge-lora") { Description = "For a LoRA fine-tuning run or adapter: write its base model with the adapter merged in (W + alpha/r · B·A), in either format." };
+        var cmd = new Command("export", "Export a checkpoint as a Hugging Face transformers folder, or as a GGUF file for llama.cpp.") { checkpoint, outPath, format, type, mergeLora };
         cmd.SetAction(parse =>
         {
             string from = parse.GetValue(checkpoint)!, to = parse.GetValue(outPath)!;
+            bool adapter = Directory.Exists(from) && PeftAdapter.IsAdapter(Checkpoint.Resolve(from));
+            if (adapter && !parse.GetValue(mergeLora))
+                throw new OptionException("MergeLora", $"is needed: '{from}' is a LoRA adapter, which exports as its base model with the adapter merged in.");
+            if (!adapter && parse.GetValue(mergeLora))
+                throw new OptionException("MergeLora", $"applies to LoRA adapters; '{from}' holds none.");
             if (parse.GetValue(format) == ExportFormat.Hf)
             {
                 HfExport.Export(from, to);

@@ -7,7 +7,7 @@ namespace CodeLm.Cli.Tests;
 /// `codelm data tokenize` with a pretrained model's tokenizer, through the real command: a corpus built by `codelm data
 /// build` from a shared repository, and the Qwen2-layout model folder of <see cref="OpenModelTests"/> as the tokenizer.
 /// </summary>
-public sealed class DataTokenizeTests(OpenModelTests.QwenFolder folder) : IClassFixture<OpenModelTests.QwenFolder>
+public sealed class DataTokenizeTests(TinyQwenFolder folder) : IClassFixture<TinyQwenFolder>
 {
     [Fact]
     public void A_model_folder_tokenizes_a_corpus_in_its_own_conventions_and_trains()
@@ -67,7 +67,7 @@ public sealed class DataTokenizeTests(OpenModelTests.QwenFolder folder) : IClass
     }
 
     /// <summary>A corpus of one shared repository, tokenized with <paramref name="tokenizer"/>; returns the shard directory.</summary>
-    private static string Tokenize(TempDir tmp, string tokenizer)
+    internal static string Tokenize(TempDir tmp, string tokenizer)
     {
         Build(tmp);
         var r = CodeLmCli.Run("data", "tokenize", "--corpus", tmp.File("corpus"), "--tokenizer", tokenizer, "--out", tmp.File("shards"));
@@ -77,7 +77,7 @@ public sealed class DataTokenizeTests(OpenModelTests.QwenFolder folder) : IClass
         return tmp.File("shards");
     }
 
-    private static void Build(TempDir tmp)
+    internal static void Build(TempDir tmp)
     {
         var r = CodeLmCli.Run("data", "build", TestPaths.SharedCorpus("requests"), "--out", tmp.File("corpus"), "--cache", tmp.File("cache"));
         Assert.True(r.ExitCode == 0, r.Stderr);
