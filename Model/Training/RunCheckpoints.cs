@@ -30,9 +30,10 @@ public static class RunCheckpoints
 
     public static string? Latest(string runDir) => List(runDir) is { Count: > 0 } l ? l[^1].Path : null;
 
+    // A LoRA run's checkpoints hold its adapter where others hold the model's weights.
     public static bool IsResumable(string dir) =>
-        new[] { Checkpoint.ConfigFile, Checkpoint.WeightsFile, Checkpoint.TrainerStateFile, Checkpoint.OptimizerFile }
-            .All(f => File.Exists(Path.Combine(dir, f)));
+        new[] { Checkpoint.ConfigFile, Checkpoint.TrainerStateFile, Checkpoint.OptimizerFile }.All(f => File.Exists(Path.Combine(dir, f)))
+        && (File.Exists(Path.Combine(dir, Checkpoint.WeightsFile)) || File.Exists(Path.Combine(dir, Lora.PeftAdapter.WeightsFile)));
 
     /// <summary>Deletes all but the newest <paramref name="keep"/> step checkpoints.</summary>
     public static void Prune(string runDir, int keep)

@@ -45,6 +45,26 @@ public sealed class FineTuneTests(TinyQwenFolder folder) : IClassFixture<TinyQwe
     }
 
     [Fact]
+    public void A_stopped_lora_run_resumes_from_its_adapter_checkpoint_as_if_it_had_not_stopped()
+    {
+        using var tmp = new TempDir();
+        var shards = DataTokenizeTests.Tokenize(tmp, folder.Dir);
+        string[] Args(string run) => ["train", "--data", shards, "--init-from", folder.Dir, "--lora", "--out", run, "--device", "cpu", "--max-steps", "6",
+            "--warmup", "1", "--lr", "5e-3", "--batch-size", "2", "--seq-len", "64", "--eval-interval", "3", "--eval-batches", "1", "--seed", "5"];
+        var straight = CodeLmCli.Run(Args(tmp.File("straight")));
+        Assert.True(straight.ExitCode == 0, straight.Stderr);
+        var stopped = CodeLmCli.Run([.. Args(tmp.File("resumed")), "--stop-at", "3"]);
+        Assert.True(stopped.ExitCode == 0, stopped.Stderr);
+        var resumed = CodeLmCli.Run([.. Args(tmp.File("resumed")), "--resume"]);
+        Assert.True(resumed.ExitCode == 0, resumed.Stderr);
+        Assert.Contains("resumed from", resumed.Stderr + resumed.Stdout);
+        // The adapter after 6 steps is the same whether the run stopped at 3 or not: data position, RNG and moments carried over.
+        var a = File.ReadAllBytes(Path.Combine(tmp.File("straight"), "checkpoints", "step-00000006", "adapter_model.safetensors"));
+        var b = File.ReadAllBytes(Path.Combine(tmp.File("resumed"), "checkpoints", "step-00000006", "adapter_model.safetensors"));
+        Assert.Equal(a, b);
+    }
+
+    [Fact]
     public void Fine_tuning_mistakes_get_one_clear_line_and_leave_no_run()
     {
         using var tmp = new TempDir();

@@ -234,6 +234,54 @@ public sealed class GgufTests(GgufTests.Fixture fx, ITestOutputHelper output) : 
         Assert.True(maxAbs > 5 && maxDiff < 5e-2, $"max |llama.cpp - CodeLm| = {maxDiff} (|logits| up to {maxAbs})");
     }
 
+    /// <summary>
+    /// A LoRA adapter on a model folder, exported merged (as `codelm export --merge-lora` does), runs in llama.cpp with
+    /// the adapted model's logits: llama.cpp reads the merged weights CodeLm wrote, not CodeLm's own forward.
+    /// </summary>
+    [Fact]
+    public void A_lora_adapter_exported_merged_runs_in_llama_cpp_as_the_adapted_model()
+    {
+        Torch.Init();
+        var dir = fx.Model("qwen2");
+        var (model, config) = Checkpoint.LoadModel(dir, TorchSharp.torch.CPU);
+        using (model)
+        {
+            TorchSharp.torch.manual_seed(12);
+            var options = new CodeLm.Model.Lora.LoraOptions { Rank = 4, Alpha = 8, Dropout = 0 };
+            CodeLm.Model.Lora.LoraModel.Apply(model, HfFamily.Qwen2, options);
+            using (TorchSharp.torch.no_grad())
+                foreach (var (_, layer) in CodeLm.Model.Lora.LoraModel.Layers(model))
+                    foreach (var part in layer.Parts) part.LoraB.add_(TorchSharp.torch.randn_like(part.LoraB) * 0.3);
+            model.eval();
+            var adapter = fx.Dir.File("qwen2-adapter");
+            Directory.CreateDirectory(adapter);
+            CodeLm.Model.Lora.PeftAdapter.Save(adapter, model, HfFamily.Qwen2, options, CodeLm.Model.Lora.BaseModel.Of(dir));
+            File.WriteAllText(Path.Combine(adapter, Checkpoint.ConfigFile), config.ToJson());
+            Directory.CreateDirectory(Path.Combine(adapter, Checkpoint.TokenizerDirName));
+            CopyTokenizer(fx.Tokenizer.Directory, Path.Combine(adapter, Checkpoint.TokenizerDirName));
+
+            var gguf = fx.Dir.File("qwen2-adapter-merged.gguf");
+            Assert.Equal("qwen2", ModelExport.Gguf(adapter, gguf, GgufType.F32).Architecture);
+            var ids = fx.Ids.Take(100).ToArray();
+            using var ours = model.forward(TorchSharp.torch.tensor(ids.Select(i => (long)i).ToArray(), [1, ids.Length])).contiguous();
+            var expected = MemoryMarshal.Cast<byte, float>(ours.bytes).ToArray();
+            using var baseModel = Checkpoint.LoadModel(dir, TorchSharp.torch.CPU).Model;
+            using var plain = baseModel.forward(TorchSharp.torch.tensor(ids.Select(i => (long)i).ToArray(), [1, ids.Length])).contiguous();
+            var unadapted = MemoryMarshal.Cast<byte, float>(plain.bytes).ToArray();
+            var (logits, _, _) = LlamaCpp.Run(gguf, ids, 1);
+            double maxDiff = 0, maxAbs = 0, moved = 0;
+            for (int i = 0; i < logits.Length; i++)
+            {
+                maxDiff = Math.Max(maxDiff, Math.Abs(logits[i] - expected[i]));
+                maxAbs = Math.Max(maxAbs, Math.Abs(expected[i]));
+                moved = Math.Max(moved, Math.Abs(expected[i] - unadapted[i]));
+            }
+            output.WriteLine($"LoRA merged → GGUF F32: max |llama.cpp - CodeLm adapted| = {maxDiff:G3}; the adapter moves logits by up to {moved:F2}");
+            Assert.True(moved > 0.5, $"the adapter barely changes the model ({moved}), so the comparison would not show it was merged");
+            Assert.True(maxDiff < 1e-3, $"max |llama.cpp - CodeLm adapted| = {maxDiff} (|logits| up to {maxAbs})");
+        }
+    }
+
     private string CopyOf(string model, string name, params string[] except)
     {
         var dir = fx.Dir.File(name);
