@@ -18,6 +18,9 @@ internal sealed partial class TrainingRun
         var fineTuning = options.InitFrom is { } init ? FineTuning.Of(init, config, data, options) : null;
         var device = Devices.Resolve(options.Device);
         bool bf16 = options.Precision == TrainPrecision.Bf16 || (options.Precision == TrainPrecision.Auto && device.type == DeviceType.CUDA && options.Lora == null);
+        // Before the run directory exists: a run refused for memory leaves nothing behind.
+        if (device.type != DeviceType.CUDA && !options.SkipMemoryCheck)
+            MemoryBudget.Check(config, options.BatchSize, seq, bf16, MemoryBudget.AvailableHostBytes(), fineTuning?.Trainable(config));
         ConfigureTorch(options, device);
         var runDir = Path.GetFullPath(options.OutDir);
         Directory.CreateDirectory(runDir);
@@ -25,8 +28,6 @@ internal sealed partial class TrainingRun
         var recovered = StagedDirectory.RecoverInterrupted(runDir)
             .Concat(StagedDirectory.RecoverInterrupted(Path.Combine(runDir, RunCheckpoints.Folder))).ToList();
         var resume = FindResumePoint(runDir, config, data, options, seq);
-        if (device.type != DeviceType.CUDA && !options.SkipMemoryCheck)
-            MemoryBudget.Check(config, options.BatchSize, seq, bf16, MemoryBudget.AvailableHostBytes(), fineTuning?.Trainable(config));
         return new TrainingRun(config, data, options, seq, device, bf16, runDir, resume, recovered, progress, fineTuning);
     }
 
