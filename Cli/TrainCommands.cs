@@ -49,7 +49,7 @@ public static class TrainCommands
         var loraTargets = new Option<string>("--lora-targets") { Description = "Projections to adapt, comma-separated: q, k, v, o, gate, up, down, or attention, mlp, all.", DefaultValueFactory = _ => "all" };
         var loraEmbeddings = new Option<bool>("--lora-embeddings") { Description = "Also train the token embedding (and an untied head) in full, as PEFT's modules_to_save." };
 
-        var cmd = new Command("train", "Pretrain a GPT code model on token shards, with FIM, resumable checkpoints and metrics.")
+        var cmd = new Command("train", "Pretrain a code model on token shards, or fine-tune one (--init-from, --lora), with FIM, resumable checkpoints and metrics.")
         {
             data, config, outDir, tokenizer, device, precision, batch, accum, seqLen, steps, warmup, lr, minLr, wd, clip, seed,
             evalEvery, evalBatches, ckptEvery, keep, fim, spm, peak, resume, stopAt, threads, logEvery, noMemCheck,
