@@ -52,17 +52,24 @@ public sealed unsafe class Int8Weights : IDisposable
         using var scope = NewDisposeScope(); // the detach/convert/copy intermediates
         var w = weight.detach().to(ScalarType.Float32).cpu().contiguous();
         var q = new Int8Weights((int)w.shape[0], (int)w.shape[1]);
-        var f = MemoryMarshal.Cast<byte, float>(w.bytes);
-        for (int r = 0; r < q.Out; r++)
+        fixed (float* f = MemoryMarshal.Cast<byte, float>(w.bytes))
         {
-            var row = f.Slice(r * q.In, q.In);
-            float max = 0;
-            foreach (var v in row) max = Math.Max(max, Math.Abs(v));
-            q._scales[r] = max / 127f;
-            float inverse = max == 0 ? 0 : 127f / max;
-            for (int c = 0; c < q.In; c++) q.Weights[q.Offset(r, c)] = (sbyte)Math.Round(row[c] * inverse);
+            nint source = (nint)f; // pinned for the loop; rows are independent, so they quantize in parallel
+            Parallel.For(0, q.Out, r => q.QuantizeRow(r, new ReadOnlySpan<float>((float*)source + (long)r * q.In, q.In)));
         }
         return q;
+    }
+
+    private void QuantizeRow(int r, ReadOnlySpan<float> row)
+    {
+        float max = System.Numerics.Tensors.TensorPrimitives.MaxMagnitude(row);
+        max = Math.Abs(max);
+        _scales[r] = max / 127f;
+        float inverse = max == 0 ? 0 : 127f / max;
+        sbyte* dst = Weights + Offset(r, 0);
+        bool tiled = Tiled && r < Out / TileRows * TileRows;
+        for (int c = 0; c < In; c++)
+            dst[tiled ? (c / TileColumns) * TileRows * TileColumns + c % TileColumns : c] = (sbyte)Math.Round(row[c] * inverse);
     }
 
     // Where weight (r, c) is stored: in its tile, or row-major for rows past the last whole tile and for untiled weights.
