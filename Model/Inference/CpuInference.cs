@@ -65,6 +65,7 @@ public static class CpuInference
     /// </summary>
     public static (Gpt Model, GptConfig Config, CodeTokenizer Tokenizer) Load(string dir, Device device, InferencePrecision precision, Action<string>? progress = null)
     {
+        if (!Directory.Exists(dir)) throw new DirectoryNotFoundException($"Checkpoint directory '{dir}' does not exist.");
         var config = Hf.HfCheckpoint.IsHfFolder(dir) ? Hf.HfCheckpoint.ReadConfig(dir).Config : Checkpoint.LoadConfig(dir);
         return Load(dir, device, Choose(precision, config, device), progress);
     }
