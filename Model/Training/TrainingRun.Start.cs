@@ -58,7 +58,8 @@ internal sealed partial class TrainingRun
             _stream = data.TrainStream(options, resume?.State.DataPosition);
             _schedule = new LrSchedule(options.LearningRate, options.EffectiveMinLr, options.WarmupSteps, options.MaxSteps);
             (_peakFlops, var peakSource) = MfuPeak(options, device, bf16);
-            _flopsPerToken = config.FlopsPerToken(seq);
+            // Frozen weights get no weight gradients: a LoRA step's backward does one of its two products (4N, not 6N, a token).
+            _flopsPerToken = config.FlopsPerToken(seq) * (options.Lora != null ? 2.0 / 3 : 1);
             Say($"MFU peak: {_peakFlops / 1e9:F1} GFLOP/s ({peakSource}); {_flopsPerToken / 1e6:F1} MFLOP per token");
 
             _metrics = new MetricsLog(runDir, _firstStep);

@@ -156,8 +156,7 @@ public class HfModelTests
     {
         using var tmp = new TempDir();
         var tok = TestData.Tokenizer(tmp.File("tok"));
-        var dir = HfTiny.Write(family, tmp.File(family), tok.VocabSize, "--dtype", "bf16", "--shards", "2");
-        File.Copy(Path.Combine(tok.Directory, "tokenizer.json"), Path.Combine(dir, "tokenizer.json"));
+        var dir = HfTiny.WriteWithTokenizer(family, tmp.File(family), tok, "--dtype", "bf16", "--shards", "2");
         HfExport.Export(dir, tmp.File("back"));
         AssertSameWeights(dir, tmp.File("back"), asFloat32: false);
         Assert.Equal(Checkpoint.LoadConfig(dir), Checkpoint.LoadConfig(tmp.File("back")));
@@ -168,8 +167,7 @@ public class HfModelTests
     {
         using var tmp = new TempDir();
         var tok = TestData.Tokenizer(tmp.File("tok"));
-        var dir = HfTiny.Write("qwen2", tmp.File("q"), tok.VocabSize, "--dtype", "bf16", "--untied");
-        File.Copy(Path.Combine(tok.Directory, "tokenizer.json"), Path.Combine(dir, "tokenizer.json"));
+        var dir = HfTiny.WriteWithTokenizer("qwen2", tmp.File("q"), tok, "--dtype", "bf16", "--untied");
         var (model, config, _) = Checkpoint.Load(dir, CPU);
         using (model) Checkpoint.Save(tmp.File("ckpt"), model, Checkpoint.TokenizerDirOf(dir));
         Assert.False(File.Exists(Path.Combine(tmp.File("ckpt"), "tokenizer", "model.safetensors")));
@@ -239,6 +237,14 @@ public static class HfTiny
 {
     private const string Python = "/usr/bin/python3";
     private static string Script => Path.Combine(AppContext.BaseDirectory, "hf_tiny_models.py");
+
+    /// <summary>A model folder with <paramref name="tokenizer"/>'s vocabulary and its tokenizer.json, as a downloaded one has.</summary>
+    public static string WriteWithTokenizer(string family, string dir, CodeLm.Tokenizer.CodeTokenizer tokenizer, params string[] options)
+    {
+        Write(family, dir, tokenizer.VocabSize, options);
+        File.Copy(Path.Combine(tokenizer.Directory, "tokenizer.json"), Path.Combine(dir, "tokenizer.json"));
+        return dir;
+    }
 
     public static string Write(string family, string dir, int vocab, params string[] options)
     {

@@ -18,8 +18,7 @@ public class InferenceLoadTests
     {
         using var tmp = new TempDir();
         var tok = TestData.Tokenizer(tmp.File("tok"));
-        var dir = HfTiny.Write("qwen2", tmp.File("q"), tok.VocabSize, "--dtype", "bf16", "--untied");
-        File.Copy(Path.Combine(tok.Directory, "tokenizer.json"), Path.Combine(dir, "tokenizer.json"));
+        var dir = HfTiny.WriteWithTokenizer("qwen2", tmp.File("q"), tok, "--dtype", "bf16", "--untied");
 
         var (lean, _, _) = CpuInference.Load(dir, CPU, Lean);
         var (full, _, _) = Checkpoint.Load(dir, CPU);
@@ -45,13 +44,11 @@ public class InferenceLoadTests
     {
         using var tmp = new TempDir();
         var tok = TestData.Tokenizer(tmp.File("tok"));
-        var dir = HfTiny.Write("llama", tmp.File("l"), tok.VocabSize);
-        File.Copy(Path.Combine(tok.Directory, "tokenizer.json"), Path.Combine(dir, "tokenizer.json"));
+        var dir = HfTiny.WriteWithTokenizer("llama", tmp.File("l"), tok);
         var (model, _, _) = CpuInference.Load(dir, CPU, Lean);
         using (model) Assert.Equal(ScalarType.Float32, ((InferenceLinear)model.Blocks[0].Attention.c_attn).Weight.dtype);
 
-        var bf16 = HfTiny.Write("llama", tmp.File("b"), tok.VocabSize, "--dtype", "bf16");
-        File.Copy(Path.Combine(tok.Directory, "tokenizer.json"), Path.Combine(bf16, "tokenizer.json"));
+        var bf16 = HfTiny.WriteWithTokenizer("llama", tmp.File("b"), tok, "--dtype", "bf16");
         var (int8Only, _, _) = CpuInference.Load(bf16, CPU, new InferenceWeights(StepWeights.Int8, PromptWeights.Float32));
         using (int8Only) Assert.Equal(ScalarType.Float32, ((InferenceLinear)int8Only.Blocks[0].Attention.c_attn).Weight.dtype);
     }
