@@ -92,8 +92,14 @@ public static class FineTuneBench
     }
 
     /// <summary>A fine-tuning run's last checkpoint: scored instead of best/, which the trainer picked on the very
-    /// validation files scored here.</summary>
-    public static string Final(string run) => RunCheckpoints.Latest(run) ?? throw new InvalidOperationException($"'{run}' has no checkpoint");
+    /// validation files scored here.
+    /// Listed here rather than with RunCheckpoints.Latest: at the fine-tuning commit that only counted checkpoints with full
+    /// weights, so it found no step of a LoRA run (fixed on main since, bcb40c9).</summary>
+    public static string Final(string run) =>
+        Directory.GetDirectories(System.IO.Path.Combine(run, "checkpoints"), "step-*")
+            .Where(d => File.Exists(System.IO.Path.Combine(d, Checkpoint.ConfigFile)))
+            .MaxBy(d => int.Parse(System.IO.Path.GetFileName(d)["step-".Length..], CultureInfo.InvariantCulture))
+        ?? throw new InvalidOperationException($"'{run}' has no checkpoint");
 
     public static JsonObject Report(FineTuneSettings s)
     {
