@@ -28,7 +28,7 @@ public static class CpuPeak
             foreach (var w in workers) w.Join();
             best = Math.Max(best, results.Sum());
         }
-        return new CpuPeakResult(best, threads, width, $"{threads} threads x {width}-bit FMA chains");
+        return new CpuPeakResult(best, threads, width, $"{threads} thread{(threads == 1 ? "" : "s")} x {width}-bit FMA chains");
     }
 
     private static double Run(int width, double seconds)

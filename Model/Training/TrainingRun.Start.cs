@@ -119,9 +119,10 @@ internal sealed partial class TrainingRun
 
     private string FineTuningLine(FineTuning f, GptConfig config)
     {
-        long trainable = _optimizer.ParameterCount, total = _master.ParameterCount();
-        var how = f.Lora is { } l ? $"LoRA rank {l.Rank}, alpha {l.Alpha}, dropout {l.Dropout}, targets {l.Targets}{(l.TrainEmbeddings ? " and the embeddings" : "")}" : "every weight";
-        return $"fine-tuning {f.ModelDir} ({f.Family}): {how}; training {trainable / 1e6:F2}M of {total / 1e6:F2}M parameters ({100.0 * trainable / total:F2}%)";
+        long trainable = _optimizer.ParameterCount, model = config.ParameterCount();
+        if (f.Lora is not { } l) return $"fine-tuning {f.ModelDir} ({f.Family}): every weight, {model:N0} parameters";
+        var what = $"LoRA rank {l.Rank}, alpha {l.Alpha}, dropout {l.Dropout}, targets {l.Targets}{(l.TrainEmbeddings ? " and the embeddings" : "")}";
+        return $"fine-tuning {f.ModelDir} ({f.Family}): {what}; {trainable:N0} trainable parameters, {100.0 * trainable / model:F2}% of the model's {model:N0}";
     }
 
     /// <summary>The fp32 model the optimizer updates, with its seeded initial weights.</summary>
