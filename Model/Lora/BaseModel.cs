@@ -9,7 +9,7 @@ namespace CodeLm.Model.Lora;
 /// safetensors header (names, types, shapes, offsets) and the first and last MiB of each file's data: a few MiB read,
 /// not gigabytes, and any two different trained models differ there.
 /// </summary>
-public sealed record BaseModel(string Path, string Fingerprint)
+public sealed record BaseModel(string Path, string Fingerprint, string? RelativePath = null)
 {
     public const string File = "codelm_base.json";
 
@@ -37,7 +37,18 @@ public sealed record BaseModel(string Path, string Fingerprint)
         return Convert.ToHexStringLower(sha.GetHashAndReset());
     }
 
-    public void Save(string dir) => System.IO.File.WriteAllText(System.IO.Path.Combine(dir, File), JsonSerializer.Serialize(this, Json));
+    /// <summary>Writes it beside an adapter, with the base's path relative to <paramref name="dir"/> too (see <see cref="Locate"/>).</summary>
+    public void Save(string dir) => System.IO.File.WriteAllText(System.IO.Path.Combine(dir, File),
+        JsonSerializer.Serialize(this with { RelativePath = System.IO.Path.GetRelativePath(System.IO.Path.GetFullPath(dir), Path) }, Json));
+
+    /// <summary>
+    /// Where the base is now: its recorded path, or, when that is gone, the same place relative to the adapter, so a work
+    /// folder holding both can move or be copied to another machine. The fingerprint is checked either way.
+    /// </summary>
+    public string Locate(string adapterDir) =>
+        !Directory.Exists(Path) && RelativePath is { } relative && Directory.Exists(System.IO.Path.Combine(adapterDir, relative))
+            ? System.IO.Path.GetFullPath(System.IO.Path.Combine(adapterDir, relative))
+            : Path;
 
     public static BaseModel Read(string dir)
     {

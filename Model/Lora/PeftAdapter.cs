@@ -109,11 +109,12 @@ public static class PeftAdapter
     public static (Gpt Model, GptConfig Config) LoadMerged(string dir, Device device, Action<string>? progress = null)
     {
         var baseModel = BaseModel.Read(dir);
-        baseModel.Check(dir, baseModel.Path);
-        var (model, config) = Checkpoint.LoadModel(baseModel.Path, CPU, progress: progress);
+        var basePath = baseModel.Locate(dir);
+        baseModel.Check(dir, basePath);
+        var (model, config) = Checkpoint.LoadModel(basePath, CPU, progress: progress);
         try
         {
-            var family = FamilyOf(baseModel.Path, config);
+            var family = FamilyOf(basePath, config);
             LoraModel.Apply(model, family, ReadOptions(dir));
             LoadWeights(model, family, dir);
             LoraModel.Merge(model);

@@ -125,7 +125,14 @@ public class LoraTests
             Directory.CreateDirectory(adapter);
             PeftAdapter.Save(adapter, model, HfFamily.Qwen2, Options, BaseModel.Of(dir));
             File.WriteAllText(Path.Combine(adapter, Checkpoint.ConfigFile), config.ToJson());
-            var wrong = BaseModel.Read(adapter) with { Path = other };
+            // Moved together, base and adapter still find each other (by the relative path the adapter recorded).
+            var moved = tmp.File("moved");
+            Directory.CreateDirectory(moved);
+            Directory.Move(dir, Path.Combine(moved, "q"));
+            Directory.Move(adapter, Path.Combine(moved, "adapter"));
+            using (Checkpoint.LoadModel(Path.Combine(moved, "adapter"), CPU).Model) { }
+            adapter = Path.Combine(moved, "adapter");
+            var wrong = BaseModel.Read(adapter) with { Path = other, RelativePath = null };
             wrong.Save(adapter);
             var e = Assert.Throws<AdapterBaseException>(() => Checkpoint.LoadModel(adapter, CPU));
             Assert.Contains("is not the base model it was trained on", e.Message);
