@@ -52,22 +52,28 @@ public static partial class Checkpoint
     }
 
     /// <summary>Copies weights from a safetensors file into <paramref name="model"/>; every name and shape must match.</summary>
-    public static void LoadWeights(Gpt model, string path)
+    public static void LoadWeights(Gpt model, string path) =>
+        CopyNamed(path, model.named_parameters().Select(p => (p.name, (Tensor)p.parameter)).ToList(), "the model");
+
+    /// <summary>
+    /// Copies each tensor of a safetensors file into the tensor of the same name in <paramref name="into"/>; the names
+    /// and shapes must be exactly those, else nothing is read and the error says what <paramref name="what"/> lacks.
+    /// </summary>
+    internal static void CopyNamed(string path, IReadOnlyList<(string Name, Tensor Into)> into, string what)
     {
         var (tensors, _) = SafeTensors.Load(path);
         try
         {
             using var _ = no_grad();
-            var expected = model.named_parameters().ToList();
-            var missing = expected.Select(p => p.name).Where(n => !tensors.ContainsKey(n)).ToList();
-            var extra = tensors.Keys.Except(expected.Select(p => p.name)).ToList();
+            var missing = into.Select(p => p.Name).Where(n => !tensors.ContainsKey(n)).ToList();
+            var extra = tensors.Keys.Except(into.Select(p => p.Name)).ToList();
             if (missing.Count > 0 || extra.Count > 0)
-                throw new InvalidDataException($"'{path}' does not match the model: missing [{string.Join(", ", missing.Take(5))}], unexpected [{string.Join(", ", extra.Take(5))}].");
-            foreach (var (name, p) in expected)
+                throw new InvalidDataException($"'{path}' does not match {what}: missing [{string.Join(", ", missing.Take(5))}], unexpected [{string.Join(", ", extra.Take(5))}].");
+            foreach (var (name, p) in into)
             {
                 var t = tensors[name];
                 if (!t.shape.SequenceEqual(p.shape))
-                    throw new InvalidDataException($"'{path}': tensor '{name}' has shape [{string.Join(",", t.shape)}], the model expects [{string.Join(",", p.shape)}].");
+                    throw new InvalidDataException($"'{path}': tensor '{name}' has shape [{string.Join(",", t.shape)}], {what} expects [{string.Join(",", p.shape)}].");
                 p.copy_(t);
             }
         }

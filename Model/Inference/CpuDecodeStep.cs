@@ -22,7 +22,7 @@ public sealed class CpuDecodeStep
     private readonly Layer[] _layers;
     private readonly Norm _final;
     private readonly Int8Weights _head;
-    private readonly float[] _x, _h, _qkv, _attention, _inner, _scores;
+    private readonly float[] _x, _h, _qkv, _attention, _inner, _gate, _scores;
 
     private sealed record Norm(float[] Weight, float[]? Bias, float Epsilon, bool Rms);
     private sealed record Layer(Norm Norm1, Int8Weights Qkv, float[]? QkvBias, Int8Weights Out, float[]? OutBias,
@@ -40,6 +40,7 @@ public sealed class CpuDecodeStep
         _qkv = new float[_c.QkvWidth];
         _attention = new float[_c.Heads * _c.HeadDim];
         _inner = new float[_c.Mlp == MlpKind.SwiGlu ? 2 * _c.Hidden : _c.Hidden];
+        _gate = new float[_c.Mlp == MlpKind.SwiGlu ? _c.Hidden : 0];
         _scores = new float[_c.ContextLength];
     }
 
@@ -73,9 +74,7 @@ public sealed class CpuDecodeStep
         cache.Advance(1);
         Normalize(_final, _x, _h);
         var logits = empty([1, 1, _c.VocabSize], ScalarType.Float32);
-        var all = MemoryMarshal.Cast<byte, float>(logits.bytes);
-        _head.MatVec(_h, all[.._head.Out]);
-        all[_head.Out..].Clear(); // a head with fewer rows than the vocabulary does not occur; kept total for safety
+        _head.MatVec(_h, MemoryMarshal.Cast<byte, float>(logits.bytes));
         return logits;
     }
 
@@ -164,9 +163,8 @@ public sealed class CpuDecodeStep
                 var gate = h[..hidden];
                 var up = h[hidden..];
                 // silu(g) = g · sigmoid(g)
-                Span<float> sigmoid = _scores.Length >= hidden ? _scores.AsSpan(0, hidden) : new float[hidden];
-                TensorPrimitives.Sigmoid(gate, sigmoid);
-                TensorPrimitives.Multiply(gate, sigmoid, gate);
+                TensorPrimitives.Sigmoid(gate, _gate);
+                TensorPrimitives.Multiply(gate, _gate, gate);
                 TensorPrimitives.Multiply(gate, up, gate);
                 return gate;
             case MlpKind.GeluTanh:

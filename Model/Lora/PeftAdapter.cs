@@ -22,11 +22,7 @@ public static class PeftAdapter
     public static void Save(string dir, Gpt model, HfFamily family, LoraOptions o, BaseModel baseModel)
     {
         var layers = LoraModel.Layers(model).ToList();
-        var tensors = layers.SelectMany(l => l.Linear.Parts).SelectMany(p => new[]
-        {
-            ($"{Prefix}{p.HfModule}.lora_A.weight", (Tensor)p.LoraA),
-            ($"{Prefix}{p.HfModule}.lora_B.weight", (Tensor)p.LoraB),
-        }).Concat(Embeddings(model, family, o).Select(e => (Prefix + e.HfName, (Tensor)e.Weight))).ToList();
+        var tensors = Tensors(model, family, o);
         using (var scope = NewDisposeScope())
             SafeTensors.Save(Path.Combine(dir, WeightsFile), tensors.Select(t => (t.Item1, t.Item2.detach().to(ScalarType.Float32))),
                 new Dictionary<string, string> { ["format"] = "pt" });
@@ -72,35 +68,8 @@ public static class PeftAdapter
     }
 
     /// <summary>Copies the adapter's tensors into <paramref name="model"/> (LoRA applied with the adapter's settings).</summary>
-    public static void LoadWeights(Gpt model, HfFamily family, string dir)
-    {
-        var path = Path.Combine(dir, WeightsFile);
-        var (tensors, _) = SafeTensors.Load(path);
-        try
-        {
-            using var _ = no_grad();
-            var wanted = LoraModel.Layers(model).SelectMany(l => l.Linear.Parts).SelectMany(p => new[]
-            {
-                ($"{Prefix}{p.HfModule}.lora_A.weight", (Tensor)p.LoraA),
-                ($"{Prefix}{p.HfModule}.lora_B.weight", (Tensor)p.LoraB),
-            }).Concat(Embeddings(model, family, ReadOptions(dir)).Select(e => (Prefix + e.HfName, (Tensor)e.Weight))).ToList();
-            var missing = wanted.Select(w => w.Item1).Where(n => !tensors.ContainsKey(n)).Take(5).ToList();
-            var extra = tensors.Keys.Except(wanted.Select(w => w.Item1)).Take(5).ToList();
-            if (missing.Count > 0 || extra.Count > 0)
-                throw new InvalidDataException($"'{path}' does not match its adapter_config.json on this model: missing [{string.Join(", ", missing)}], unexpected [{string.Join(", ", extra)}].");
-            foreach (var (name, target) in wanted)
-            {
-                var t = tensors[name];
-                if (!t.shape.SequenceEqual(target.shape))
-                    throw new InvalidDataException($"'{path}': '{name}' has shape [{string.Join(",", t.shape)}], the model expects [{string.Join(",", target.shape)}].");
-                target.copy_(t);
-            }
-        }
-        finally
-        {
-            foreach (var t in tensors.Values) t.Dispose();
-        }
-    }
+    public static void LoadWeights(Gpt model, HfFamily family, string dir) =>
+        Checkpoint.CopyNamed(Path.Combine(dir, WeightsFile), Tensors(model, family, ReadOptions(dir)), "its adapter_config.json on this model");
 
     /// <summary>
     /// The base model with the adapter folded in (W + scale·B·A), for inference: no merged copy is written anywhere,
@@ -132,6 +101,14 @@ public static class PeftAdapter
     /// <summary>The family whose module names an adapter on the model in <paramref name="dir"/> uses.</summary>
     public static HfFamily FamilyOf(string dir, GptConfig config) =>
         HfCheckpoint.IsHfFolder(dir) ? HfCheckpoint.ReadConfig(dir).Family : HfConfigWriter.FamilyFor(config);
+
+    // The adapter's tensors under their PEFT names: each part's A and B, and trained embeddings in full.
+    private static List<(string Name, Tensor Tensor)> Tensors(Gpt model, HfFamily family, LoraOptions o) =>
+        LoraModel.Layers(model).SelectMany(l => l.Linear.Parts).SelectMany(p => new[]
+        {
+            ($"{Prefix}{p.HfModule}.lora_A.weight", (Tensor)p.LoraA),
+            ($"{Prefix}{p.HfModule}.lora_B.weight", (Tensor)p.LoraB),
+        }).Concat(Embeddings(model, family, o).Select(e => (Prefix + e.HfName, (Tensor)e.Weight))).ToList();
 
     private static IEnumerable<(string HfName, TorchSharp.Modules.Parameter Weight)> Embeddings(Gpt model, HfFamily family, LoraOptions o)
     {
