@@ -18,7 +18,7 @@ public static class EvalCommands
 {
     public static Command Create()
     {
-        var cmd = new Command("eval", "HumanEval-style pass@k: run candidates in a sandbox (Python, C#, JavaScript, C++, Java, Go) and score them.");
+        var cmd = new Command("eval", "HumanEval-style pass@k: run candidates in a sandbox (Python, C#, JavaScript, C++, Java, Go, Rust) and score them.");
         cmd.Add(CreateScore());
         cmd.Add(CreateRun());
         return cmd;
@@ -29,7 +29,7 @@ public static class EvalCommands
 
     private static Common CommonOptions() => new(
         new Option<string>("--problems") { Description = "Problem file: HumanEval JSONL or HumanEval-X layout (task ids like CPP/0), .gz or plain; or 'builtin' for the small set shipped with CodeLm.", Required = true },
-        new Option<string?>("--language") { Description = "Only problems in this language; also names the language of task ids without a known prefix (e.g. Python, C#, JavaScript, C++, Java, Go)." },
+        new Option<string?>("--language") { Description = "Only problems in this language; also names the language of task ids without a known prefix (e.g. Python, C#, JavaScript, C++, Java, Go, Rust)." },
         new Option<int>("--limit") { Description = "Only the first N problems (0 = all).", DefaultValueFactory = _ => 0 },
         new Option<string>("--k") { Description = "Comma-separated k values for pass@k; a k is reported only where every problem has at least k samples.", DefaultValueFactory = _ => string.Join(",", ScoreOptions.DefaultK) },
         new Option<int>("--jobs", "-j") { Description = "Candidates executed in parallel.", DefaultValueFactory = _ => Environment.ProcessorCount },

@@ -24,7 +24,7 @@ public sealed record ExecutorOptions(TimeSpan Timeout, SandboxOptions? Sandbox =
 public sealed class CandidateExecutor : IDisposable
 {
     private readonly string _root;
-    private readonly Dictionary<string, IReadOnlyDictionary<string, string>> _tools = new();
+    private readonly Dictionary<string, RunnerTools> _tools = new();
 
     public Sandbox Sandbox { get; }
     public IReadOnlyList<string> SandboxNotes { get; }
@@ -62,8 +62,11 @@ public sealed class CandidateExecutor : IDisposable
         if (!LanguageRunner.All.TryGetValue(language, out var runner)) return new ToolchainStatus(language, false, "no runner for this language");
         var found = runner.Tools.ToDictionary(t => t, t => Options.ToolPaths?.TryGetValue(t, out var p) == true ? (File.Exists(p) ? p : null) : Toolchain.Find(t));
         var missing = found.Where(kv => kv.Value is null).Select(kv => kv.Key).ToList();
-        if (missing.Count > 0) return new ToolchainStatus(language, false, "not installed: " + string.Join(", ", missing));
-        lock (_tools) _tools[language] = found.ToDictionary(kv => kv.Key, kv => kv.Value!);
+        if (missing.Count > 0) return new ToolchainStatus(language, false, $"not installed: {string.Join(", ", missing)} (fix: {runner.InstallHint})");
+        var shared = Directory.CreateDirectory(Path.Combine(_root, "shared-" + LanguageRunner.All.Keys.ToList().IndexOf(language))).FullName;
+        var tools = new RunnerTools(found.ToDictionary(kv => kv.Key, kv => kv.Value!), shared);
+        if (await runner.SetUpAsync(tools, ct) is { } setUpFailed) return new ToolchainStatus(language, false, setUpFailed);
+        lock (_tools) _tools[language] = tools;
         // Probe slots are past the worker slots so they never share a uid with a running candidate.
         var slot = 1000 + LanguageRunner.All.Keys.ToList().IndexOf(language);
         var r = await RunAsync(runner.HelloWorld, runner.HelloWorld.CanonicalSolution, slot, TimeSpan.FromSeconds(30), ct);
@@ -92,7 +95,7 @@ public sealed class CandidateExecutor : IDisposable
     private async Task<ExecutionResult> RunAsync(Problem problem, string completion, int slot, TimeSpan timeout, CancellationToken ct)
     {
         var runner = LanguageRunner.All[problem.Language];
-        IReadOnlyDictionary<string, string> tools;
+        RunnerTools tools;
         lock (_tools) tools = _tools[problem.Language];
         var sentinel = "CODELM_TESTS_COMPLETED_" + Convert.ToHexString(RandomNumberGenerator.GetBytes(12));
         var work = Path.Combine(_root, $"job-{slot}-{Guid.NewGuid():N}");
@@ -100,6 +103,7 @@ public sealed class CandidateExecutor : IDisposable
         try
         {
             var program = runner.BuildProgram(problem, completion, sentinel);
+            if (runner.MissingLibrary(program) is { } missing) return new ExecutionResult(ExecutionStatus.Unavailable, null, 0, missing);
             var started = DateTime.UtcNow;
             var prepared = runner.Prepare(work, program, tools, timeout, ct);
             if (prepared.CompileError is { } compileError)

@@ -26,6 +26,7 @@ public sealed class CSharpRunner : LanguageRunner
 
     public override string Language => EvalLanguages.CSharp;
     public override IReadOnlyList<string> Tools => ["dotnet"];
+    public override string InstallHint => "install the .NET 10 SDK (https://dot.net)";
 
     public override Problem HelloWorld { get; } = new("C#/hello", EvalLanguages.CSharp,
         "public static class Solution\n{\n    public static string Hello()\n    {\n", "        return \"hello\";\n    }\n}\n",
@@ -61,7 +62,7 @@ public sealed class CSharpRunner : LanguageRunner
         }
         """;
 
-    public override PreparedRun Prepare(string workDir, string program, IReadOnlyDictionary<string, string> tools, TimeSpan timeout, CancellationToken ct)
+    public override PreparedRun Prepare(string workDir, string program, RunnerTools tools, TimeSpan timeout, CancellationToken ct)
     {
         var parse = new CSharpParseOptions(LanguageVersion.Latest, preprocessorSymbols: ["DEBUG", "TRACE"]);
         var tree = CSharpSyntaxTree.ParseText(program, parse, cancellationToken: ct);

@@ -12,6 +12,7 @@ public sealed class CppRunner : LanguageRunner
 {
     public override string Language => EvalLanguages.Cpp;
     public override IReadOnlyList<string> Tools => ["g++"];
+    public override string InstallHint => "apt-get install g++ libboost-dev libssl-dev";
 
     public override Problem HelloWorld { get; } = new("C++/hello", EvalLanguages.Cpp,
         "#include <string>\nstd::string hello() {\n", "    return \"hello\";\n}\n",
@@ -22,15 +23,29 @@ public sealed class CppRunner : LanguageRunner
         "\n#undef main\n#include <cstdio>\nint main() {\n    codelm_test_main();\n" +
         $"    std::fputs(\"\\n{sentinel}\\n\", stdout);\n    std::fflush(stdout);\n    return 0;\n}}\n";
 
-    public override PreparedRun Prepare(string workDir, string program, IReadOnlyDictionary<string, string> tools, TimeSpan timeout, CancellationToken ct)
+    public override PreparedRun Prepare(string workDir, string program, RunnerTools tools, TimeSpan timeout, CancellationToken ct)
     {
         File.WriteAllText(Path.Combine(workDir, "program.cpp"), program);
         var gxx = tools["g++"];
         var path = new Dictionary<string, string> { ["PATH"] = ToolDirPath(gxx) };
+        // HumanEval-X's C++ harness links OpenSSL for the MD5 problem; linking it for every program would make plain
+        // programs depend on libssl-dev.
+        string[] libs = UsesOpenSsl(program) ? ["-lcrypto"] : [];
         return new PreparedRun([
-            new SandboxStep([gxx, "-std=c++17", "-O0", "-w", "-o", "program", "program.cpp"], path,
+            new SandboxStep([gxx, "-std=c++17", "-O0", "-w", "-o", "program", "program.cpp", .. libs], path,
                 new StepLimits(2048 * StepLimits.MiB, 60, 32), IsCompile: true),
             new SandboxStep(["./program"], NoEnv, new StepLimits(1024 * StepLimits.MiB, CpuSeconds(timeout), 32)),
         ]);
     }
+
+    public override string? MissingLibrary(string program)
+    {
+        if (program.Contains("<boost/", StringComparison.Ordinal) && !Directory.Exists("/usr/include/boost"))
+            return "the Boost headers are not installed (fix: apt-get install libboost-dev)";
+        if (UsesOpenSsl(program) && !File.Exists("/usr/include/openssl/md5.h"))
+            return "OpenSSL's headers are not installed (fix: apt-get install libssl-dev)";
+        return null;
+    }
+
+    private static bool UsesOpenSsl(string program) => program.Contains("<openssl/", StringComparison.Ordinal);
 }

@@ -16,6 +16,7 @@ public sealed partial class JavaRunner : LanguageRunner
 
     public override string Language => EvalLanguages.Java;
     public override IReadOnlyList<string> Tools => ["javac", "java"];
+    public override string InstallHint => "apt-get install default-jdk-headless";
 
     public override Problem HelloWorld { get; } = new("Java/hello", EvalLanguages.Java,
         "class Solution {\n    public String hello() {\n", "        return \"hello\";\n    }\n}\n",
@@ -38,7 +39,7 @@ public sealed partial class JavaRunner : LanguageRunner
     /// <summary>The file must be named after the program's public class, if it has one.</summary>
     private static string FileName(string program) => (PublicClass().Match(program) is { Success: true } m ? m.Groups[1].Value : "Program") + ".java";
 
-    public override PreparedRun Prepare(string workDir, string program, IReadOnlyDictionary<string, string> tools, TimeSpan timeout, CancellationToken ct)
+    public override PreparedRun Prepare(string workDir, string program, RunnerTools tools, TimeSpan timeout, CancellationToken ct)
     {
         var file = FileName(program);
         File.WriteAllText(Path.Combine(workDir, file), program);

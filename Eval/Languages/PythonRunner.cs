@@ -9,6 +9,7 @@ public sealed partial class PythonRunner : LanguageRunner
 {
     public override string Language => EvalLanguages.Python;
     public override IReadOnlyList<string> Tools => ["python3"];
+    public override string InstallHint => "apt-get install python3";
 
     public override Problem HelloWorld { get; } = new("Python/hello", EvalLanguages.Python,
         "def hello() -> str:\n", "    return 'hello'\n", "def check(candidate):\n    assert candidate() == 'hello'\n", "hello");
@@ -24,7 +25,7 @@ public sealed partial class PythonRunner : LanguageRunner
     private static bool CallsCheck(string test, string entryPoint) =>
         Regex.IsMatch(test, @"^check\(\s*" + Regex.Escape(entryPoint) + @"\s*\)", RegexOptions.Multiline);
 
-    public override PreparedRun Prepare(string workDir, string program, IReadOnlyDictionary<string, string> tools, TimeSpan timeout, CancellationToken ct)
+    public override PreparedRun Prepare(string workDir, string program, RunnerTools tools, TimeSpan timeout, CancellationToken ct)
     {
         File.WriteAllText(Path.Combine(workDir, "program.py"), program);
         var python = tools["python3"];

@@ -10,7 +10,7 @@ namespace CodeLm.Eval.Problems;
 public static class EvalLanguages
 {
     /// <summary>Names the runners and callers use in code; each is a <see cref="LanguageTable"/> row's name.</summary>
-    public const string Python = "Python", CSharp = "C#", JavaScript = "JavaScript", Cpp = "C++", Java = "Java", Go = "Go";
+    public const string Python = "Python", CSharp = "C#", JavaScript = "JavaScript", Cpp = "C++", Java = "Java", Go = "Go", Rust = "Rust";
 
     public static IReadOnlyList<string> All => [.. LanguageRunner.All.Keys];
 
