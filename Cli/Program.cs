@@ -13,6 +13,7 @@ root.Add(TokenizerCommands.Create());
 root.Add(TrainCommands.Create());
 root.Add(SampleCommands.Create());
 root.Add(EvalCommands.Create());
+root.Add(TranslateCommand.Create());
 root.Add(ServeCommands.Create());
 root.Add(ExportCommand.Create());
 root.Add(QuickstartCommand.Create());

@@ -18,4 +18,13 @@ public sealed class GeneratorCompletionSource(Generator generator, SamplingOptio
         var completions = generator.Generate(prompt, n, options with { StopSequences = stops, Seed = seed }, null, ct);
         return completions.Select(c => c.Text).ToList();
     }
+
+    public IReadOnlyList<string> Infill(string prefix, string suffix, int n, Func<string, bool> shouldStop, CancellationToken ct)
+    {
+        var seed = options.Seed + BitConverter.ToInt32(SHA256.HashData(Encoding.UTF8.GetBytes(prefix + "\u0000" + suffix)), 0);
+        var fim = options with { Seed = seed };
+        var texts = Enumerable.Range(0, n).Select(_ => new StringBuilder()).ToArray();
+        var completions = generator.Decode(generator.BuildFimPrompt(prefix, suffix, fim), n, fim, (i, delta) => delta.Length > 0 && shouldStop(texts[i].Append(delta).ToString()), ct);
+        return completions.Select(c => c.Text).ToList();
+    }
 }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using CodeLm.Common;
 using CodeLm.Server.Completion;
 using CodeLm.Server.Documents;
 using CodeLm.Server.Protocol;
@@ -143,6 +144,28 @@ public sealed class LanguageServer(CompletionService completions, DocumentStore 
             TextEdit: new TextEdit(new Protocol.Range(start, end), c.InsertText),
             SortText: "0");
         return new CompletionList(false, [item]);
+    }
+
+    /// <summary>
+    /// CodeLm's own request behind the editor's "Translate Selection to…": the code, its editor language id, and the target
+    /// language (a name or an alias: "C++", "cpp", "rust"); answers the translated code.
+    /// </summary>
+    [JsonRpcMethod("codelm/translate", UseSingleObjectParameterDeserialization = true)]
+    public async Task<TranslateResult> Translate(JsonElement? json, CancellationToken ct)
+    {
+        RequireRunning();
+        var p = Parse<TranslateParams>(json);
+        if (string.IsNullOrWhiteSpace(p?.Text) || string.IsNullOrWhiteSpace(p.LanguageId) || string.IsNullOrWhiteSpace(p.To))
+            throw Error(ErrorCodes.InvalidParams, "text, languageId and to are required");
+        var from = LanguageTable.FromLspId(p.LanguageId);
+        var to = LanguageTable.Find(p.To)?.Name ?? LanguageTable.FromEvalName(p.To.ToLowerInvariant())?.Name
+            ?? throw Error(ErrorCodes.InvalidParams, $"'{p.To}' is not a language CodeLm knows");
+        try
+        {
+            var text = await completions.TranslateAsync(p.Text, from, to, p.MaxNewTokens is > 0 and var n ? n : TranslateParams.DefaultMaxNewTokens, ct);
+            return new TranslateResult(text, from, to);
+        }
+        catch (PromptTooLongException e) { throw Error(ErrorCodes.InvalidParams, e.Message); }
     }
 
     private (TextDocument? Doc, Position Cursor) Locate(TextDocumentIdentifier? id, Position? position)

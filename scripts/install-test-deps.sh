@@ -5,8 +5,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # python3-torch: independent reader of exported checkpoints and the PyTorch reference loops (with OpenBLAS).
-# neovim: a second, independent LSP client. The rest are the languages the eval harness executes.
-apt_packages=(python3-torch libopenblas0-pthread neovim g++ default-jdk-headless util-linux git)
+# neovim: a second, independent LSP client. The rest are the languages the eval harness executes, with what
+# HumanEval-X's own harness provides them: Boost and OpenSSL for C++, testify for Go, regex and md5 for Rust.
+apt_packages=(python3-torch libopenblas0-pthread neovim g++ default-jdk-headless util-linux git
+  libboost-dev libssl-dev golang-go golang-github-stretchr-testify-dev rustc cargo librust-regex-dev librust-md5-dev)
 missing=()
 for p in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -28,3 +30,14 @@ for dir in vscode-extension tests/node-ref; do
     (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
   fi
 done
+
+# HumanEval-X's JavaScript MD5 problem requires js-md5; the eval harness resolves global packages through NODE_PATH.
+if ! [ -d "$(npm root -g)/js-md5" ]; then
+  if [ "$(id -u)" = 0 ]; then
+    echo "npm install -g js-md5" >&2
+    npm install -g js-md5@0.8.3 --no-audit --no-fund --loglevel=error >/dev/null
+  else
+    echo "missing global npm package js-md5 (run: sudo npm install -g js-md5@0.8.3)" >&2
+    exit 1
+  fi
+fi

@@ -8,4 +8,10 @@ namespace CodeLm.Eval.Generation;
 public interface ICompletionSource
 {
     IReadOnlyList<string> Complete(string prompt, int n, IReadOnlyList<string> stop, CancellationToken ct);
+
+    /// <summary>
+    /// <paramref name="n"/> middles between <paramref name="prefix"/> and <paramref name="suffix"/> (fill-in-the-middle),
+    /// each ended as soon as <paramref name="shouldStop"/> holds for its text so far, as the editor's requests are.
+    /// </summary>
+    IReadOnlyList<string> Infill(string prefix, string suffix, int n, Func<string, bool> shouldStop, CancellationToken ct);
 }

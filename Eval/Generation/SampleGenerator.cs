@@ -1,5 +1,6 @@
 using System.Text.Json;
 using CodeLm.Common;
+using CodeLm.Common.Completion;
 using CodeLm.Eval.Problems;
 using CodeLm.Eval.Scoring;
 
@@ -10,13 +11,15 @@ public sealed record GenerationProgress(int DoneProblems, int TotalProblems, int
 
 /// <summary>
 /// Draws n completions per problem from an <see cref="ICompletionSource"/>: the prompt is the language tag line (as in
-/// training) plus the problem's prompt, generation stops at the language's stop sequences, and each completion is cut at
-/// the end of the function. samples.jsonl gets one line per sample (task_id, completion, raw) as each problem finishes;
-/// a rerun keeps problems that already have n samples.
+/// training) plus the problem's prompt (or the problem's own <see cref="Problem.ModelPrompt"/>), generation stops at the
+/// language's stop sequences, and each completion is cut at the end of the function. An infilling problem is asked as
+/// the editor asks (fill in the middle) and its answer shaped as the editor shapes it, so the score is of what a user
+/// would be shown. samples.jsonl gets one line per sample (task_id, completion, raw) as each problem finishes; a rerun
+/// keeps problems that already have n samples.
 /// </summary>
 public static class SampleGenerator
 {
-    public static string BuildPrompt(Problem problem) => LanguageTag.Prefix(problem.Language) + problem.Prompt;
+    public static string BuildPrompt(Problem problem) => problem.ModelPrompt ?? LanguageTag.Prefix(problem.Language) + problem.Prompt;
 
     public static IReadOnlyList<Sample> Generate(ICompletionSource source, IReadOnlyList<Problem> problems, int n, string samplesPath,
         IProgress<GenerationProgress>? progress = null, CancellationToken ct = default)
@@ -38,9 +41,7 @@ public static class SampleGenerator
         {
             ct.ThrowIfCancellationRequested();
             if (kept.ContainsKey(problem.TaskId)) continue;
-            var raws = source.Complete(BuildPrompt(problem), n, StopSequences.For(problem.Language), ct);
-            if (raws.Count != n) throw new InvalidOperationException($"the completion source returned {raws.Count} completions for {problem.TaskId}, expected {n}");
-            var samples = raws.Select(raw => new Sample(problem.TaskId, CompletionTruncation.Truncate(problem.Language, problem.Prompt, raw))).ToList();
+            var (raws, samples) = problem.Infill is { } site ? Infill(source, problem, site, n, ct) : Complete(source, problem, n, ct);
             for (var i = 0; i < n; i++)
                 append.WriteLine(JsonSerializer.Serialize(new Dictionary<string, string>
                     { ["task_id"] = problem.TaskId, ["completion"] = samples[i].Completion, ["raw"] = raws[i] }));
@@ -50,6 +51,24 @@ public static class SampleGenerator
         }
         return problems.Where(p => kept.ContainsKey(p.TaskId)).SelectMany(p => kept[p.TaskId]).ToList();
     }
+
+    private static (IReadOnlyList<string>, List<Sample>) Complete(ICompletionSource source, Problem problem, int n, CancellationToken ct)
+    {
+        var raws = Checked(source.Complete(BuildPrompt(problem), n, StopSequences.For(problem.Language), ct), problem, n);
+        return (raws, [.. raws.Select(raw => new Sample(problem.TaskId, CompletionTruncation.Truncate(problem.Language, problem.Prompt, raw)))]);
+    }
+
+    private static (IReadOnlyList<string>, List<Sample>) Infill(ICompletionSource source, Problem problem, InfillSite site, int n, CancellationToken ct)
+    {
+        var cursor = CursorContext.Create(problem.Prompt + site.Suffix, problem.Prompt.Length) with { Mode = site.Mode };
+        var raws = Checked(source.Infill(LanguageTag.Prefix(problem.Language) + problem.Prompt, site.Suffix, n,
+            text => CompletionShaper.ShouldStop(cursor, text), ct), problem, n);
+        // What the editor would insert; nothing shown is an empty answer. The cursor's line holds nothing to replace.
+        return (raws, [.. raws.Select(raw => new Sample(problem.TaskId, CompletionShaper.Shape(cursor, raw)?.InsertText ?? ""))]);
+    }
+
+    private static IReadOnlyList<string> Checked(IReadOnlyList<string> raws, Problem problem, int n) => raws.Count == n ? raws
+        : throw new InvalidOperationException($"the completion source returned {raws.Count} completions for {problem.TaskId}, expected {n}");
 
     /// <summary>Reads samples with their original lines, dropping a torn last line left by an interrupted run.</summary>
     private static List<(Sample Sample, string Line)> LoadTolerant(string path)

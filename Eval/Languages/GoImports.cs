@@ -23,11 +23,13 @@ public static partial class GoImports
 
     /// <summary>
     /// <c>package main</c>, the imports the code uses, then the code with its own package clause and imports removed.
+    /// Imports of packages outside the known set are kept as written: only the code's author knows it needs them.
     /// </summary>
     public static string Assemble(string code)
     {
+        var declared = ImportDecl().Matches(code).SelectMany(m => ImportPath().Matches(m.Value)).Select(m => m.Groups[1].Value);
         var body = ImportDecl().Replace(PackageClause().Replace(code, ""), "");
-        var used = Used(StripCommentsAndLiterals(body));
+        var used = Used(StripCommentsAndLiterals(body)).Union(declared.Where(p => !Known.Values.Contains(p))).Order(StringComparer.Ordinal).ToList();
         var s = new StringBuilder("package main\n\n");
         if (used.Count > 0) s.Append("import (\n").AppendJoin("", used.Select(p => $"\t\"{p}\"\n")).Append(")\n");
         return s.Append(body.TrimStart('\n')).ToString();
@@ -77,6 +79,9 @@ public static partial class GoImports
 
     [GeneratedRegex(@"^import\s*(\((?:[^)]*)\)|(?:[\w.]+\s+)?""[^""\n]*"")[ \t]*\n?", RegexOptions.Multiline)]
     private static partial Regex ImportDecl();
+
+    [GeneratedRegex(@"""([^""\n]+)""")]
+    private static partial Regex ImportPath();
 
     // An exported name qualified by a package: "strings.Split", not "x.strings.Y" or "s.Len".
     [GeneratedRegex(@"(?<![\w.])([a-z]\w*)\.[A-Z]")]

@@ -16,6 +16,7 @@ public sealed class GoRunner : LanguageRunner
 
     public override string Language => EvalLanguages.Go;
     public override IReadOnlyList<string> Tools => ["go"];
+    public override IReadOnlyList<string> VersionArgs => ["version"];
     public override string InstallHint => "apt-get install golang-go golang-github-stretchr-testify-dev";
     public override TimeSpan CompileTimeout => TimeSpan.FromSeconds(90);
 

@@ -16,6 +16,7 @@ public sealed partial class JavaRunner : LanguageRunner
 
     public override string Language => EvalLanguages.Java;
     public override IReadOnlyList<string> Tools => ["javac", "java"];
+    public override IReadOnlyList<string> VersionArgs => ["-version"];
     public override string InstallHint => "apt-get install default-jdk-headless";
 
     public override Problem HelloWorld { get; } = new("Java/hello", EvalLanguages.Java,

@@ -35,6 +35,9 @@ public abstract class LanguageRunner
     /// <summary>Writes the program (and anything else) into <paramref name="workDir"/> and returns the steps to run there.</summary>
     public abstract PreparedRun Prepare(string workDir, string program, RunnerTools tools, TimeSpan timeout, CancellationToken ct);
 
+    /// <summary>The arguments that make the first of <see cref="Tools"/> print its version, for the report.</summary>
+    public virtual IReadOnlyList<string> VersionArgs => ["--version"];
+
     /// <summary>The command that installs what this language needs on Debian, for "unavailable" messages.</summary>
     public abstract string InstallHint { get; }
 

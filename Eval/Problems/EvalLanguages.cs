@@ -18,6 +18,12 @@ public static class EvalLanguages
     public static string? Normalize(string name) =>
         LanguageTable.FromEvalName(name) is { } l && LanguageRunner.All.ContainsKey(l.Name) ? l.Name : null;
 
+    /// <summary>A name for files and task names, as HumanEval-X names its files: "C++" → "cpp", "JavaScript" → "js", "C#" → "csharp".</summary>
+    public static string Slug(string language) => language switch
+    {
+        Cpp => "cpp", CSharp => "csharp", JavaScript => "js", _ => language.ToLowerInvariant(),
+    };
+
     /// <summary>The language named by a task id's prefix: "CPP/3" → "C++", "HumanEval/0" → "Python"; null when unknown.</summary>
     public static string? FromTaskId(string taskId)
     {

@@ -1,3 +1,5 @@
+using CodeLm.Common.Completion;
+
 namespace CodeLm.Eval.Problems;
 
 /// <summary>
@@ -13,4 +15,17 @@ public sealed record Problem(
     string Test,
     string EntryPoint,
     string? Declaration = null,
-    string? ExampleTest = null);
+    string? ExampleTest = null)
+{
+    /// <summary>
+    /// For an infilling task: the text after the hole (the program is prompt + completion + suffix + test) and how the
+    /// editor would shape a completion there.
+    /// </summary>
+    public InfillSite? Infill { get; init; }
+
+    /// <summary>What the model is given when it is not the tagged prompt (translation: the source program, then the target's declaration).</summary>
+    public string? ModelPrompt { get; init; }
+}
+
+/// <summary>The hole of an infilling task: <see cref="Suffix"/> follows it, <see cref="Mode"/> is the editor's line or block completion.</summary>
+public sealed record InfillSite(string Suffix, CompletionMode Mode);

@@ -13,13 +13,17 @@ public static class ProblemSet
 {
     public const string BuiltinName = "builtin";
 
-    /// <summary>Loads a problem file. <paramref name="language"/> overrides the language for ids without a known prefix.</summary>
-    public static IReadOnlyList<Problem> Load(string path, string? language = null)
+    /// <summary>
+    /// Loads a problem file. <paramref name="language"/> overrides the language for ids without a known prefix. With
+    /// <paramref name="skipped"/>, a line that is not a problem (bad JSON, a missing field, a repeated id) is added there
+    /// and the rest still load; without it, the first such line throws.
+    /// </summary>
+    public static IReadOnlyList<Problem> Load(string path, string? language = null, ICollection<InvalidDataException>? skipped = null)
     {
         if (path == BuiltinName) return LoadBuiltin();
         if (!File.Exists(path)) throw new FileNotFoundException($"problem file not found: {path}", path);
         using var stream = OpenMaybeGzip(path);
-        return Parse(stream, path, language);
+        return Parse(stream, path, language, skipped);
     }
 
     /// <summary>The small problem set written for this project: a few problems per language with canonical solutions.</summary>
@@ -40,7 +44,7 @@ public static class ProblemSet
         return read == 2 && magic[0] == 0x1f && magic[1] == 0x8b ? new GZipStream(file, CompressionMode.Decompress) : file;
     }
 
-    public static IReadOnlyList<Problem> Parse(Stream stream, string sourceName, string? language)
+    public static IReadOnlyList<Problem> Parse(Stream stream, string sourceName, string? language, ICollection<InvalidDataException>? skipped = null)
     {
         var forced = language is null ? null : EvalLanguages.Normalize(language)
             ?? throw new ArgumentException($"unsupported language '{language}' (supported: {string.Join(", ", EvalLanguages.All)})");
@@ -55,16 +59,23 @@ public static class ProblemSet
             {
                 lineNo++;
                 if (string.IsNullOrWhiteSpace(line)) continue;
-                var p = ParseLine(line, forced, sourceName, lineNo);
-                if (!seen.Add(p.TaskId)) throw new InvalidDataException($"{sourceName}:{lineNo}: duplicate task_id '{p.TaskId}'");
-                problems.Add(p);
+                try
+                {
+                    var p = ParseLine(line, forced, sourceName, lineNo);
+                    if (!seen.Add(p.TaskId)) throw new InvalidDataException($"{sourceName}:{lineNo}: duplicate task_id '{p.TaskId}'");
+                    problems.Add(p);
+                }
+                catch (InvalidDataException e) when (skipped is not null)
+                {
+                    skipped.Add(e);
+                }
             }
         }
         catch (InvalidDataException e) when (e.InnerException is null && e.Message.Contains("gzip", StringComparison.OrdinalIgnoreCase))
         {
             throw new InvalidDataException($"{sourceName}: corrupt gzip data ({e.Message})", e);
         }
-        if (problems.Count == 0) throw new InvalidDataException($"{sourceName}: no problems found");
+        if (problems.Count == 0) throw new InvalidDataException($"{sourceName}: no problems found" + (skipped?.FirstOrDefault() is { } first ? $" ({first.Message})" : ""));
         return problems;
     }
 

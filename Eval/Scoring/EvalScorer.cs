@@ -102,6 +102,8 @@ public static class EvalScorer
             .ToDictionary(kv => kv.Key, kv => (kv.Value.Available ? "available: " : "unavailable: ") + kv.Value.Detail);
         var summary = EvalSummary.Compute(ordered, options.K, toolchains, executor.SandboxNotes, problems.Count - todo.Count);
         AtomicFile.WriteAllText(options.SummaryPath, summary.ToJson());
+        var plot = Path.Combine(options.OutputDir, PassAtKPng.FileName);
+        if (!PassAtKPng.Write(plot, summary)) File.Delete(plot); // a rerun with one k must not leave an old plot beside it
         return summary;
     }
 }

@@ -1,3 +1,4 @@
+using CodeLm.Common.Completion;
 using CodeLm.Common;
 using System.Collections.Concurrent;
 using System.Diagnostics;
@@ -93,5 +94,35 @@ public sealed class CompletionService(ICompletionEngine engine, ServerLog log, i
         }
     }
 
+    /// <summary>
+    /// The model's translation of <paramref name="code"/> (languages by display name), laid out as evaluation and
+    /// <c>codelm translate</c> ask it, generated after any completion in progress: one generation at a time.
+    /// </summary>
+    public async Task<string> TranslateAsync(string code, string fromLanguage, string toLanguage, int maxNewTokens, CancellationToken ct)
+    {
+        await Task.CompletedTask.ConfigureAwait(ConfigureAwaitOptions.ForceYielding);
+        var prompt = TranslationPrompt.Build(fromLanguage, code, toLanguage);
+        var tokens = engine.CountTokens(prompt);
+        if (tokens + maxNewTokens > engine.ContextLength)
+            throw new PromptTooLongException(tokens, engine.ContextLength - maxNewTokens);
+        var clock = Stopwatch.StartNew();
+        await modelGate.WaitAsync(ct);
+        try
+        {
+            var text = engine.Continue(prompt, maxNewTokens, TranslationPrompt.Stops(fromLanguage, toLanguage), ct).Trim('\n') + "\n";
+            log.Info($"translation {fromLanguage} → {toLanguage}: {tokens} prompt tokens, {text.Length} characters in {clock.Elapsed.TotalMilliseconds:F0} ms");
+            return text;
+        }
+        finally { modelGate.Release(); }
+    }
+
     private static string Preview(string? s) => s == null ? "(none)" : s.Length <= 60 ? s.Replace("\n", "\\n") : s[..60].Replace("\n", "\\n") + "…";
+}
+
+/// <summary>A request whose prompt leaves no room in the model's context for the answer.</summary>
+public sealed class PromptTooLongException(int promptTokens, int limit)
+    : Exception($"the text is {promptTokens} tokens; this model can take at most {limit} with room for the answer: select less")
+{
+    public int PromptTokens { get; } = promptTokens;
+    public int Limit { get; } = limit;
 }

@@ -1,3 +1,4 @@
+using CodeLm.Common.Completion;
 using CodeLm.Common;
 using CodeLm.Model.Generation;
 
@@ -47,4 +48,12 @@ public interface ICompletionEngine
     /// <paramref name="shouldStop"/> returns true for the text so far. Throws <see cref="OperationCanceledException"/> when cancelled.
     /// </summary>
     string Complete(CompletionPrompt prompt, EngineOptions options, Func<string, bool> shouldStop, CancellationToken ct);
+
+    /// <summary>Continues <paramref name="prompt"/> (no fill-in-the-middle), greedily, until end-of-text, a stop sequence or the token budget.</summary>
+    string Continue(string prompt, int maxNewTokens, IReadOnlyList<string> stops, CancellationToken ct);
+
+    /// <summary>The prompt and new tokens the model can attend to at once.</summary>
+    int ContextLength { get; }
+
+    int CountTokens(string text);
 }

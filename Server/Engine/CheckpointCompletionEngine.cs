@@ -85,6 +85,14 @@ public sealed class CheckpointCompletionEngine : ICompletionEngine, IDisposable
             return result.Text;
         });
 
+    public string Continue(string prompt, int maxNewTokens, IReadOnlyList<string> stops, CancellationToken ct) =>
+        torchThread.Run(() =>
+        {
+            var text = generator.Generate(prompt, 1, new SamplingOptions(maxNewTokens, 0) { StopSequences = stops }, null, ct)[0].Text;
+            ct.ThrowIfCancellationRequested();
+            return text;
+        });
+
     public void Dispose()
     {
         torchThread.Dispose();

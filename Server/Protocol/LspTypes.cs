@@ -81,3 +81,12 @@ public static class ErrorCodes
     public const int ServerNotInitialized = -32002;
     public const int RequestCancelled = -32800;
 }
+
+/// <summary>Params of <c>codelm/translate</c>: the code, its editor language id, the target language, and a token budget (default 1024).</summary>
+public sealed record TranslateParams(string? Text, string? LanguageId, string? To, int? MaxNewTokens = null)
+{
+    public const int DefaultMaxNewTokens = 1024;
+}
+
+/// <summary>The answer of <c>codelm/translate</c>, with the languages as CodeLm named them.</summary>
+public sealed record TranslateResult(string Text, string From, string To);

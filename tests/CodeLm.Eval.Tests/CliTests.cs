@@ -51,12 +51,80 @@ public sealed class CliTests
         Assert.Equal(3, ResultsFile.Load(dir.File("run/results.jsonl")).Count);
         Assert.Contains("pass@2", r.Stdout);
         Assert.Equal(3, EvalSummary.Load(dir.File("run/summary.json")).Languages.Single().Problems);
+        // Two k reported: the pass@k curve is drawn beside the summary.
+        Assert.Contains("plot: ", r.Stdout);
+        Assert.Equal([137, 80, 78, 71], File.ReadAllBytes(dir.File("run/pass_at_k.png"))[..4]);
 
         var firstSamples = File.ReadAllText(dir.File("run/samples.jsonl"));
         var again = CodeLmCli.Run(args, null);
         Assert.True(again.ExitCode == 0, again.Stderr);
         Assert.Contains("3 problems resumed", again.Stderr);
         Assert.Equal(firstSamples, File.ReadAllText(dir.File("run/samples.jsonl")));
+
+        // Generation and execution apart, through bigcode-evaluation-harness's generations file: the same samples, the same score.
+        var genOnly = CodeLmCli.Run([.. args[..^1], dir.File("gen"), "--generations-only"], null);
+        Assert.True(genOnly.ExitCode == 0, genOnly.Stderr);
+        Assert.False(File.Exists(dir.File("gen/results.jsonl")));
+        var scored = CodeLmCli.Run(["eval", "score", "--problems", "builtin", "--language", "Python", "--load-generations", dir.File("gen/generations.json"),
+            "--k", "1,2", "--timeout", "2", "--out", dir.File("gen")], null);
+        Assert.True(scored.ExitCode == 0, scored.Stderr);
+        Assert.Equal(EvalSummary.Load(dir.File("run/summary.json")).Languages.Single().PassAtK, EvalSummary.Load(dir.File("gen/summary.json")).Languages.Single().PassAtK);
+        using var metrics = JsonDocument.Parse(File.ReadAllText(dir.File("run/metrics.json")));
+        Assert.Equal(EvalSummary.Load(dir.File("run/summary.json")).Languages.Single().PassAtK["pass@1"], metrics.RootElement.GetProperty("generate").GetProperty("pass@1").GetDouble());
+        Assert.Equal(2, metrics.RootElement.GetProperty("config").GetProperty("n_samples").GetInt32());
+
+        // codelm translate: the same prompt layout for a user's file, written atomically where asked.
+        File.WriteAllText(dir.File("add.py"), "def add(a, b):\n    return a + b\n");
+        var translated = CodeLmCli.Run(["translate", dir.File("add.py"), "--to", "cpp", "--checkpoint", dir.File("ckpt"), "--device", "cpu",
+            "--max-new-tokens", "8", "-o", dir.File("add.cpp")], null);
+        Assert.True(translated.ExitCode == 0, translated.Stderr);
+        Assert.Contains("Python → C++", translated.Stderr);
+        Assert.True(File.Exists(dir.File("add.cpp")));
+        var unknown = CodeLmCli.Run(["translate", dir.File("add.py"), "--to", "cobol", "--checkpoint", dir.File("ckpt")], null);
+        Assert.Equal(1, unknown.ExitCode);
+        Assert.Contains("--to: 'cobol'", unknown.Stderr);
+    }
+
+    [Fact]
+    public void Eval_score_runs_translation_per_language_pair_and_infilling_from_canonical_answers()
+    {
+        using var dir = new TempDir();
+        var hx = Path.Combine(TestPaths.Shared, "benchmarks", "humaneval-x");
+        var r = CodeLmCli.Run(["eval", "score", "--task", "translate", "--problems", hx, "--from", "python", "--to", "cpp,js", "--canonical",
+            "--limit", "4", "--out", dir.File("tr")], null);
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Contains("translate-python-cpp: pass@k", r.Stdout);
+        Assert.Equal(1.0, EvalSummary.Load(dir.File("tr/python-cpp/summary.json")).Languages.Single().PassAtK["pass@1"]);
+        Assert.Equal(4, EvalSummary.Load(dir.File("tr/python-js/summary.json")).Languages.Single().Problems);
+        using (var metrics = JsonDocument.Parse(File.ReadAllText(dir.File("tr/metrics.json"))))
+            Assert.Equal(1.0, metrics.RootElement.GetProperty("translate-python-js").GetProperty("pass@1").GetDouble());
+
+        var infill = CodeLmCli.Run(["eval", "score", "--task", "infill-multi", "--problems", "builtin", "--language", "JavaScript", "--canonical", "--out", dir.File("in")], null);
+        Assert.True(infill.ExitCode == 0, infill.Stderr);
+        Assert.Equal(1.0, EvalSummary.Load(dir.File("in/summary.json")).Languages.Single().PassAtK["pass@1"]);
+
+        var noPair = CodeLmCli.Run(["eval", "score", "--task", "translate", "--problems", hx, "--from", "python", "--canonical"], null);
+        Assert.Equal(1, noPair.ExitCode);
+        Assert.Contains("--to", noPair.Stderr);
+        var badTask = CodeLmCli.Run(["eval", "score", "--task", "summarize", "--problems", "builtin", "--canonical"], null);
+        Assert.Contains("--task: 'summarize' is not a task", badTask.Stderr);
+    }
+
+    [Fact]
+    public void A_problem_line_with_a_missing_field_is_named_and_skipped_and_the_rest_are_scored()
+    {
+        using var dir = new TempDir();
+        var lines = ProblemSet.LoadBuiltin().Where(p => p.Language == EvalLanguages.Python)
+            .Select(p => JsonSerializer.Serialize(new { task_id = p.TaskId, prompt = p.Prompt, canonical_solution = p.CanonicalSolution, test = p.Test, entry_point = p.EntryPoint }))
+            .ToList();
+        lines[1] = lines[1].Replace("\"test\":", "\"tests\":");
+        File.WriteAllLines(dir.File("problems.jsonl"), lines);
+        var r = CodeLmCli.Run(["eval", "score", "--problems", dir.File("problems.jsonl"), "--canonical", "--out", dir.File("out")], null);
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("problems.jsonl:2: missing string field 'test'; that problem is skipped (fix or remove the line to score it)", r.Stderr);
+        var summary = EvalSummary.Load(dir.File("out/summary.json"));
+        Assert.Equal(2, summary.Languages.Single().Problems);
+        Assert.Equal(1.0, summary.Languages.Single().PassAtK["pass@1"]);
     }
 
     [Fact]

@@ -41,7 +41,7 @@ public sealed class CompletionTruncationTests
     public void Stop_sequences_follow_Codex_for_Python_and_end_of_function_for_brace_languages()
     {
         Assert.Equal(["\ndef ", "\nclass ", "\nif ", "\nprint", "\n#"], StopSequences.For(EvalLanguages.Python));
-        foreach (var lang in new[] { EvalLanguages.Cpp, EvalLanguages.Java, EvalLanguages.CSharp, EvalLanguages.JavaScript, EvalLanguages.Go })
+        foreach (var lang in new[] { EvalLanguages.Cpp, EvalLanguages.Java, EvalLanguages.CSharp, EvalLanguages.JavaScript, EvalLanguages.Go, EvalLanguages.Rust })
             Assert.Contains("\n}", StopSequences.For(lang));
     }
 }

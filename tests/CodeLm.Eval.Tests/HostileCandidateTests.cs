@@ -66,7 +66,8 @@ public sealed class HostileCandidateTests(ExecutorFixture fixture, ITestOutputHe
             // Node queues writes to a full pipe instead of blocking, so its flood may end as a timeout instead.
             Assert.All(results.Where(r => r.TaskId.EndsWith("hostile-flood") && !r.TaskId.StartsWith("JavaScript")),
                 r => Assert.Equal("output limit exceeded", r.Samples[0].Stderr));
-            // Go: go test's -test.paniconexit0 turns os.Exit(0) into a panic; elsewhere the missing sentinel fails it.
+            // Go: go test's -test.paniconexit0 turns os.Exit(0) into a panic; Rust: libtest never prints its summary;
+            // elsewhere the missing sentinel fails it.
             Assert.All(results.Where(r => r.TaskId.EndsWith("hostile-exit0")), r =>
                 Assert.Contains(r.Language == EvalLanguages.Go ? "os.Exit(0)" : "sentinel", r.Samples[0].Stderr));
             Assert.All(results, r => Assert.DoesNotContain(secret, r.Samples[0].Stderr ?? ""));
@@ -125,6 +126,7 @@ public sealed class HostileCandidateTests(ExecutorFixture fixture, ITestOutputHe
         EvalLanguages.Java => Java(basis.CanonicalSolution, c),
         EvalLanguages.CSharp => CSharp(basis.CanonicalSolution, c),
         EvalLanguages.Go => Go(basis.CanonicalSolution, c),
+        EvalLanguages.Rust => Rust(basis.CanonicalSolution, c),
         _ => throw new ArgumentException(language),
     };
 
@@ -241,5 +243,21 @@ public sealed class HostileCandidateTests(ExecutorFixture fixture, ITestOutputHe
         yield return ("kill", W($"syscall.Kill(os.Getppid(), syscall.SIGKILL)\nsyscall.Kill(-1, syscall.SIGKILL)\nif err := syscall.Kill({c.HarnessPid}, syscall.SIGKILL); err != nil {{\n\tpanic(err)\n}}"));
         yield return ("flood", W("b := make([]byte, 65536)\nfor i := range b {\n\tb[i] = 'x'\n}\nfor {\n\tos.Stdout.Write(b)\n}"));
         yield return ("exit0", W("fmt.Println(\"all tests passed\")\nos.Exit(0)"));
+    }
+
+    private static IEnumerable<(string, string)> Rust(string solution, Context c)
+    {
+        string W(string body) => "    {\n" + string.Join("\n", body.Trim('\n').Split('\n').Select(l => "        " + l)) + "\n    }\n" + solution;
+        yield return ("loop", W("loop {}"));
+        yield return ("fork", W("std::process::Command::new(\"/bin/sh\").args([\"-c\", \":(){ :|:& };:\"]).spawn().unwrap();\nloop {}"));
+        yield return ("memory", W("let mut hoard: Vec<Vec<u8>> = Vec::new();\nloop { hoard.push(vec![1u8; 50 << 20]); }"));
+        yield return ("disk", W("for i in 0.. { std::fs::write(format!(\"fill{}\", i), vec![0u8; 8_000_000]).unwrap(); }"));
+        yield return ("outside", W($"for d in [\"/tmp\", \"/var/tmp\", \"/dev/shm\", \"..\"] {{ let _ = std::fs::write(format!(\"{{}}/{c.Marker}\", d), \"x\"); }}\n" +
+                                   $"std::fs::remove_file(\"{c.Canary}\").unwrap();\nstd::fs::write(\"{c.CanaryDir}/new.txt\", \"x\").unwrap();"));
+        yield return ("secret", W($"let s = std::env::var(\"{SecretName}\").unwrap_or_else(|_| String::from_utf8_lossy(&std::fs::read(\"/proc/{c.HarnessPid}/environ\").unwrap()).into_owned());\neprintln!(\"{{}}\", s);\npanic!(\"leak\");"));
+        yield return ("network", W($"std::net::TcpStream::connect(\"127.0.0.1:{c.Port}\").unwrap();"));
+        yield return ("kill", W($"std::process::Command::new(\"/bin/kill\").args([\"-9\", \"{c.HarnessPid}\"]).status().unwrap();\nassert!(std::process::Command::new(\"/bin/kill\").args([\"-9\", \"-1\"]).status().unwrap().success());"));
+        yield return ("flood", W("use std::io::Write;\nlet x = [b'x'; 65536];\nloop { std::io::stdout().write_all(&x).unwrap(); }"));
+        yield return ("exit0", W("println!(\"all tests passed\");\nstd::process::exit(0);"));
     }
 }

@@ -15,7 +15,7 @@ public sealed class LanguageTableTests
     [Fact]
     public void Every_runner_has_an_eval_row_with_stops_and_a_block_style()
     {
-        Assert.Equal(6, LanguageRunner.All.Count);
+        Assert.Equal(7, LanguageRunner.All.Count);
         foreach (var name in EvalLanguages.All)
         {
             var row = LanguageTable.FromEvalName(name);
@@ -24,7 +24,7 @@ public sealed class LanguageTableTests
             Assert.NotEmpty(row.EvalStops);
             Assert.NotEqual(BlockStyle.Unknown, row.Blocks);
         }
-        foreach (var constant in new[] { EvalLanguages.Python, EvalLanguages.CSharp, EvalLanguages.JavaScript, EvalLanguages.Cpp, EvalLanguages.Java, EvalLanguages.Go })
+        foreach (var constant in new[] { EvalLanguages.Python, EvalLanguages.CSharp, EvalLanguages.JavaScript, EvalLanguages.Cpp, EvalLanguages.Java, EvalLanguages.Go, EvalLanguages.Rust })
             Assert.Equal(constant, LanguageTable.Find(constant)?.Name);
     }
 
@@ -58,8 +58,9 @@ public sealed class LanguageTableTests
         Assert.Equal("    return false;\n}\n", cut);
         Assert.Equal("    return false;\n}\n", CompletionTruncation.Truncate("Rust", prompt, "    return false;\n"));
 
-        // Executing Rust needs a runner; until one exists the harness says it cannot run it.
-        Assert.Null(EvalLanguages.Normalize("rust"));
+        // With its runner, the harness executes it: the row's aliases are the harness's.
+        Assert.Equal(EvalLanguages.Rust, EvalLanguages.Normalize("rust"));
+        Assert.Equal(EvalLanguages.Rust, EvalLanguages.FromTaskId("Rust/50"));
     }
 
     [Fact]

@@ -30,6 +30,9 @@ public sealed class SampleGenerationTests(ExecutorFixture fixture)
             var junk = p.Language == EvalLanguages.Python ? "\nraise SystemExit(3)\n" : "\nint main( {{ garbage\n";
             return Enumerable.Repeat(p.CanonicalSolution + junk, n).ToList();
         }
+
+        public IReadOnlyList<string> Infill(string prefix, string suffix, int n, Func<string, bool> shouldStop, CancellationToken ct) =>
+            throw new NotSupportedException();
     }
 
     [Fact]

@@ -103,12 +103,52 @@ public sealed class ScoringTests(ExecutorFixture fixture, ITestOutputHelper outp
     }
 
     [Fact]
+    public async Task A_toolchain_that_disappears_mid_run_makes_its_candidates_unavailable_and_a_rerun_executes_them()
+    {
+        // The tool must be visible inside the sandbox, which covers /tmp with its own tmpfs: a wrapper under /opt.
+        var toolDir = Directory.CreateDirectory(Path.Combine("/opt", "codelm-test-" + Guid.NewGuid().ToString("N"))).FullName;
+        try
+        {
+            var wrapper = Path.Combine(toolDir, "python3");
+            void Install()
+            {
+                File.WriteAllText(wrapper, "#!/bin/sh\nexec /usr/bin/python3 \"$@\"\n");
+                if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(wrapper, (UnixFileMode)0b111_101_101);
+            }
+            Install();
+            var options = new ExecutorOptions(TimeSpan.FromSeconds(4)) { ToolPaths = new Dictionary<string, string> { ["python3"] = wrapper } };
+            var problems = ProblemSet.LoadBuiltin().Where(p => p.Language is EvalLanguages.Python).ToList();
+            using var dir = new TempDir();
+            using (var executor = await CandidateExecutor.CreateAsync([EvalLanguages.Python], options))
+            {
+                Assert.True(executor.IsAvailable(EvalLanguages.Python), executor.Toolchains[EvalLanguages.Python].Detail);
+                File.Delete(wrapper);
+                var summary = await EvalScorer.ScoreAsync(executor, problems, Canonical(problems), new ScoreOptions(dir.Path, [1], 2));
+                var row = summary.Languages.Single();
+                Assert.Equal(3, row.Statuses["unavailable"]);
+                Assert.Empty(row.PassAtK);
+                Assert.Contains("disappeared during the run (fix: apt-get install python3", executor.Toolchains[EvalLanguages.Python].Detail);
+            }
+            Install();
+            using (var executor = await CandidateExecutor.CreateAsync([EvalLanguages.Python], options))
+            {
+                var summary = await EvalScorer.ScoreAsync(executor, problems, Canonical(problems), new ScoreOptions(dir.Path, [1], 2));
+                Assert.Equal(1.0, summary.Languages.Single().PassAtK["pass@1"]);
+            }
+        }
+        finally
+        {
+            Directory.Delete(toolDir, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task A_language_without_its_toolchain_is_unavailable_not_failed_and_left_out_of_pass_at_k()
     {
         var options = new ExecutorOptions(TimeSpan.FromSeconds(4)) { ToolPaths = new Dictionary<string, string> { ["go"] = "/nonexistent/bin/go" } };
         using var executor = await CandidateExecutor.CreateAsync([EvalLanguages.Go, EvalLanguages.Python], options);
         Assert.False(executor.IsAvailable(EvalLanguages.Go));
-        Assert.Contains("not installed: go", executor.Toolchains[EvalLanguages.Go].Detail);
+        Assert.Contains("not installed: go (fix: apt-get install golang-go", executor.Toolchains[EvalLanguages.Go].Detail);
         var problems = ProblemSet.LoadBuiltin().Where(p => p.Language is EvalLanguages.Go or EvalLanguages.Python).ToList();
         using var dir = new TempDir();
         var summary = await EvalScorer.ScoreAsync(executor, problems, Canonical(problems), new ScoreOptions(dir.Path, [1], 2));

@@ -1,3 +1,5 @@
+using CodeLm.Common;
+using CodeLm.Common.Completion;
 using System.Text.Json;
 using CodeLm.Server.Completion;
 using CodeLm.Server.Documents;
@@ -74,6 +76,16 @@ public sealed class EndToEndTests(TinyCheckpoint tiny)
 
         var unknown = await Assert.ThrowsAsync<RemoteMethodNotFoundException>(() => client.RequestAsync("codelm/unknown", new { }));
         Assert.Equal(ErrorCodes.MethodNotFound, (int)unknown.ErrorCode);
+
+        // "Translate Selection to…": the model's greedy continuation of the shared translation layout.
+        var code = "def add(a, b):\n    return a + b\n";
+        using (var engine = tiny.LoadEngine(reuseKvCache: false))
+        {
+            var want = engine.Continue(TranslationPrompt.Build("Python", code, "C++"), 16, TranslationPrompt.Stops("Python", "C++"), default).Trim('\n') + "\n";
+            var translated = await client.RequestAsync("codelm/translate", new { text = code, languageId = "python", to = "cpp", maxNewTokens = 16 });
+            Assert.Equal(want, translated.GetProperty("text").GetString());
+            Assert.Equal("C++", translated.GetProperty("to").GetString());
+        }
 
         await client.RequestAsync("shutdown", null);
         await client.NotifyAsync("exit");

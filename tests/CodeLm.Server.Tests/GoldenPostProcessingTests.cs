@@ -1,3 +1,4 @@
+using CodeLm.Common.Completion;
 using CodeLm.Server.Completion;
 using CodeLm.Server.Documents;
 

@@ -46,6 +46,29 @@ public sealed class ProtocolTests
     }
 
     [Fact]
+    public async Task Translate_lays_out_the_source_and_target_and_refuses_bad_params_and_overlong_text()
+    {
+        var engine = new ScriptedEngine { ContextLength = 64, RespondContinue = _ => "\nint add(int a, int b) {\n    return a + b;\n}\n\n" };
+        await using var s = new InProcessServer(engine);
+        await s.Client.StartAsync();
+        var r = await s.Client.RequestAsync("codelm/translate", new { text = "def add(a, b):\n    return a + b\n", languageId = "python", to = "cpp", maxNewTokens = 16 });
+        Assert.Equal("int add(int a, int b) {\n    return a + b;\n}\n", r.GetProperty("text").GetString());
+        Assert.Equal("Python", r.GetProperty("from").GetString());
+        Assert.Equal("C++", r.GetProperty("to").GetString());
+        Assert.Equal("# language: Python\ndef add(a, b):\n    return a + b\n\n// language: C++\n", Assert.Single(engine.Continued));
+
+        // StreamJsonRpc surfaces an InvalidParams error as RemoteMethodNotFoundException.
+        var missing = await Assert.ThrowsAsync<RemoteMethodNotFoundException>(() => s.Client.RequestAsync("codelm/translate", new { text = "x", languageId = "python" }));
+        Assert.Equal(ErrorCodes.InvalidParams, (int)missing.ErrorCode);
+        Assert.Contains("text, languageId and to are required", missing.Message);
+        var unknown = await Assert.ThrowsAsync<RemoteMethodNotFoundException>(() => s.Client.RequestAsync("codelm/translate", new { text = "x", languageId = "python", to = "cobol" }));
+        Assert.Contains("'cobol' is not a language", unknown.Message);
+        var tooLong = await Assert.ThrowsAsync<RemoteMethodNotFoundException>(() =>
+            s.Client.RequestAsync("codelm/translate", new { text = string.Join('\n', Enumerable.Repeat("x = 1", 60)), languageId = "python", to = "go", maxNewTokens = 16 }));
+        Assert.Contains("select less", tooLong.Message);
+    }
+
+    [Fact]
     public async Task Incremental_changes_in_utf16_units_with_emoji_and_cjk_reach_the_prompt()
     {
         var engine = new ScriptedEngine { Respond = _ => "total + 1" };

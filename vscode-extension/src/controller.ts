@@ -13,6 +13,7 @@ export interface ClientLike {
   start(): Promise<void>;
   stop(timeout?: number): Promise<void>;
   sendNotification(method: string, params: unknown): Promise<void>;
+  sendRequest<R>(method: string, params: unknown): Promise<R>;
   onDidChangeState(listener: (e: { oldState: number; newState: number }) => void): Disposable;
 }
 
@@ -52,6 +53,13 @@ export class Controller {
 
   get settings(): CodeLmSettings {
     return this.current;
+  }
+
+  /** A request to the running server; rejects with a message for the user when none is up. */
+  request<R>(method: string, params: unknown): Promise<R> {
+    if (this.client === undefined || this.status.state === 'error')
+      return Promise.reject(new Error("CodeLm's server is not running (see CodeLm: Show Log)"));
+    return this.client.sendRequest<R>(method, params);
   }
 
   /** Completions should be requested: enabled, and a server is up. */

@@ -9,6 +9,7 @@ import { RequestGate } from './requestGate';
 import { executableFor, FileProbe, planLaunch } from './serverLaunch';
 import { CodeLmSettings, readSettings, SECTION, serverSettings } from './settings';
 import { StatusController } from './statusBar';
+import { TranslateResult, translateSelection, TranslateUi } from './translate';
 
 let controller: Controller | undefined;
 
@@ -79,8 +80,30 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     vscode.commands.registerCommand('codelm.restartServer', () => c.restart()),
     vscode.commands.registerCommand('codelm.showLog', () => log.show(true)),
     vscode.commands.registerCommand('codelm.triggerCompletion', () => vscode.commands.executeCommand('editor.action.inlineSuggest.trigger')),
+    vscode.commands.registerCommand('codelm.translateSelection', () =>
+      translateSelection(translateUi(), (params) => c.request<TranslateResult>('codelm/translate', params)),
+    ),
   );
   await c.start();
+}
+
+function translateUi(): TranslateUi {
+  return {
+    source: () => {
+      const editor = vscode.window.activeTextEditor;
+      if (editor === undefined) return undefined;
+      const text = editor.selection.isEmpty ? editor.document.getText() : editor.document.getText(editor.selection);
+      return { text, languageId: editor.document.languageId };
+    },
+    pickTarget: (targets) => vscode.window.showQuickPick([...targets], { placeHolder: 'Translate to…' }),
+    withProgress: (title, work) =>
+      vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title }, () => work()),
+    openBeside: async (text, languageId) => {
+      const doc = await vscode.workspace.openTextDocument({ content: text, language: languageId });
+      await vscode.window.showTextDocument(doc, vscode.ViewColumn.Beside);
+    },
+    showError: (message) => void vscode.window.showErrorMessage(message),
+  };
 }
 
 export async function deactivate(): Promise<void> {

@@ -25,6 +25,17 @@ public sealed class ScriptedEngine : ICompletionEngine
         return prompt with { Prefix = prefix, Suffix = suffix };
     }
 
+    /// <summary>What <see cref="Continue"/> answers, given the prompt; records each prompt in <see cref="Continued"/>.</summary>
+    public Func<string, string> RespondContinue { get; set; } = _ => "translated()";
+    public List<string> Continued { get; } = [];
+
+    public string Continue(string prompt, int maxNewTokens, IReadOnlyList<string> stops, CancellationToken ct)
+    {
+        lock (Continued) Continued.Add(prompt);
+        ct.ThrowIfCancellationRequested();
+        return RespondContinue(prompt);
+    }
+
     public string Complete(CompletionPrompt prompt, EngineOptions options, Func<string, bool> shouldStop, CancellationToken ct)
     {
         lock (Calls) Calls.Add((prompt, options));

@@ -82,6 +82,6 @@ describe('vsce package', function () {
       'codelm.temperature',
     ]);
     const commands = manifest.contributes.commands.map((c: { command: string }) => c.command).sort();
-    assert.deepStrictEqual(commands, ['codelm.disable', 'codelm.enable', 'codelm.restartServer', 'codelm.showLog', 'codelm.toggle', 'codelm.triggerCompletion']);
+    assert.deepStrictEqual(commands, ['codelm.disable', 'codelm.enable', 'codelm.restartServer', 'codelm.showLog', 'codelm.toggle', 'codelm.translateSelection', 'codelm.triggerCompletion']);
   });
 });

@@ -48,6 +48,12 @@ export class FakeClient implements ClientLike {
   async sendNotification(method: string, params: unknown): Promise<void> {
     this.notifications.push({ method, params });
   }
+  readonly requests: Array<{ method: string; params: unknown }> = [];
+  respond: (method: string, params: unknown) => unknown = () => undefined;
+  async sendRequest<R>(method: string, params: unknown): Promise<R> {
+    this.requests.push({ method, params });
+    return this.respond(method, params) as R;
+  }
   onDidChangeState(listener: (e: { oldState: number; newState: number }) => void): Disposable {
     this.stateListener = listener;
     return { dispose: () => (this.stateListener = undefined) };

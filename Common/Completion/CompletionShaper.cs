@@ -1,4 +1,4 @@
-namespace CodeLm.Server.Completion;
+namespace CodeLm.Common.Completion;
 
 /// <summary>A completion ready for the editor: insert <see cref="InsertText"/> over the cursor plus the next <see cref="ReplaceLength"/> characters.</summary>
 public sealed record ShapedCompletion(string InsertText, int ReplaceLength);

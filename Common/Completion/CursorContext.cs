@@ -1,4 +1,4 @@
-namespace CodeLm.Server.Completion;
+namespace CodeLm.Common.Completion;
 
 /// <summary>Line: finish the current line. Block: write the body of the block just opened, ending where it ends.</summary>
 public enum CompletionMode { Line, Block }
