@@ -63,8 +63,7 @@ public static class EvalCommands
             var skipped = new List<InvalidDataException>();
             var suites = LoadSuites(parse, c, outDir, skipped);
             if (samplesPath is not null && suites.Count > 1) throw new UserFacingException("--samples holds one set of task ids: score one language pair at a time (one --from, one --to).");
-            var executor = await CreateExecutorAsync(parse, c, suites, ct);
-            using var _ = executor;
+            using var executor = await CreateExecutorAsync(parse, c, suites, ct);
             var summaries = new Dictionary<string, EvalSummary>();
             foreach (var suite in suites)
             {
@@ -109,6 +108,7 @@ public static class EvalCommands
             var dir = parse.GetValue(checkpoint)!;
             if (!Directory.Exists(dir)) throw new UserFacingException($"checkpoint directory not found: {dir}");
             var outDir = parse.GetValue(c.Out) ?? Path.Combine("runs", "eval", Path.GetFileName(Path.GetFullPath(dir).TrimEnd('/')));
+            ValidateScoring(parse, c); // before generation, which can take hours
             var skipped = new List<InvalidDataException>();
             var suites = LoadSuites(parse, c, outDir, skipped);
             var options = new SamplingOptions(parse.GetValue(maxNew), parse.GetValue(temperature), 0, parse.GetValue(topP), 1, null, parse.GetValue(seed)).Validate();
@@ -240,11 +240,17 @@ public static class EvalCommands
         return ks.Count > 0 ? ks : throw new UserFacingException("--k needs at least one value");
     }
 
+    private static void ValidateScoring(ParseResult parse, Common c)
+    {
+        ParseK(parse.GetValue(c.K)!);
+        if (parse.GetValue(c.Jobs) < 1) throw new UserFacingException("--jobs must be at least 1");
+        if (!(parse.GetValue(c.Timeout) > 0)) throw new UserFacingException("--timeout must be positive");
+    }
+
     private static async Task<CandidateExecutor> CreateExecutorAsync(ParseResult parse, Common c, IReadOnlyList<Suite> suites, CancellationToken ct)
     {
-        if (parse.GetValue(c.Jobs) < 1) throw new UserFacingException("--jobs must be at least 1");
+        ValidateScoring(parse, c);
         var timeout = parse.GetValue(c.Timeout);
-        if (!(timeout > 0)) throw new UserFacingException("--timeout must be positive");
         var languages = suites.SelectMany(s => s.Problems).Select(p => p.Language).Distinct().ToList();
         var executor = await CandidateExecutor.CreateAsync(languages, new ExecutorOptions(TimeSpan.FromSeconds(timeout)), ct);
         foreach (var note in executor.SandboxNotes) Console.Error.WriteLine($"sandbox: {note}");

@@ -54,25 +54,25 @@ return 0;
 // HumanEval: the 164 canonical solutions, scored from scratch each time, against the Python hello-world anchor.
 void HumanEval()
 {
-var problems = ProblemSet.Load(humanEval);
-var samples = problems.Select(p => new Sample(p.TaskId, p.CanonicalSolution)).ToList();
-var passed = 0;
-var he = Measure(heRepeats, () =>
-{
-    var outDir = Directory.CreateTempSubdirectory("codelm-bench-he-").FullName;
-    try
+    var problems = ProblemSet.Load(humanEval);
+    var samples = problems.Select(p => new Sample(p.TaskId, p.CanonicalSolution)).ToList();
+    var passed = 0;
+    var he = Measure(heRepeats, () =>
     {
-        var s = EvalScorer.ScoreAsync(executor, problems, samples, new ScoreOptions(outDir, [1], jobs)).GetAwaiter().GetResult();
-        passed = s.Languages[0].Statuses.GetValueOrDefault("passed");
-    }
-    finally { Directory.Delete(outDir, true); }
-});
-var ideal = hello[EvalLanguages.Python].Median * problems.Count / jobs;
-Console.WriteLine();
-Console.WriteLine("| what | median s | spread (min–max) s | ratio to 164 × Python hello-world / jobs |");
-Console.WriteLine("|---|---:|---:|---:|");
-Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-    $"| HumanEval 164 canonical, jobs={jobs} ({passed}/164 passed) | {he.Median / 1000:0.00} | {he.Min / 1000:0.00}–{he.Max / 1000:0.00} | {he.Median / ideal:0.00} |"));
+        var outDir = Directory.CreateTempSubdirectory("codelm-bench-he-").FullName;
+        try
+        {
+            var s = EvalScorer.ScoreAsync(executor, problems, samples, new ScoreOptions(outDir, [1], jobs)).GetAwaiter().GetResult();
+            passed = s.Languages[0].Statuses.GetValueOrDefault("passed");
+        }
+        finally { Directory.Delete(outDir, true); }
+    });
+    var ideal = hello[EvalLanguages.Python].Median * problems.Count / jobs;
+    Console.WriteLine();
+    Console.WriteLine("| what | median s | spread (min–max) s | ratio to 164 × Python hello-world / jobs |");
+    Console.WriteLine("|---|---:|---:|---:|");
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        $"| HumanEval 164 canonical, jobs={jobs} ({passed}/164 passed) | {he.Median / 1000:0.00} | {he.Min / 1000:0.00}–{he.Max / 1000:0.00} | {he.Median / ideal:0.00} |"));
 }
 
 // HumanEval-X: per language, its 164 canonical solutions against 164 runs of that language's hello-world, both
