@@ -44,6 +44,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     observer: status,
     isActive: () => controller?.isActive ?? false,
     isExplicit: (ctx) => ctx.triggerKind === vscode.InlineCompletionTriggerKind.Invoke,
+    isManualOnly: () => controller?.settings.trigger === 'manual',
   });
 
   const host: Host = {

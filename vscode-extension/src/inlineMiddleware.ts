@@ -15,6 +15,8 @@ export interface InlineMiddlewareDeps<C> {
   isActive(): boolean;
   /** The user asked for this completion (InlineCompletionTriggerKind.Invoke): no debounce. */
   isExplicit(context: C): boolean;
+  /** Completions only when asked for (the `codelm.trigger` setting is "manual"): typing alone requests nothing. */
+  isManualOnly(): boolean;
 }
 
 export type Next<D, P, C, T, R> = (document: D, position: P, context: C, token: T) => R | undefined | null | Thenable<R | undefined | null>;
@@ -22,7 +24,9 @@ export type Next<D, P, C, T, R> = (document: D, position: P, context: C, token: 
 export function createInlineCompletionMiddleware<D, P, C, T extends TokenLike, R>(deps: InlineMiddlewareDeps<C>) {
   return async (document: D, position: P, context: C, token: T, next: Next<D, P, C, T, R>): Promise<R | null> => {
     if (!deps.isActive()) return null;
-    const requestToken = await deps.gate.admit(token, deps.isExplicit(context));
+    const explicit = deps.isExplicit(context);
+    if (deps.isManualOnly() && !explicit) return null;
+    const requestToken = await deps.gate.admit(token, explicit);
     if (requestToken === undefined || !deps.isActive()) return null;
     deps.observer.requestStarted();
     try {

@@ -10,6 +10,8 @@ export interface CodeLmSettings {
   readonly temperature: number;
   readonly debounceMs: number;
   readonly contextBudget: number;
+  /** "automatic": ghost text while typing; "manual": only on the Trigger Completion keybinding (Alt+\\). */
+  readonly trigger: 'automatic' | 'manual';
 }
 
 /** What the server reads, under `initializationOptions` and `{ codelm: ... }` in didChangeConfiguration. */
@@ -37,6 +39,7 @@ export const DEFAULTS: CodeLmSettings = {
   temperature: 0,
   debounceMs: 200,
   contextBudget: 1024,
+  trigger: 'automatic',
 };
 
 export function readSettings(config: ConfigReader): CodeLmSettings {
@@ -52,6 +55,7 @@ export function readSettings(config: ConfigReader): CodeLmSettings {
     temperature: clampNumber(config.get('temperature'), 0, 2, DEFAULTS.temperature),
     debounceMs: clampInt(config.get('debounceMs'), 0, 5000, DEFAULTS.debounceMs),
     contextBudget: clampInt(config.get('contextBudget'), 32, 32768, DEFAULTS.contextBudget),
+    trigger: config.get('trigger') === 'manual' ? 'manual' : DEFAULTS.trigger,
   };
 }
 

@@ -131,6 +131,7 @@ describe('codelm serve (real server, tiny checkpoint)', function () {
       observer: status,
       isActive: () => true,
       isExplicit: () => false,
+      isManualOnly: () => false,
     });
     const next = async (_uri: string, position: { line: number; character: number }, _c: unknown, token: TokenLike) => {
       sent++;

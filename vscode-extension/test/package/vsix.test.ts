@@ -80,6 +80,7 @@ describe('vsce package', function () {
       'codelm.maxNewTokens',
       'codelm.serverPath',
       'codelm.temperature',
+      'codelm.trigger',
     ]);
     const commands = manifest.contributes.commands.map((c: { command: string }) => c.command).sort();
     assert.deepStrictEqual(commands, ['codelm.disable', 'codelm.enable', 'codelm.restartServer', 'codelm.showLog', 'codelm.toggle', 'codelm.translateSelection', 'codelm.triggerCompletion']);

@@ -9,7 +9,7 @@ type Ctx = { triggerKind: number };
 const INVOKE = 0;
 const AUTOMATIC = 1;
 
-function setup(delay: number, active = () => true) {
+function setup(delay: number, active = () => true, manual = () => false) {
   const item = new FakeStatusItem();
   const status = new StatusController(item);
   status.setReady();
@@ -19,11 +19,25 @@ function setup(delay: number, active = () => true) {
     observer: status,
     isActive: active,
     isExplicit: (c) => c.triggerKind === INVOKE,
+    isManualOnly: manual,
   });
   return { item, status, middleware };
 }
 
 describe('inline completion middleware', () => {
+  it('in manual mode asks the server only when the user invokes a completion', async () => {
+    const { middleware, status } = setup(0, () => true, () => true);
+    const sent: number[] = [];
+    const next = async (_d: string, position: number) => {
+      sent.push(position);
+      return [`completion at ${position}`];
+    };
+    assert.strictEqual(await middleware('doc', 1, { triggerKind: AUTOMATIC }, new FakeToken(), next), null);
+    assert.strictEqual(status.state, 'ready');
+    assert.deepStrictEqual(await middleware('doc', 2, { triggerKind: INVOKE }, new FakeToken(), next), ['completion at 2']);
+    assert.deepStrictEqual(sent, [2]);
+  });
+
   it('sends only the last request of a typing burst to the server', async () => {
     const { middleware } = setup(30);
     const sent: number[] = [];

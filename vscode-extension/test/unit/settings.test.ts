@@ -19,8 +19,9 @@ describe('settings', () => {
 
   it('falls back to defaults for missing or mistyped values', () => {
     assert.deepStrictEqual(readSettings(reader({})), DEFAULTS);
-    const s = readSettings(reader({ maxNewTokens: 'many', temperature: Number.NaN, enabled: 'yes', serverPath: '   ', enabledLanguages: 'python' }));
+    const s = readSettings(reader({ maxNewTokens: 'many', temperature: Number.NaN, enabled: 'yes', serverPath: '   ', enabledLanguages: 'python', trigger: 'sometimes' }));
     assert.deepStrictEqual(s, DEFAULTS);
+    assert.strictEqual(readSettings(reader({ trigger: 'manual' })).trigger, 'manual');
   });
 
   it('clamps numbers and cleans the language list', () => {
