@@ -1,4 +1,5 @@
 using CodeLm.Common.Completion;
+
 namespace CodeLm.Server.Completion;
 
 /// <summary>A small thread-safe LRU map from prompt context to the model's raw output.</summary>
