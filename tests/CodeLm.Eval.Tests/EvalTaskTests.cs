@@ -109,10 +109,18 @@ public sealed class EvalTaskTests(ExecutorFixture fixture)
             Assert.EndsWith(LanguageTag.Prefix(EvalLanguages.Cpp) + t.Declaration, t.ModelPrompt);
             Assert.Equal(t.ModelPrompt, SampleGenerator.BuildPrompt(t));
         }
+        // HumanEval-X's Go declarations omit the helpers four prompts define; those targets keep the helpers, not the docstring.
+        var go = ProblemSet.Load(Path.Combine(dir, "go.jsonl.gz")).Where(p => p.TaskId is "Go/10" or "Go/32" or "Go/38" or "Go/50" or "Go/0").ToList();
+        var goTasks = TranslationTasks.Pair(python, go);
+        Assert.Contains("func IsPalindrome(", goTasks.Single(t => t.TaskId == "Go/10").Prompt);
+        Assert.DoesNotContain("// >>> MakePalindrome", goTasks.Single(t => t.TaskId == "Go/10").Prompt);
+        Assert.Equal(go.Single(p => p.TaskId == "Go/0").Declaration, goTasks.Single(t => t.TaskId == "Go/0").Prompt);
         using var outDir = new TempDir();
-        var summary = await EvalScorer.ScoreAsync(fixture.Executor, tasks, tasks.Select(t => new Sample(t.TaskId, t.CanonicalSolution)).ToList(),
+        var all = tasks.Concat(goTasks).ToList();
+        var summary = await EvalScorer.ScoreAsync(fixture.Executor, all, all.Select(t => new Sample(t.TaskId, t.CanonicalSolution)).ToList(),
             new ScoreOptions(outDir.Path, [1], 2));
         Assert.Equal(1.0, summary.Languages.Single(l => l.Language == EvalLanguages.Cpp).PassAtK["pass@1"]);
+        Assert.Equal(1.0, summary.Languages.Single(l => l.Language == EvalLanguages.Go).PassAtK["pass@1"]);
     }
 
     [Fact]
