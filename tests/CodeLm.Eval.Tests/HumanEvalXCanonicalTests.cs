@@ -24,13 +24,29 @@ public sealed class HumanEvalXCanonicalTests(ExecutorFixture fixture, ITestOutpu
         var language = Assert.Single(problems.Select(p => p.Language).Distinct());
         Assert.True(fixture.Executor.IsAvailable(language), $"{language}: {fixture.Executor.Toolchains[language].Detail}");
         using var dir = new TempDir();
-        var summary = await EvalScorer.ScoreAsync(fixture.Executor, problems, problems.Select(p => new Sample(p.TaskId, p.CanonicalSolution)).ToList(),
-            new ScoreOptions(dir.Path, [1], Environment.ProcessorCount) { Timeout = TimeSpan.FromSeconds(20) });
-        var failures = ResultsFile.Load(Path.Combine(dir.Path, "results.jsonl")).Values.Where(r => r.Samples[0].Status != "passed").ToList();
-        foreach (var r in failures) output.WriteLine($"{r.TaskId}: {r.Samples[0].Status} {r.Samples[0].Stderr}");
-        Assert.Empty(failures.Select(r => r.TaskId));
-        Assert.Equal(1.0, summary.Languages.Single(l => l.Language == language).PassAtK["pass@1"]);
+        var summary = await Score(problems, dir.File("all"));
+        // A few canonical solutions depend on the runtime's random map order (Go/95 iterates a map and fails about one run
+        // in ten, under HumanEval-X's own harness too): a failure is retried twice, and only one that fails all three
+        // times is the harness's fault.
+        var failed = Failures(dir.File("all")).ToList();
+        for (var attempt = 1; attempt <= 2 && failed.Count > 0; attempt++)
+        {
+            output.WriteLine($"retry {attempt}: {string.Join(", ", failed.Select(r => r.TaskId))}");
+            var retry = problems.Where(p => failed.Any(f => f.TaskId == p.TaskId)).ToList();
+            await Score(retry, dir.File($"retry-{attempt}"));
+            failed = Failures(dir.File($"retry-{attempt}")).ToList();
+        }
+        foreach (var r in failed) output.WriteLine($"{r.TaskId}: {r.Samples[0].Status} {r.Samples[0].Stderr}");
+        Assert.Empty(failed.Select(r => r.TaskId));
+        Assert.Equal(164, summary.Languages.Single(l => l.Language == language).Problems);
     }
+
+    private Task<EvalSummary> Score(IReadOnlyList<Problem> problems, string outDir) =>
+        EvalScorer.ScoreAsync(fixture.Executor, problems, problems.Select(p => new Sample(p.TaskId, p.CanonicalSolution)).ToList(),
+            new ScoreOptions(outDir, [1], Environment.ProcessorCount) { Timeout = TimeSpan.FromSeconds(20) });
+
+    private static IEnumerable<ProblemResult> Failures(string outDir) =>
+        ResultsFile.Load(Path.Combine(outDir, "results.jsonl")).Values.Where(r => r.Samples[0].Status != "passed");
 }
 
 public sealed class GoImportsTests
