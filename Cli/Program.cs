@@ -15,6 +15,7 @@ root.Add(SampleCommands.Create());
 root.Add(EvalCommands.Create());
 root.Add(TranslateCommand.Create());
 root.Add(ServeCommands.Create());
+root.Add(StatsCommand.Create());
 root.Add(ExportCommand.Create());
 root.Add(QuickstartCommand.Create());
 root.Add(DoctorCommand.Create());

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using CodeLm.Server;
 using CodeLm.Server.Completion;
+using CodeLm.Server.Stats;
 
 namespace CodeLm.Cli;
 
@@ -17,6 +18,7 @@ public static class ServeCommands
         var temperature = new Option<float>("--temperature") { Description = "Default sampling temperature; 0 is greedy.", DefaultValueFactory = _ => defaults.Temperature };
         var budget = new Option<int>("--context-budget") { Description = "Default prompt budget in tokens (capped by the model's context).", DefaultValueFactory = _ => defaults.ContextBudget };
         var precision = PrecisionOption.Create();
+        var acceptanceLog = new Option<string?>("--acceptance-log") { Description = $"Where the editor's completion events are appended for `codelm stats` (default: {AcceptanceLog.DefaultPath}); the client's acceptanceLog setting turns them off." };
         var noWarmup = new Option<bool>("--no-warmup") { Description = "Skip the warm-up completion at startup." };
         // Clients such as vscode-languageclient (TransportKind.stdio) append --stdio; stdio is the only transport anyway.
         var stdio = new Option<bool>("--stdio") { Description = "Accepted for LSP clients that pass it; stdio is the transport." };
@@ -25,7 +27,7 @@ public static class ServeCommands
             "Serve inline completions over the Language Server Protocol on stdin/stdout (editors start it: the VS Code " +
             "extension, or neovim with cmd {\"codelm\", \"serve\", \"--checkpoint\", DIR}); settings come from the client.")
         {
-            checkpoint, device, logFile, verbose, maxNew, temperature, budget, precision, noWarmup, stdio,
+            checkpoint, device, logFile, verbose, maxNew, temperature, budget, precision, acceptanceLog, noWarmup, stdio,
         };
         cmd.SetAction(async (parse, ct) =>
         {
@@ -36,7 +38,8 @@ public static class ServeCommands
                 ContextBudget = parse.GetValue(budget),
             };
             var options = new ServeOptions(parse.GetValue(checkpoint)!, parse.GetValue(device)!, parse.GetValue(logFile),
-                parse.GetValue(verbose) ? LogLevel.Debug : LogLevel.Info, settings, WarmUp: !parse.GetValue(noWarmup), Precision: PrecisionOption.Value(parse, precision));
+                parse.GetValue(verbose) ? LogLevel.Debug : LogLevel.Info, settings, WarmUp: !parse.GetValue(noWarmup), Precision: PrecisionOption.Value(parse, precision),
+                AcceptanceLogPath: parse.GetValue(acceptanceLog));
             return await ServeRunner.RunAsync(options, ct);
         });
         return cmd;

@@ -3,6 +3,7 @@ using CodeLm.Common;
 using CodeLm.Server.Completion;
 using CodeLm.Server.Documents;
 using CodeLm.Server.Protocol;
+using CodeLm.Server.Stats;
 using StreamJsonRpc;
 
 namespace CodeLm.Server;
@@ -11,7 +12,7 @@ namespace CodeLm.Server;
 /// The LSP methods this server answers. StreamJsonRpc dispatches them in arrival order without concurrency (see
 /// <see cref="LspServerHost"/>), so document changes apply in order; completions continue off the dispatch thread.
 /// </summary>
-public sealed class LanguageServer(CompletionService completions, DocumentStore documents, ServerLog log, string version)
+public sealed class LanguageServer(CompletionService completions, DocumentStore documents, ServerLog log, string version, AcceptanceLog? events = null, string model = "")
 {
     // An int, not the enum field itself, so Interlocked can move it from Waiting to Running exactly once.
     private int state = (int)Lifecycle.Waiting;
@@ -99,7 +100,10 @@ public sealed class LanguageServer(CompletionService completions, DocumentStore 
     public void DidClose(JsonElement? json)
     {
         var p = ParseNotification<DidCloseTextDocumentParams>(json, "DidClose");
-        if (p?.TextDocument?.Uri is { } uri) documents.Close(uri);
+        if (p?.TextDocument?.Uri is not { } uri) return;
+        documents.Close(uri);
+        completions.Forget(InlineKey(uri));
+        completions.Forget(ListKey(uri));
     }
 
     [JsonRpcMethod("textDocument/didSave", UseSingleObjectParameterDeserialization = true)]
@@ -113,11 +117,13 @@ public sealed class LanguageServer(CompletionService completions, DocumentStore 
         if (doc == null) return InlineCompletionList.Empty;
         var text = doc.Text;
         var offset = TextDocument.OffsetOf(text, cursor);
-        var outcome = await completions.CompleteAsync("inline " + doc.Uri, text, offset, doc.LanguageId, ct);
-        if (outcome.Completion is not { } c) return InlineCompletionList.Empty;
+        // LSP's triggerKind 1 is Invoked: the user cycled candidates or asked by hand.
+        var candidates = completions.Settings.CandidatesFor(explicitRequest: p?.Context?.TriggerKind == 1);
+        var outcome = await completions.CompleteAsync(InlineKey(doc.Uri), text, offset, doc.LanguageId, ct, candidates);
         var start = TextDocument.PositionOf(text, offset);
-        var end = TextDocument.PositionOf(text, offset + c.ReplaceLength);
-        return new InlineCompletionList([new InlineCompletionItem(c.InsertText, new Protocol.Range(start, end))]);
+        return new InlineCompletionList(outcome.Completions
+            .Select(c => new InlineCompletionItem(c.InsertText, new Protocol.Range(start, TextDocument.PositionOf(text, offset + c.ReplaceLength))))
+            .ToList());
     }
 
     [JsonRpcMethod("textDocument/completion", UseSingleObjectParameterDeserialization = true)]
@@ -128,7 +134,7 @@ public sealed class LanguageServer(CompletionService completions, DocumentStore 
         if (doc == null) return new CompletionList(false, []);
         var text = doc.Text;
         var offset = TextDocument.OffsetOf(text, cursor);
-        var outcome = await completions.CompleteAsync("list " + doc.Uri, text, offset, doc.LanguageId, ct);
+        var outcome = await completions.CompleteAsync(ListKey(doc.Uri), text, offset, doc.LanguageId, ct);
         if (outcome.Completion is not { } c) return new CompletionList(false, []);
         var start = TextDocument.PositionOf(text, offset);
         var end = TextDocument.PositionOf(text, offset + c.ReplaceLength);
@@ -144,6 +150,25 @@ public sealed class LanguageServer(CompletionService completions, DocumentStore 
             TextEdit: new TextEdit(new Protocol.Range(start, end), c.InsertText),
             SortText: "0");
         return new CompletionList(false, [item]);
+    }
+
+    /// <summary>
+    /// CodeLm's own notification: what became of a completion in the editor (see <see cref="AcceptanceKind"/>). Appended to
+    /// the local acceptance log unless the user turned it off; a malformed event is logged and dropped.
+    /// </summary>
+    [JsonRpcMethod("codelm/event", UseSingleObjectParameterDeserialization = true)]
+    public void Event(JsonElement? json)
+    {
+        var p = ParseNotification<EventParams>(json, "codelm/event");
+        if (events == null || !completions.Settings.AcceptanceLog || p == null) return;
+        if (!Enum.TryParse<AcceptanceKind>(p.Kind, ignoreCase: true, out var kind) || string.IsNullOrWhiteSpace(p.LanguageId)
+            || p.LatencyMs is < 0 || p.Chars is < 0)
+        {
+            log.Warn($"codelm/event ignored: kind '{p.Kind}', languageId '{p.LanguageId}', latencyMs {p.LatencyMs}, chars {p.Chars}");
+            return;
+        }
+        try { events.Append(new AcceptanceEvent(DateTimeOffset.UtcNow, kind, model, p.LanguageId, p.LatencyMs, p.Chars)); }
+        catch (IOException e) { log.Warn($"acceptance log {events.Path}: {e.Message}"); }
     }
 
     /// <summary>
@@ -167,6 +192,9 @@ public sealed class LanguageServer(CompletionService completions, DocumentStore 
         }
         catch (PromptTooLongException e) { throw Error(ErrorCodes.InvalidParams, e.Message); }
     }
+
+    private static string InlineKey(string uri) => "inline " + uri;
+    private static string ListKey(string uri) => "list " + uri;
 
     private (TextDocument? Doc, Position Cursor) Locate(TextDocumentIdentifier? id, Position? position)
     {
@@ -207,5 +235,5 @@ public sealed class LanguageServer(CompletionService completions, DocumentStore 
 
     private static string Describe(CompletionSettings s) =>
         $"maxNewTokens={s.MaxNewTokens} temperature={s.Temperature} contextBudget={s.ContextBudget} prefixShare={s.PrefixShare} " +
-        $"enabledLanguages=[{string.Join(",", s.EnabledLanguages)}] enabled={s.Enabled}";
+        $"enabledLanguages=[{string.Join(",", s.EnabledLanguages)}] enabled={s.Enabled} candidates={s.Candidates} ({s.CandidateMode}, temperature {s.CandidateTemperature}) acceptanceLog={s.AcceptanceLog}";
 }

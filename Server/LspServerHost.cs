@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using CodeLm.Server.Completion;
 using CodeLm.Server.Documents;
+using CodeLm.Server.Stats;
 using CodeLm.Server.Transport;
 using Microsoft.VisualStudio.Threading;
 using StreamJsonRpc;
@@ -20,12 +21,14 @@ public static class LspServerHost
     };
 
     /// <summary>The exit code: 0 after shutdown + exit, 1 when the client exits or disconnects without shutdown.</summary>
-    public static async Task<int> RunAsync(Stream input, Stream output, CompletionService completions, ServerLog log, CancellationToken ct = default)
+    /// <paramref name="events"/>: where the editor's completion events go (none: dropped); <paramref name="model"/> names the model there.
+    public static async Task<int> RunAsync(Stream input, Stream output, CompletionService completions, ServerLog log, CancellationToken ct = default,
+        AcceptanceLog? events = null, string model = "")
     {
         var formatter = new SystemTextJsonFormatter { JsonSerializerOptions = JsonOptions() };
         using var handler = new LspMessageHandler(input, output, formatter, log);
         var version = typeof(LspServerHost).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
-        var server = new LanguageServer(completions, new DocumentStore(), log, version);
+        var server = new LanguageServer(completions, new DocumentStore(), log, version, events, model);
         using var rpc = new JsonRpc(handler)
         {
             // Order matters (didChange before the completion that follows it): one message at a time until it awaits.
@@ -48,7 +51,7 @@ public static class LspServerHost
         var cancelled = Task.Delay(Timeout.Infinite, ct).ContinueWith(_ => 1, TaskScheduler.Default);
         var code = await await Task.WhenAny(server.Exited, disconnected, cancelled);
         log.Info($"server stopping (exit code {code}); {handler.Rejected} malformed messages rejected, " +
-                 $"{completions.Generated} generated, {completions.CacheHits} cache hits, {completions.Superseded} superseded");
+                 $"{completions.Generated} generated, {completions.CacheHits} cache hits, {completions.Continued} typed along, {completions.Superseded} superseded");
         return code;
     }
 

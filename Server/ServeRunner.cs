@@ -3,12 +3,15 @@ using System.Diagnostics;
 using CodeLm.Model.Inference;
 using CodeLm.Server.Completion;
 using CodeLm.Server.Engine;
+using CodeLm.Server.Stats;
+using CodeLm.Model;
 
 namespace CodeLm.Server;
 
 /// <summary>What `codelm serve` was asked for. Settings are defaults; the client overrides them.</summary>
 public sealed record ServeOptions(string Checkpoint, string Device = "cpu", string? LogFile = null, LogLevel LogLevel = LogLevel.Info,
-    CompletionSettings? Settings = null, bool WarmUp = true, bool ReuseKvCache = true, InferencePrecision Precision = InferencePrecision.Auto);
+    CompletionSettings? Settings = null, bool WarmUp = true, bool ReuseKvCache = true, InferencePrecision Precision = InferencePrecision.Auto,
+    string? AcceptanceLogPath = null);
 
 /// <summary>`codelm serve`: load the model once, warm it up, then speak LSP on stdin/stdout until exit.</summary>
 public static class ServeRunner
@@ -36,6 +39,7 @@ public static class ServeRunner
             log.Info($"warmed up in {clock.ElapsedMilliseconds} ms");
         }
         var completions = new CompletionService(engine, log) { Settings = options.Settings ?? new CompletionSettings() };
-        return await LspServerHost.RunAsync(stdin, stdout, completions, log, ct);
+        var events = new AcceptanceLog(options.AcceptanceLogPath ?? AcceptanceLog.DefaultPath);
+        return await LspServerHost.RunAsync(stdin, stdout, completions, log, ct, events, Path.GetFullPath(Checkpoint.Resolve(options.Checkpoint)));
     }
 }

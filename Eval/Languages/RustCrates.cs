@@ -1,3 +1,4 @@
+using CodeLm.Common;
 using System.Security.Cryptography;
 using System.Text;
 using CodeLm.Eval.Execution;
@@ -90,10 +91,5 @@ public static class RustCrates
         return Convert.ToHexString(hash)[..16].ToLowerInvariant();
     }
 
-    private static string CacheRoot()
-    {
-        var xdg = Environment.GetEnvironmentVariable("XDG_CACHE_HOME");
-        var root = string.IsNullOrEmpty(xdg) ? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache") : xdg;
-        return Path.Combine(root, "codelm", "rust-eval-crates");
-    }
+    private static string CacheRoot() => Path.Combine(CacheDirectory.Root, "rust-eval-crates");
 }

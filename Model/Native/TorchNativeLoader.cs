@@ -154,15 +154,7 @@ public static class TorchNativeLoader
     }
 
     /// <summary>CODELM_CACHE, else $XDG_CACHE_HOME/codelm, else ~/.cache/codelm.</summary>
-    public static string CacheDir()
-    {
-        var env = Environment.GetEnvironmentVariable("CODELM_CACHE");
-        if (!string.IsNullOrEmpty(env)) return env;
-        var xdg = Environment.GetEnvironmentVariable("XDG_CACHE_HOME");
-        var home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
-        var root = !string.IsNullOrEmpty(xdg) ? xdg : Path.Combine(string.IsNullOrEmpty(home) ? Path.GetTempPath() : home, ".cache");
-        return Path.Combine(root, "codelm");
-    }
+    public static string CacheDir() => CacheDirectory.Root;
 
     /// <summary>The folder holding the glue: next to the app (RID-specific publish) or under runtimes/linux-x64/native.</summary>
     public static string? FindNativeDir()

@@ -3,15 +3,15 @@ using CodeLm.Common.Completion;
 namespace CodeLm.Server.Completion;
 
 /// <summary>A small thread-safe LRU map from prompt context to the model's raw output.</summary>
-public sealed class CompletionCache(int capacity = 512)
+public sealed class CompletionCache<T>(int capacity = 512)
 {
-    private readonly Dictionary<string, LinkedListNode<(string Key, string Value)>> map = new(StringComparer.Ordinal);
-    private readonly LinkedList<(string Key, string Value)> order = new();
+    private readonly Dictionary<string, LinkedListNode<(string Key, T Value)>> map = new(StringComparer.Ordinal);
+    private readonly LinkedList<(string Key, T Value)> order = new();
     private readonly Lock gate = new();
 
     public int Count { get { lock (gate) return map.Count; } }
 
-    public bool TryGet(string key, out string value)
+    public bool TryGet(string key, [System.Diagnostics.CodeAnalysis.MaybeNullWhen(false)] out T value)
     {
         lock (gate)
         {
@@ -23,11 +23,11 @@ public sealed class CompletionCache(int capacity = 512)
                 return true;
             }
         }
-        value = "";
+        value = default;
         return false;
     }
 
-    public void Add(string key, string value)
+    public void Add(string key, T value)
     {
         lock (gate)
         {
@@ -42,9 +42,12 @@ public sealed class CompletionCache(int capacity = 512)
     }
 
     public void Clear() { lock (gate) { map.Clear(); order.Clear(); } }
+}
 
+public static class CompletionCacheKey
+{
     /// <summary>The key: everything the raw output depends on.</summary>
-    public static string KeyOf(CompletionPrompt prompt, EngineOptions options, CompletionMode mode) =>
+    public static string Of(CompletionPrompt prompt, EngineOptions options, CompletionMode mode) =>
         string.Create(System.Globalization.CultureInfo.InvariantCulture,
-            $"{mode}|{options.MaxNewTokens}|{options.Temperature}|{options.Fim}|{prompt.Prefix.Length}|{prompt.Prefix}\u0000{prompt.Suffix}");
+            $"{mode}|{options.MaxNewTokens}|{options.Temperature}|{options.TopP}|{options.Fim}|{prompt.Prefix.Length}|{prompt.Prefix}\u0000{prompt.Suffix}");
 }

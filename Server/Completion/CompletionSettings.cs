@@ -33,6 +33,24 @@ public sealed record CompletionSettings
     /// <summary>Master switch: when false the server answers every completion with nothing.</summary>
     public bool Enabled { get; init; } = true;
 
+    /// <summary>
+    /// Most distinct items per inline completion: the greedy one first, then samples at <see cref="CandidateTemperature"/>
+    /// from the same prompt. <see cref="CandidateMode"/> says when the extras are worth their time.
+    /// </summary>
+    public int Candidates { get; init; } = 3;
+
+    public CandidateMode CandidateMode { get; init; } = CandidateMode.OnCycle;
+
+    /// <summary>Whether the editor's completion events go to the local acceptance log (`codelm stats`).</summary>
+    public bool AcceptanceLog { get; init; } = true;
+
+    /// <summary>Temperature of the extra candidates (the first is always greedy).</summary>
+    public float CandidateTemperature { get; init; } = 0.8f;
+
+    /// <summary>How many items a request gets: every one under <see cref="CandidateMode.Eager"/>, else only an explicit one.</summary>
+    public int CandidatesFor(bool explicitRequest) =>
+        CandidateMode == CandidateMode.Eager || explicitRequest ? Candidates : 1;
+
     public bool IsEnabledFor(string languageId) =>
         Enabled && EnabledLanguages.Any(l => l == "*" || string.Equals(l, languageId, StringComparison.OrdinalIgnoreCase));
 
@@ -55,6 +73,10 @@ public sealed record CompletionSettings
                     "enabledLanguages" => s with { EnabledLanguages = Languages(p.Value) },
                     "fimFormat" => s with { FimFormat = p.Value.GetString() switch { "spm" => FimFormat.Spm, "psm" => FimFormat.Psm, _ => throw new FormatException("expected \"spm\" or \"psm\"") } },
                     "enabled" => s with { Enabled = p.Value.GetBoolean() },
+                    "acceptanceLog" => s with { AcceptanceLog = p.Value.GetBoolean() },
+                    "candidates" => s with { Candidates = Check(p.Value.GetInt32(), 1, 8, p.Name) },
+                    "candidateMode" => s with { CandidateMode = p.Value.GetString() switch { "onCycle" => CandidateMode.OnCycle, "eager" => CandidateMode.Eager, _ => throw new FormatException("expected \"onCycle\" or \"eager\"") } },
+                    "candidateTemperature" => s with { CandidateTemperature = (float)Check(p.Value.GetDouble(), 0.05, 2, p.Name) },
                     _ => s,
                 };
             }
@@ -76,3 +98,10 @@ public sealed record CompletionSettings
     private static T Check<T>(T value, T min, T max, string name) where T : IComparable<T> =>
         value.CompareTo(min) >= 0 && value.CompareTo(max) <= 0 ? value : throw new ArgumentException($"{name} must be in [{min}, {max}], got {value}");
 }
+
+/// <summary>
+/// When the extra candidates are generated. <see cref="OnCycle"/>: only for explicit requests (the editor asks again, as
+/// "invoked", when the user cycles with Alt+] or triggers by hand), so ghost text while typing costs one greedy
+/// generation. <see cref="Eager"/>: with every request, so cycling is instant but every answer waits for all of them.
+/// </summary>
+public enum CandidateMode { OnCycle, Eager }

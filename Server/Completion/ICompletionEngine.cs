@@ -17,11 +17,14 @@ public sealed record CompletionPrompt(string Prefix, string Suffix, string Langu
 /// </summary>
 public sealed record EngineOptions(int MaxNewTokens, float Temperature, FimFormat Fim = FimFormat.Psm, int ContextBudget = 0, double PrefixShare = 0.75)
 {
+    /// <summary>Nucleus sampling for the extra candidates: drawn at a temperature, they skip the long tail of unlikely tokens.</summary>
+    public float TopP { get; init; } = 1;
+
     /// <summary>
     /// The generator's options: the budget never takes the room the context leaves for the new tokens, and the prompt is
     /// cut at whole lines, so while the user types the cut, and the model's cache of the prompt, stay where they are.
     /// </summary>
-    public SamplingOptions Sampling(int contextLength) => new(MaxNewTokens: MaxNewTokens, Temperature: Temperature)
+    public SamplingOptions Sampling(int contextLength) => new(MaxNewTokens: MaxNewTokens, Temperature: Temperature, TopP: TopP)
     {
         FimFormat = Fim,
         FimPrefixShare = PrefixShare,
@@ -48,6 +51,13 @@ public interface ICompletionEngine
     /// <paramref name="shouldStop"/> returns true for the text so far. Throws <see cref="OperationCanceledException"/> when cancelled.
     /// </summary>
     string Complete(CompletionPrompt prompt, EngineOptions options, Func<string, bool> shouldStop, CancellationToken ct);
+
+    /// <summary>
+    /// <paramref name="n"/> middles sampled at <see cref="EngineOptions.Temperature"/> (&gt; 0) from one prefill of the
+    /// prompt, sample i seeded with i, so the same prompt gives the same samples. <paramref name="shouldStop"/> is asked per
+    /// sample, as in <see cref="Complete"/>.
+    /// </summary>
+    IReadOnlyList<string> Sample(CompletionPrompt prompt, EngineOptions options, int n, Func<string, bool> shouldStop, CancellationToken ct);
 
     /// <summary>Continues <paramref name="prompt"/> (no fill-in-the-middle), greedily, until end-of-text, a stop sequence or the token budget.</summary>
     string Continue(string prompt, int maxNewTokens, IReadOnlyList<string> stops, CancellationToken ct);

@@ -85,6 +85,24 @@ public sealed class CheckpointCompletionEngine : ICompletionEngine, IDisposable
             return result.Text;
         });
 
+    public IReadOnlyList<string> Sample(CompletionPrompt prompt, EngineOptions options, int n, Func<string, bool> shouldStop, CancellationToken ct) =>
+        torchThread.Run(() =>
+        {
+            if (options.Temperature <= 0) throw new ArgumentException("sampled candidates need a temperature above 0");
+            var sampling = options.Sampling(ContextLength);
+            var texts = Enumerable.Range(0, n).Select(_ => new System.Text.StringBuilder()).ToArray();
+            // The prompt is usually in the generator's cache already (the greedy candidate just ran on it): the samples
+            // then prefill nothing and decode as one batch.
+            var results = generator.Decode(generator.BuildFimPrompt(prompt.Prefix, prompt.Suffix, sampling), n, sampling, (i, delta) =>
+            {
+                if (delta.Length == 0) return false;
+                texts[i].Append(delta);
+                return shouldStop(texts[i].ToString());
+            }, ct);
+            ct.ThrowIfCancellationRequested();
+            return results.Select(r => r.Text).ToArray();
+        });
+
     public string Continue(string prompt, int maxNewTokens, IReadOnlyList<string> stops, CancellationToken ct) =>
         torchThread.Run(() =>
         {

@@ -90,3 +90,6 @@ public sealed record TranslateParams(string? Text, string? LanguageId, string? T
 
 /// <summary>The answer of <c>codelm/translate</c>, with the languages as CodeLm named them.</summary>
 public sealed record TranslateResult(string Text, string From, string To);
+
+/// <summary>Params of the <c>codelm/event</c> notification (kind: shown, accepted, partial, dismissed, superseded).</summary>
+public sealed record EventParams(string? Kind, string? LanguageId, double? LatencyMs = null, int? Chars = null);

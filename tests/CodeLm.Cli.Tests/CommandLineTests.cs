@@ -9,7 +9,7 @@ public class CommandLineTests
     {
         var r = CodeLmCli.Run("--help");
         Assert.Equal(0, r.ExitCode);
-        foreach (var stage in new[] { "data", "tokenizer", "train", "sample", "eval", "serve", "export", "quickstart", "doctor" })
+        foreach (var stage in new[] { "data", "tokenizer", "train", "sample", "eval", "serve", "export", "quickstart", "doctor", "stats", "translate" })
             Assert.Matches($@"(?m)^\s+{stage}\s+\S.+$", r.Stdout);
     }
 

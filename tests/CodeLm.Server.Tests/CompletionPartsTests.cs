@@ -83,7 +83,7 @@ public sealed class CompletionPartsTests
     [Fact]
     public void Cache_evicts_the_least_recently_used()
     {
-        var cache = new CompletionCache(capacity: 2);
+        var cache = new CompletionCache<string>(capacity: 2);
         cache.Add("a", "1");
         cache.Add("b", "2");
         Assert.True(cache.TryGet("a", out _));

@@ -62,6 +62,12 @@ export class Controller {
     return this.client.sendRequest<R>(method, params);
   }
 
+  /** A notification to the running server; dropped when none is up (what it reports is not worth an error). */
+  notify(method: string, params: unknown): void {
+    if (this.client === undefined || this.status.state === 'error') return;
+    this.client.sendNotification(method, params).catch((error: unknown) => this.host.log(`${method}: ${String(error)}`));
+  }
+
   /** Completions should be requested: enabled, and a server is up. */
   get isActive(): boolean {
     return this.current.enabled && this.client !== undefined && this.status.state !== 'error';

@@ -4,6 +4,7 @@ import * as os from 'os';
 import * as vscode from 'vscode';
 import { LanguageClient, LanguageClientOptions, ServerOptions } from 'vscode-languageclient/node';
 import { ClientLike, Controller, Host, ReadyPlan } from './controller';
+import { AcceptanceTracker } from './acceptance';
 import { createInlineCompletionMiddleware } from './inlineMiddleware';
 import { RequestGate } from './requestGate';
 import { executableFor, FileProbe, planLaunch } from './serverLaunch';
@@ -12,6 +13,9 @@ import { StatusController } from './statusBar';
 import { TranslateResult, translateSelection, TranslateUi } from './translate';
 
 let controller: Controller | undefined;
+
+/** The command each item runs when accepted whole (internal: not in the command palette). */
+const ACCEPTED = 'codelm.accepted';
 
 const probe: FileProbe = {
   isFile: (p) => statOf(p)?.isFile() ?? false,
@@ -30,8 +34,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const log = vscode.window.createOutputChannel('CodeLm', { log: true });
   const item = vscode.window.createStatusBarItem('codelm.status', vscode.StatusBarAlignment.Right, 100);
   item.name = 'CodeLm';
-  const status = new StatusController(item);
+  const status = new StatusController(item, () => controller?.settings.slowThresholdMs ?? 0);
   const gate = new RequestGate(() => controller?.settings.debounceMs ?? 0);
+  const tracker = new AcceptanceTracker((event) => {
+    if (controller?.settings.acceptanceLog) controller.notify('codelm/event', event);
+  });
 
   const middleware = createInlineCompletionMiddleware<
     vscode.TextDocument,
@@ -45,6 +52,16 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     isActive: () => controller?.isActive ?? false,
     isExplicit: (ctx) => ctx.triggerKind === vscode.InlineCompletionTriggerKind.Invoke,
     isManualOnly: () => controller?.settings.trigger === 'manual',
+    answered: (document, position, result, latencyMs) => {
+      const items = Array.isArray(result) ? result : result.items;
+      const texts = items.map((i) => (typeof i.insertText === 'string' ? i.insertText : i.insertText.value));
+      // Run after a full accept (Tab): the only accept VS Code's stable API reports.
+      items.forEach((i, k) => (i.command = { command: ACCEPTED, title: 'CodeLm: accepted', arguments: [texts[k], document.languageId] }));
+      tracker.shown(document.uri.toString(), document.offsetAt(position), texts, document.languageId, latencyMs);
+      status.latency(latencyMs);
+      return result;
+    },
+    superseded: (document) => tracker.superseded(document.languageId),
   });
 
   const host: Host = {
@@ -80,6 +97,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     vscode.commands.registerCommand('codelm.disable', () => c.setEnabled(false)),
     vscode.commands.registerCommand('codelm.restartServer', () => c.restart()),
     vscode.commands.registerCommand('codelm.showLog', () => log.show(true)),
+    vscode.commands.registerCommand(ACCEPTED, (text: string, languageId: string) => tracker.accepted(text, languageId)),
+    vscode.workspace.onDidChangeTextDocument((e) => {
+      for (const c of e.contentChanges) tracker.changed(e.document.uri.toString(), c.rangeOffset, c.rangeLength, c.text);
+    }),
     vscode.commands.registerCommand('codelm.triggerCompletion', () => vscode.commands.executeCommand('editor.action.inlineSuggest.trigger')),
     vscode.commands.registerCommand('codelm.translateSelection', () =>
       translateSelection(translateUi(), (params) => c.request<TranslateResult>('codelm/translate', params)),

@@ -8,7 +8,7 @@ export interface RequestObserver {
   requestEnded(): void;
 }
 
-export interface InlineMiddlewareDeps<C> {
+export interface InlineMiddlewareDeps<D, P, C, R> {
   readonly gate: RequestGate;
   readonly observer: RequestObserver;
   /** Completions are on and the server is running. */
@@ -17,11 +17,15 @@ export interface InlineMiddlewareDeps<C> {
   isExplicit(context: C): boolean;
   /** Completions only when asked for (the `codelm.trigger` setting is "manual"): typing alone requests nothing. */
   isManualOnly(): boolean;
+  /** The server answered after `latencyMs` and the answer is used: returns what to give the editor. */
+  answered?(document: D, position: P, result: R, latencyMs: number): R;
+  /** A request the server already had was cancelled by a newer one, or by the editor. */
+  superseded?(document: D): void;
 }
 
 export type Next<D, P, C, T, R> = (document: D, position: P, context: C, token: T) => R | undefined | null | Thenable<R | undefined | null>;
 
-export function createInlineCompletionMiddleware<D, P, C, T extends TokenLike, R>(deps: InlineMiddlewareDeps<C>) {
+export function createInlineCompletionMiddleware<D, P, C, T extends TokenLike, R>(deps: InlineMiddlewareDeps<D, P, C, R>) {
   return async (document: D, position: P, context: C, token: T, next: Next<D, P, C, T, R>): Promise<R | null> => {
     if (!deps.isActive()) return null;
     const explicit = deps.isExplicit(context);
@@ -29,9 +33,15 @@ export function createInlineCompletionMiddleware<D, P, C, T extends TokenLike, R
     const requestToken = await deps.gate.admit(token, explicit);
     if (requestToken === undefined || !deps.isActive()) return null;
     deps.observer.requestStarted();
+    const started = Date.now();
     try {
       const result = await next(document, position, context, requestToken as T);
-      return requestToken.isCancellationRequested ? null : (result ?? null);
+      if (requestToken.isCancellationRequested) {
+        deps.superseded?.(document);
+        return null;
+      }
+      if (result === undefined || result === null) return null;
+      return deps.answered ? deps.answered(document, position, result, Date.now() - started) : result;
     } finally {
       deps.observer.requestEnded();
       deps.gate.finish(requestToken);

@@ -12,6 +12,14 @@ export interface CodeLmSettings {
   readonly contextBudget: number;
   /** "automatic": ghost text while typing; "manual": only on the Trigger Completion keybinding (Alt+\\). */
   readonly trigger: 'automatic' | 'manual';
+  /** Most candidates to cycle through (Alt+] / Alt+[); 1 turns cycling off. */
+  readonly candidates: number;
+  /** "onCycle": the extras are generated on the first cycle; "eager": with every completion. */
+  readonly candidateMode: 'onCycle' | 'eager';
+  /** Report shown/accepted/dismissed completions to the server's local log for `codelm stats`. */
+  readonly acceptanceLog: boolean;
+  /** Warn in the status bar when the p95 latency of recent completions is above this (0: never). */
+  readonly slowThresholdMs: number;
 }
 
 /** What the server reads, under `initializationOptions` and `{ codelm: ... }` in didChangeConfiguration. */
@@ -20,6 +28,9 @@ export interface ServerSettings {
   temperature: number;
   contextBudget: number;
   enabledLanguages: string[];
+  candidates: number;
+  candidateMode: 'onCycle' | 'eager';
+  acceptanceLog: boolean;
 }
 
 /** The slice of `vscode.WorkspaceConfiguration` used here. */
@@ -40,6 +51,10 @@ export const DEFAULTS: CodeLmSettings = {
   debounceMs: 200,
   contextBudget: 1024,
   trigger: 'automatic',
+  candidates: 3,
+  candidateMode: 'onCycle',
+  acceptanceLog: true,
+  slowThresholdMs: 2000,
 };
 
 export function readSettings(config: ConfigReader): CodeLmSettings {
@@ -56,6 +71,10 @@ export function readSettings(config: ConfigReader): CodeLmSettings {
     debounceMs: clampInt(config.get('debounceMs'), 0, 5000, DEFAULTS.debounceMs),
     contextBudget: clampInt(config.get('contextBudget'), 32, 32768, DEFAULTS.contextBudget),
     trigger: config.get('trigger') === 'manual' ? 'manual' : DEFAULTS.trigger,
+    candidates: clampInt(config.get('candidates'), 1, 8, DEFAULTS.candidates),
+    candidateMode: config.get('candidateMode') === 'eager' ? 'eager' : DEFAULTS.candidateMode,
+    acceptanceLog: typeof config.get('acceptanceLog') === 'boolean' ? (config.get<boolean>('acceptanceLog') as boolean) : DEFAULTS.acceptanceLog,
+    slowThresholdMs: clampInt(config.get('slowThresholdMs'), 0, 60000, DEFAULTS.slowThresholdMs),
   };
 }
 
@@ -65,6 +84,9 @@ export function serverSettings(settings: CodeLmSettings): ServerSettings {
     temperature: settings.temperature,
     contextBudget: settings.contextBudget,
     enabledLanguages: [...settings.enabledLanguages],
+    candidates: settings.candidates,
+    candidateMode: settings.candidateMode,
+    acceptanceLog: settings.acceptanceLog,
   };
 }
 

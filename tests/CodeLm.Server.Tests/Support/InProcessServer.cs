@@ -22,13 +22,13 @@ public sealed class InProcessServer : IAsyncDisposable
     public Stream FromServer => serverToClient;
 
     /// <summary>With <paramref name="rpcClient"/> false no JsonRpc client is attached: use <see cref="ToServer"/>/<see cref="FromServer"/>.</summary>
-    public InProcessServer(ICompletionEngine engine, bool rpcClient = true)
+    public InProcessServer(ICompletionEngine engine, bool rpcClient = true, Stats.AcceptanceLog? events = null, string model = "test-model")
     {
         serverIn = new AnonymousPipeClientStream(PipeDirection.In, clientToServer.ClientSafePipeHandle);
         serverOut = new AnonymousPipeClientStream(PipeDirection.Out, serverToClient.ClientSafePipeHandle);
         Log = new ServerLog(TextWriter.Synchronized(LogText), LogLevel.Debug);
         Completions = new CompletionService(engine, Log);
-        Run = Task.Run(() => LspServerHost.RunAsync(serverIn, serverOut, Completions, Log));
+        Run = Task.Run(() => LspServerHost.RunAsync(serverIn, serverOut, Completions, Log, default, events, model));
         if (rpcClient) client = new LspClient(clientToServer, serverToClient);
     }
 

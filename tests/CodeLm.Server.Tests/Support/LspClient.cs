@@ -44,13 +44,17 @@ public sealed class LspClient : IDisposable
             contentChanges = new[] { new { range = new { start = new { line = startLine, character = startChar }, end = new { line = endLine, character = endChar } }, text } },
         });
 
-    public Task<JsonElement> InlineAsync(string uri, int line, int character, CancellationToken ct = default) =>
+    /// <summary>An inline completion request; <paramref name="invoked"/> sends triggerKind 1 (the user asked or cycled), else 2 (typing).</summary>
+    public Task<JsonElement> InlineAsync(string uri, int line, int character, CancellationToken ct = default, bool invoked = false) =>
         RequestAsync("textDocument/inlineCompletion", new
         {
             textDocument = new { uri },
             position = new { line, character },
-            context = new { triggerKind = 2 },
+            context = new { triggerKind = invoked ? 1 : 2 },
         }, ct);
+
+    public static string[] InsertTexts(JsonElement list) =>
+        list.GetProperty("items").EnumerateArray().Select(i => i.GetProperty("insertText").GetString()!).ToArray();
 
     /// <summary>Writes raw bytes as they are (for malformed input).</summary>
     public async Task SendRawAsync(byte[] bytes)

@@ -36,13 +36,28 @@ public sealed class ScriptedEngine : ICompletionEngine
         return RespondContinue(prompt);
     }
 
+    /// <summary>What <see cref="Sample"/> answers: sample i of n for the prompt (default: the greedy answer plus " #i").</summary>
+    public Func<CompletionPrompt, int, string>? RespondSample { get; set; }
+    public List<(CompletionPrompt Prompt, EngineOptions Options, int N)> Samples { get; } = [];
+
+    public IReadOnlyList<string> Sample(CompletionPrompt prompt, EngineOptions options, int n, Func<string, bool> shouldStop, CancellationToken ct)
+    {
+        lock (Samples) Samples.Add((prompt, options, n));
+        ct.ThrowIfCancellationRequested();
+        return Enumerable.Range(0, n).Select(i => Streamed(RespondSample?.Invoke(prompt, i) ?? Respond(prompt) + " #" + i, shouldStop)).ToArray();
+    }
+
     public string Complete(CompletionPrompt prompt, EngineOptions options, Func<string, bool> shouldStop, CancellationToken ct)
     {
         lock (Calls) Calls.Add((prompt, options));
         if (Delay > TimeSpan.Zero) Task.Delay(Delay, ct).GetAwaiter().GetResult();
         ct.ThrowIfCancellationRequested();
-        var full = Respond(prompt);
-        // Stream it character by character the way a model streams tokens, stopping where the server says.
+        return Streamed(Respond(prompt), shouldStop);
+    }
+
+    /// <summary>Streams <paramref name="full"/> character by character the way a model streams tokens, stopping where the server says.</summary>
+    private static string Streamed(string full, Func<string, bool> shouldStop)
+    {
         for (var i = 1; i <= full.Length; i++)
             if (shouldStop(full[..i])) return full[..i];
         return full;

@@ -72,6 +72,9 @@ describe('vsce package', function () {
   it('contributes the settings and commands', () => {
     const props = Object.keys(manifest.contributes.configuration.properties).sort();
     assert.deepStrictEqual(props, [
+      'codelm.acceptanceLog',
+      'codelm.candidateMode',
+      'codelm.candidates',
       'codelm.checkpointPath',
       'codelm.contextBudget',
       'codelm.debounceMs',
@@ -79,10 +82,20 @@ describe('vsce package', function () {
       'codelm.enabledLanguages',
       'codelm.maxNewTokens',
       'codelm.serverPath',
+      'codelm.slowThresholdMs',
       'codelm.temperature',
       'codelm.trigger',
     ]);
     const commands = manifest.contributes.commands.map((c: { command: string }) => c.command).sort();
     assert.deepStrictEqual(commands, ['codelm.disable', 'codelm.enable', 'codelm.restartServer', 'codelm.showLog', 'codelm.toggle', 'codelm.translateSelection', 'codelm.triggerCompletion']);
+    // Cycling and partial accept are VS Code's own inline-suggest commands, bound while ghost text is visible.
+    const keys = Object.fromEntries(manifest.contributes.keybindings.map((k: { command: string; key: string }) => [k.command, k.key]));
+    assert.deepStrictEqual(keys, {
+      'codelm.triggerCompletion': 'alt+\\',
+      'editor.action.inlineSuggest.showNext': 'alt+]',
+      'editor.action.inlineSuggest.showPrevious': 'alt+[',
+      'editor.action.inlineSuggest.acceptNextWord': 'ctrl+right',
+      'editor.action.inlineSuggest.acceptNextLine': 'ctrl+alt+right',
+    });
   });
 });

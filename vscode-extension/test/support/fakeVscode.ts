@@ -64,6 +64,7 @@ export function createFakeVscode(settings: Record<string, unknown>): FakeVscode 
         configListeners.push(listener);
         return disposable;
       },
+      onDidChangeTextDocument: () => disposable,
     },
     commands: {
       registerCommand: (id: string, handler: (...args: unknown[]) => unknown) => {

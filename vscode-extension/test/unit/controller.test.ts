@@ -58,7 +58,19 @@ describe('Controller', () => {
     assert.deepStrictEqual(host.clients[0].notifications, [
       {
         method: 'workspace/didChangeConfiguration',
-        params: { settings: { codelm: { maxNewTokens: 16, temperature: 0.7, contextBudget: 1024, enabledLanguages: host.settings.enabledLanguages } } },
+        params: {
+          settings: {
+            codelm: {
+              maxNewTokens: 16,
+              temperature: 0.7,
+              contextBudget: 1024,
+              enabledLanguages: host.settings.enabledLanguages,
+              candidates: 3,
+              candidateMode: 'onCycle',
+              acceptanceLog: true,
+            },
+          },
+        },
       },
     ]);
     assert.strictEqual(controller.settings.debounceMs, 50, 'client-side settings apply at once too');

@@ -112,4 +112,37 @@ describe('inline completion middleware', () => {
     await assert.rejects(middleware('doc', 1, { triggerKind: INVOKE }, new FakeToken(), async () => Promise.reject(new Error('boom'))), /boom/);
     assert.strictEqual(status.state, 'ready');
   });
+
+  it('hands an answer that is used to the answered hook with its latency, and a cancelled one to superseded', async () => {
+    const item = new FakeStatusItem();
+    const status = new StatusController(item);
+    status.setReady();
+    const answered: Array<[string, number, string[]]> = [];
+    const superseded: string[] = [];
+    const middleware = createInlineCompletionMiddleware<string, number, Ctx, TokenLike, string[]>({
+      gate: new RequestGate(() => 0),
+      observer: status,
+      isActive: () => true,
+      isExplicit: () => false,
+      isManualOnly: () => false,
+      answered: (doc, position, result, latencyMs) => {
+        assert.ok(latencyMs >= 0);
+        answered.push([doc, position, result]);
+        return [...result, 'marked'];
+      },
+      superseded: (doc) => superseded.push(doc),
+    });
+    assert.deepStrictEqual(await middleware('a.py', 1, { triggerKind: AUTOMATIC }, new FakeToken(), async () => ['x']), ['x', 'marked']);
+    assert.deepStrictEqual(answered, [['a.py', 1, ['x']]]);
+
+    const token = new FakeToken();
+    const slow = middleware('b.py', 2, { triggerKind: AUTOMATIC }, token, async () => {
+      token.cancel();
+      return ['late'];
+    });
+    assert.strictEqual(await slow, null);
+    assert.deepStrictEqual(superseded, ['b.py']);
+    assert.strictEqual(await middleware('c.py', 3, { triggerKind: AUTOMATIC }, new FakeToken(), async () => null), null);
+    assert.strictEqual(answered.length, 1, 'no answer, nothing to report');
+  });
 });

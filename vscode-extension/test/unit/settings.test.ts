@@ -19,7 +19,7 @@ describe('settings', () => {
 
   it('falls back to defaults for missing or mistyped values', () => {
     assert.deepStrictEqual(readSettings(reader({})), DEFAULTS);
-    const s = readSettings(reader({ maxNewTokens: 'many', temperature: Number.NaN, enabled: 'yes', serverPath: '   ', enabledLanguages: 'python', trigger: 'sometimes' }));
+    const s = readSettings(reader({ maxNewTokens: 'many', temperature: Number.NaN, enabled: 'yes', serverPath: '   ', enabledLanguages: 'python', trigger: 'sometimes', candidateMode: 'lazy', acceptanceLog: 'no' }));
     assert.deepStrictEqual(s, DEFAULTS);
     assert.strictEqual(readSettings(reader({ trigger: 'manual' })).trigger, 'manual');
   });
@@ -33,9 +33,17 @@ describe('settings', () => {
     assert.deepStrictEqual(s.enabledLanguages, ['python', 'go']);
   });
 
-  it('sends the server its four settings under initializationOptions and { codelm: ... }', () => {
-    const s = readSettings(reader({ maxNewTokens: 32, temperature: 0.5, contextBudget: 512, enabledLanguages: ['python'], checkpointPath: '/x' }));
-    assert.deepStrictEqual(serverSettings(s), { maxNewTokens: 32, temperature: 0.5, contextBudget: 512, enabledLanguages: ['python'] });
+  it('sends the server its settings under initializationOptions and { codelm: ... }', () => {
+    const s = readSettings(reader({ maxNewTokens: 32, temperature: 0.5, contextBudget: 512, enabledLanguages: ['python'], checkpointPath: '/x', candidates: 12, candidateMode: 'eager', acceptanceLog: false, slowThresholdMs: 10 }));
+    assert.deepStrictEqual(serverSettings(s), {
+      maxNewTokens: 32,
+      temperature: 0.5,
+      contextBudget: 512,
+      enabledLanguages: ['python'],
+      candidates: 8,
+      candidateMode: 'eager',
+      acceptanceLog: false,
+    });
     assert.deepStrictEqual(didChangeConfigurationParams(s), { settings: { codelm: serverSettings(s) } });
   });
 
