@@ -6,7 +6,7 @@ public sealed record ShapedCompletion(string InsertText, int ReplaceLength);
 /// <summary>
 /// Post-processing between the model's raw middle and what the editor shows: cut to the line or to the end of the block
 /// by indentation, never repeat what follows the cursor, take over auto-closed brackets instead of doubling them, and
-/// drop results not worth showing.
+/// drop results not worth showing or broken mid-character.
 /// </summary>
 public static class CompletionShaper
 {
@@ -54,6 +54,8 @@ public static class CompletionShaper
             }
         }
 
+        // U+FFFD: the model stopped, or strayed, mid-character (a byte-level token); that is garbage in the user's file.
+        if (text.Contains('\uFFFD')) return null;
         var visible = text.Count(c => !char.IsWhiteSpace(c));
         if (visible == 0) return null;
         if (visible < MinVisibleChars && !text.Contains('\n')) return null;

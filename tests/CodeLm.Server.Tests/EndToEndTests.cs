@@ -97,6 +97,38 @@ public sealed class EndToEndTests(TinyCheckpoint tiny)
     }
 
     [Fact]
+    public async Task Cycling_gets_distinct_shaped_candidates_after_the_single_answer_and_events_reach_the_log()
+    {
+        var offset = Document.IndexOf("= \n", StringComparison.Ordinal) + 2;
+        var single = await ExpectedAsync(tiny, Document, offset, new CompletionSettings { MaxNewTokens = 24 });
+        Assert.NotNull(single);
+
+        using var temp = new TempDir();
+        var logPath = temp.File("acceptance.jsonl");
+        using var server = new ServerProcess(tiny.Dir, "--acceptance-log", logPath);
+        using var client = new LspClient(server.ToServer, server.FromServer);
+        await client.StartAsync(new { codelm = new { maxNewTokens = 24, candidates = 4, candidateTemperature = 1.0 } });
+        await client.OpenAsync(Uri, "python", Document);
+        var cursor = TextDocument.PositionOf(Document, offset);
+        Assert.Equal([single!.InsertText], LspClient.InsertTexts(await client.InlineAsync(Uri, cursor.Line, cursor.Character)));
+        var cycled = LspClient.InsertTexts(await client.InlineAsync(Uri, cursor.Line, cursor.Character, invoked: true));
+        Assert.Equal(single.InsertText, cycled[0]);
+        Assert.InRange(cycled.Length, 2, 4); // four samples at temperature 1 of a random-weight model: some are new
+        Assert.Equal(cycled.Length, cycled.Distinct().Count());
+        Assert.All(cycled, t => Assert.True(t.Trim().Length > 0 && !t.Contains('\n') && t == t.TrimEnd(), $"not shaped for line mode: '{t}'"));
+        Assert.Equal(cycled, LspClient.InsertTexts(await client.InlineAsync(Uri, cursor.Line, cursor.Character, invoked: true)));
+
+        await client.NotifyAsync("codelm/event", new { kind = "shown", languageId = "python", latencyMs = 42 });
+        await client.NotifyAsync("codelm/event", new { kind = "accepted", languageId = "python", chars = cycled[0].Length });
+        await client.RequestAsync("shutdown", null);
+        await client.NotifyAsync("exit");
+        Assert.Equal(0, await server.WaitForExitAsync(TimeSpan.FromSeconds(20)));
+        var (events, _) = CodeLm.Server.Stats.AcceptanceLog.Read(logPath);
+        Assert.Equal(["Shown", "Accepted"], events.Select(e => e.Kind.ToString()));
+        Assert.All(events, e => Assert.Equal(Path.GetFullPath(tiny.Dir), e.Model));
+    }
+
+    [Fact]
     public void Serve_without_a_checkpoint_fails_with_a_clear_message()
     {
         using var temp = new TempDir();

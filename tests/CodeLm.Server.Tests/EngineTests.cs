@@ -43,6 +43,25 @@ public sealed class EngineTests(TinyCheckpoint tiny)
     }
 
     [Fact]
+    public void Sampled_candidates_come_from_the_cached_prompt_differ_stop_on_their_own_and_leave_greedy_unchanged()
+    {
+        using var warm = tiny.LoadEngine(reuseKvCache: true);
+        var greedy = new EngineOptions(MaxNewTokens: 24, Temperature: 0, FimFormat.Spm);
+        var sampled = greedy with { Temperature = 1.0f, TopP = 0.95f };
+        var first = warm.Complete(Prompts[0], greedy, _ => false, default);
+        // After the greedy run the prompt sits in the warm engine's cache: its samples decode from it as one batch.
+        var samples = warm.Sample(Prompts[0], sampled, 4, _ => false, default);
+        Assert.Equal(4, samples.Count);
+        // Not compared with another engine's samples: torch's thread count is global to the process, tests running
+        // alongside change it, and a random-weight model's near-uniform logits turn a rounding difference into another token.
+        Assert.True(samples.Distinct().Count() > 1, $"four samples at temperature 1 were all '{samples[0]}' (seed {tiny.Seed})");
+        Assert.Equal(first, warm.Complete(Prompts[0], greedy, _ => false, default));
+        // Each sample stops where the caller says, on its own.
+        Assert.All(warm.Sample(Prompts[0], sampled, 3, soFar => soFar.Length >= 3, default), s => Assert.InRange(s.Length, 1, 3 + 16));
+        Assert.Throws<ArgumentException>(() => warm.Sample(Prompts[0], greedy, 2, _ => false, default));
+    }
+
+    [Fact]
     public void Greedy_with_a_reused_kv_cache_equals_the_generator_token_for_token()
     {
         using var fast = tiny.LoadEngine(reuseKvCache: true);

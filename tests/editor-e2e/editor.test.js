@@ -71,6 +71,28 @@ describe('CodeLm in VS Code (code-server + headless Chromium)', function () {
   let serverLog = '';
   let page;
 
+  /** Where the extension's completion events go for the editor named `name` (its own CODELM_CACHE). */
+  const acceptanceLog = (name) => path.join(work, `cache-${name}`, 'acceptance.jsonl');
+
+  /** The events of that log, as "kind languageId" lines. */
+  function events(name) {
+    const file = acceptanceLog(name);
+    if (!fs.existsSync(file)) return [];
+    return fs.readFileSync(file, 'utf8').split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l)).map((e) => `${e.kind} ${e.language}`);
+  }
+
+  /** The text of the editor's line `n` (0-based), ghost text excluded. */
+  async function lineText(editor, n) {
+    return editor.evaluate((el, n) => {
+      const lines = [...el.querySelectorAll('.view-line')].sort((a, b) => parseFloat(a.style.top) - parseFloat(b.style.top));
+      const line = lines[n];
+      if (!line) return undefined;
+      const clone = line.cloneNode(true);
+      clone.querySelectorAll('.ghost-text-decoration, .ghost-text, .ghost-text-decoration-preview').forEach((g) => g.remove());
+      return clone.textContent.replace(/\u00a0/g, ' ');
+    }, n);
+  }
+
   /** A code-server of its own (user settings, project folder, port) with the installed extension, open in a new page. */
   async function openEditor(name, overrides) {
     const userData = path.join(work, `user-data-${name}`);
@@ -95,7 +117,7 @@ describe('CodeLm in VS Code (code-server + headless Chromium)', function () {
     const server = spawn(
       codeServer,
       ['--auth', 'none', '--bind-addr', `127.0.0.1:${port}`, '--disable-telemetry', '--disable-update-check', '--user-data-dir', userData, '--extensions-dir', extensions, folder],
-      { detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
+      { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CODELM_CACHE: path.dirname(acceptanceLog(name)) } },
     );
     servers.push(server);
     const collect = (chunk) => (serverLog = (serverLog + chunk).slice(-20_000));
@@ -173,6 +195,44 @@ describe('CodeLm in VS Code (code-server + headless Chromium)', function () {
     await page.keyboard.press('Control+S');
     await until('the accepted completion on disk', () => fs.readFileSync(file, 'utf8').startsWith(ACCEPTED), 15_000, () => fs.readFileSync(file, 'utf8'));
     assert.strictEqual(fs.readFileSync(file, 'utf8'), ON_DISK.replace('def greet(name):\n', ACCEPTED));
+    // The extension told the server, which logged it locally for `codelm stats`.
+    await until('the shown and accepted events in the acceptance log', () => events('working').includes('Accepted python'), 15_000, () => events('working').join('\n'));
+    assert.deepStrictEqual(events('working'), ['Shown python', 'Accepted python']);
+    await page.close();
+  });
+
+  it('cycles to another candidate with Alt+] and back with Alt+[, and Ctrl+Right accepts one word', async function () {
+    const { editor, file } = await openEditor('cycling', {
+      'codelm.candidates': 3,
+      // This model knows its one document by heart: only a hot sample strays from it.
+      'codelm.candidateTemperature': 2,
+      'editor.inlineSuggest.showToolbar': 'always',
+    });
+    await page.locator('[aria-label="CodeLm: ready"]').first().waitFor({ timeout: 120_000 });
+    await enterFunctionBody(editor);
+    const ghost = page.locator('.ghost-text-decoration');
+    const shownText = async () => (await ghost.allTextContents()).join('').replace(/\u00a0/g, ' ');
+    await ghost.first().waitFor({ state: 'visible', timeout: 60_000 });
+    assert.strictEqual(await shownText(), TRAINED_DOCUMENT.expected);
+
+    await page.keyboard.press('Alt+]');
+    let other = '';
+    await until('another candidate after Alt+]', async () => {
+      other = (await ghost.count()) > 0 ? await shownText() : '';
+      return other !== '' && other !== TRAINED_DOCUMENT.expected;
+    }, 60_000, () => serverLog);
+    await page.screenshot({ path: path.join(artifacts, 'cycling.png') });
+    await page.keyboard.press('Alt+[');
+    await until('the first candidate again after Alt+[', async () => (await ghost.count()) > 0 && (await shownText()) === TRAINED_DOCUMENT.expected, 30_000);
+
+    await page.keyboard.press('Control+ArrowRight');
+    await until('one word accepted', async () => /^ {4}return ?$/.test((await lineText(editor, 1)) ?? ''), 15_000, () => '');
+    await page.keyboard.press('Escape');
+    await page.keyboard.press('Control+S');
+    await until('the saved word', () => fs.readFileSync(file, 'utf8').split('\n')[1].startsWith('    return'), 15_000, () => fs.readFileSync(file, 'utf8'));
+    assert.match(fs.readFileSync(file, 'utf8').split('\n')[1], /^ {4}return ?$/);
+    await until('the partial accept in the acceptance log', () => events('cycling').includes('Partial python'), 15_000, () => events('cycling').join('\n'));
+    assert.strictEqual(events('cycling')[0], 'Shown python');
     await page.close();
   });
 

@@ -16,6 +16,8 @@ export interface CodeLmSettings {
   readonly candidates: number;
   /** "onCycle": the extras are generated on the first cycle; "eager": with every completion. */
   readonly candidateMode: 'onCycle' | 'eager';
+  /** Temperature of the extra candidates. */
+  readonly candidateTemperature: number;
   /** Report shown/accepted/dismissed completions to the server's local log for `codelm stats`. */
   readonly acceptanceLog: boolean;
   /** Warn in the status bar when the p95 latency of recent completions is above this (0: never). */
@@ -30,6 +32,7 @@ export interface ServerSettings {
   enabledLanguages: string[];
   candidates: number;
   candidateMode: 'onCycle' | 'eager';
+  candidateTemperature: number;
   acceptanceLog: boolean;
 }
 
@@ -53,6 +56,7 @@ export const DEFAULTS: CodeLmSettings = {
   trigger: 'automatic',
   candidates: 3,
   candidateMode: 'onCycle',
+  candidateTemperature: 0.8,
   acceptanceLog: true,
   slowThresholdMs: 2000,
 };
@@ -73,6 +77,7 @@ export function readSettings(config: ConfigReader): CodeLmSettings {
     trigger: config.get('trigger') === 'manual' ? 'manual' : DEFAULTS.trigger,
     candidates: clampInt(config.get('candidates'), 1, 8, DEFAULTS.candidates),
     candidateMode: config.get('candidateMode') === 'eager' ? 'eager' : DEFAULTS.candidateMode,
+    candidateTemperature: clampNumber(config.get('candidateTemperature'), 0.05, 2, DEFAULTS.candidateTemperature),
     acceptanceLog: typeof config.get('acceptanceLog') === 'boolean' ? (config.get<boolean>('acceptanceLog') as boolean) : DEFAULTS.acceptanceLog,
     slowThresholdMs: clampInt(config.get('slowThresholdMs'), 0, 60000, DEFAULTS.slowThresholdMs),
   };
@@ -86,6 +91,7 @@ export function serverSettings(settings: CodeLmSettings): ServerSettings {
     enabledLanguages: [...settings.enabledLanguages],
     candidates: settings.candidates,
     candidateMode: settings.candidateMode,
+    candidateTemperature: settings.candidateTemperature,
     acceptanceLog: settings.acceptanceLog,
   };
 }

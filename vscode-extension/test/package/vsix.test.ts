@@ -74,6 +74,7 @@ describe('vsce package', function () {
     assert.deepStrictEqual(props, [
       'codelm.acceptanceLog',
       'codelm.candidateMode',
+      'codelm.candidateTemperature',
       'codelm.candidates',
       'codelm.checkpointPath',
       'codelm.contextBudget',

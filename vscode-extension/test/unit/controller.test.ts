@@ -67,6 +67,7 @@ describe('Controller', () => {
               enabledLanguages: host.settings.enabledLanguages,
               candidates: 3,
               candidateMode: 'onCycle',
+              candidateTemperature: 0.8,
               acceptanceLog: true,
             },
           },

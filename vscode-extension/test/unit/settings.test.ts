@@ -42,6 +42,7 @@ describe('settings', () => {
       enabledLanguages: ['python'],
       candidates: 8,
       candidateMode: 'eager',
+      candidateTemperature: 0.8,
       acceptanceLog: false,
     });
     assert.deepStrictEqual(didChangeConfigurationParams(s), { settings: { codelm: serverSettings(s) } });
