@@ -7,6 +7,7 @@
 // servers run beside these, interleaved the same way, and their completions are compared text for text. Usage:
 //   dotnet run -c Release --project bench/server -- [--trained DIR]... [--no-random] [--requests 200] [--repeats 3] [--precision auto|int8] [--baseline DLL]
 //     [--before 1500] [--after 400] (characters around the cursor)
+//   dotnet run -c Release --project bench/server -- editor ...   (several candidates and typing along: see EditorBench.cs)
 // The `small` preset with random weights (and a tokenizer trained on this repo's sources) is always measured unless
 // --no-random; each --trained DIR (e.g. the quickstart's run/best) is measured too.
 using System.Diagnostics;
@@ -19,22 +20,22 @@ using CodeLm.Tokenizer;
 using CodeLm.Tokenizer.Training;
 using StreamJsonRpc;
 
+if (args.Length > 0 && args[0] == "editor") return await EditorBench.RunAsync(args[1..]);
 var inv = CultureInfo.InvariantCulture;
 var requests = int.Parse(Arg("--requests") ?? "200", inv);
 var repeats = int.Parse(Arg("--repeats") ?? "3", inv);
 var precision = Arg("--precision") ?? "auto";
 var baseline = Arg("--baseline") is { } b ? Path.GetFullPath(b) : null;
 var trained = args.Select((a, i) => (a, i)).Where(x => x.a is "--trained" or "--checkpoint" && x.i + 1 < args.Length).Select(x => Path.GetFullPath(args[x.i + 1])).ToList();
-var root = FindRepoRoot();
-var sources = Directory.GetFiles(root, "*.cs", SearchOption.AllDirectories)
-    .Where(p => !p.Contains("/bin/") && !p.Contains("/obj/")).Order(StringComparer.Ordinal).ToList();
+var root = BenchSupport.FindRepoRoot();
+var sources = BenchSupport.CSharpSources(root);
 var temp = Directory.CreateTempSubdirectory("codelm-bench-server-").FullName;
 try
 {
     var models = new List<(string Name, string Dir)>();
-    if (!args.Contains("--no-random")) models.Add(("`small` preset, random weights", MakeSmallCheckpoint(temp, sources)));
+    if (!args.Contains("--no-random")) models.Add(("`small` preset, random weights", BenchSupport.MakeSmallCheckpoint(temp, sources)));
     models.AddRange(trained.Select(t => ($"trained checkpoint {t}", t)));
-    var cases = MakeCases(sources, requests, int.Parse(Arg("--before") ?? "1500", inv), int.Parse(Arg("--after") ?? "400", inv));
+    var cases = BenchSupport.MakeCases(sources, requests, int.Parse(Arg("--before") ?? "1500", inv), int.Parse(Arg("--after") ?? "400", inv));
     var codelm = Path.Combine(root, "Cli", "bin", "Release", "net10.0", "codelm.dll");
     if (!File.Exists(codelm)) throw new FileNotFoundException($"build first: dotnet build Cli -c Release ({codelm} is missing)");
     if (baseline != null && !File.Exists(baseline)) throw new FileNotFoundException($"--baseline: {baseline} is missing");
@@ -42,11 +43,11 @@ try
     var variants = precisions.Select(p => new Variant(p, codelm, p))
         .Concat(baseline == null ? [] : precisions.Select(p => new Variant($"{p} (baseline)", baseline, p))).ToArray();
     Console.WriteLine($"# codelm serve latency: {cases.Count} cases, {repeats} repeats, --precision {precision} against --precision float32 interleaved{(baseline == null ? "" : $", and a baseline build ({baseline})")}; " +
-                      $"{Environment.ProcessorCount} cores, load average {LoadAverage()}, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
+                      $"{Environment.ProcessorCount} cores, load average {BenchSupport.LoadAverage()}, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
     foreach (var (name, dir) in models)
     {
         var tokenizer = CodeTokenizer.Load(CodeLm.Model.Checkpoint.TokenizerDirOf(dir)); // a checkpoint's copy, or a model folder's own
-        var loadBefore = LoadAverage();
+        var loadBefore = BenchSupport.LoadAverage();
         var runs = new List<Dictionary<string, Stats>>();
         var agreement = new List<string>();
         for (var rep = 0; rep < repeats; rep++)
@@ -64,7 +65,7 @@ try
         }
         Console.WriteLine();
         Console.WriteLine($"## {name}");
-        Console.WriteLine($"load average (1/5/15 min) before {loadBefore}, after {LoadAverage()}");
+        Console.WriteLine($"load average (1/5/15 min) before {loadBefore}, after {BenchSupport.LoadAverage()}");
         Console.WriteLine();
         PrintMarkdown(runs, precisions, cases.Count);
         foreach (var line in agreement) Console.WriteLine($"- {line}");
@@ -78,49 +79,9 @@ return 0;
 
 string? Arg(string name) { var i = Array.IndexOf(args, name); return i >= 0 && i + 1 < args.Length ? args[i + 1] : null; }
 
-static string LoadAverage() => string.Join('/', File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
 
-static string FindRepoRoot()
-{
-    var dir = new DirectoryInfo(AppContext.BaseDirectory);
-    while (dir != null && !File.Exists(Path.Combine(dir.FullName, "CodeLm.sln"))) dir = dir.Parent;
-    return dir?.FullName ?? throw new InvalidOperationException("run inside the repository");
-}
 
-static string MakeSmallCheckpoint(string temp, List<string> sources)
-{
-    TorchNativeLoader.EnsureLoaded();
-    var tokDir = Path.Combine(temp, "tokenizer");
-    BpeTrainer.Train(sources.Select(File.ReadAllText), new BpeTrainerOptions(VocabSize: 4096, Threads: 1)).Save(tokDir);
-    TorchSharp.torch.manual_seed(1);
-    // The preset's 32,768-row embedding and head are kept (the extra rows past the tokenizer are never sampled), so the
-    // compute per token is the preset's.
-    using var model = new Gpt(GptConfig.Preset("small"));
-    var dir = Path.Combine(temp, "small");
-    Checkpoint.Save(dir, model, tokDir);
-    return dir;
-}
 
-// Each case: a C# file cut at a line end after >= `before` (1,500) characters: the `before` characters before the cursor
-// and up to `after` (400) after it.
-static List<(string Text, int Offset)> MakeCases(List<string> sources, int n, int before, int after)
-{
-    var cases = new List<(string, int)>();
-    foreach (var path in sources)
-    {
-        var text = File.ReadAllText(path).Replace("\r\n", "\n");
-        for (var at = before; at < text.Length - 50 && cases.Count < n; at += 900)
-        {
-            var lineEnd = text.IndexOf('\n', at);
-            if (lineEnd < 0) break;
-            var start = lineEnd - before;
-            var end = Math.Min(text.Length, lineEnd + after);
-            cases.Add((text[start..end], before));
-        }
-        if (cases.Count >= n) break;
-    }
-    return cases;
-}
 
 // One repeat: a server per precision, started together and fed the same requests in turns, so load changes during the
 // repeat reach both. Keys are "kind precision" plus "anchor" (a bare round trip to the first server).
@@ -158,7 +119,7 @@ static async Task<Dictionary<string, List<(double Ms, string? Text)>>> RunOnce(s
         foreach (var s in servers) await s.OpenAsync("file:///bench/typing.cs", doc);
         for (var c = 0; c < typed.Length; c++)
         {
-            var pos = Pos(doc, offset);
+            var pos = BenchSupport.Pos(doc, offset);
             doc = doc.Insert(offset, typed[c].ToString());
             offset++;
             foreach (var k in Turns(c))
@@ -175,11 +136,6 @@ static async Task<Dictionary<string, List<(double Ms, string? Text)>>> RunOnce(s
     }
 }
 
-static object Pos(string text, int offset)
-{
-    var line = text[..offset].Count(c => c == '\n');
-    return new { line, character = offset - (text.LastIndexOf('\n', Math.Max(0, offset - 1)) + 1) };
-}
 
 void PrintMarkdown(List<Dictionary<string, Stats>> runs, string[] precisions, int n)
 {
@@ -188,22 +144,21 @@ void PrintMarkdown(List<Dictionary<string, Stats>> runs, string[] precisions, in
     Console.WriteLine($"|---|---:|---:|---:|---:|---:|---:|{(withBaseline ? "---:|" : "")}---:|");
     foreach (var key in runs[0].Keys)
     {
-        double Med(Func<Stats, double> f) => Median(runs.Select(r => f(r[key])).ToList());
+        double Med(Func<Stats, double> f) => BenchSupport.Median(runs.Select(r => f(r[key])).ToList());
         string Spread(Func<Stats, double> f) { var v = runs.Select(r => f(r[key])).ToList(); return $"{Med(f).ToString("F1", inv)} ({v.Min().ToString("F1", inv)}–{v.Max().ToString("F1", inv)})"; }
         var anchorRatio = runs.Select(r => r[key].P50 / r["anchor"].P50).ToList();
         var f32 = key == "anchor" ? null : key.Replace($" {precisions[0]}", " float32");
         var f32Ratio = f32 == null ? "" : Spread2(runs.Select(r => r[key].P50 / r[f32].P50).ToList());
         var before = key + " (baseline)";
         var baselineRatio = !withBaseline ? "" : runs[0].ContainsKey(before) ? $" {Spread2(runs.Select(r => r[key].P50 / r[before].P50).ToList())} |" : " |";
-        Console.WriteLine($"| {key} | {runs[0][key].Count} | {Spread(s => s.P50)} | {Spread(s => s.P95)} | {Spread(s => s.Max)} | {Median(anchorRatio).ToString("F1", inv)}× | {f32Ratio} |{baselineRatio} {Med(s => s.MeanTokens).ToString("F1", inv)} |");
+        Console.WriteLine($"| {key} | {runs[0][key].Count} | {Spread(s => s.P50)} | {Spread(s => s.P95)} | {Spread(s => s.Max)} | {BenchSupport.Median(anchorRatio).ToString("F1", inv)}× | {f32Ratio} |{baselineRatio} {Med(s => s.MeanTokens).ToString("F1", inv)} |");
     }
     Console.WriteLine();
     Console.WriteLine($"Median over {runs.Count} runs (min–max over the runs in brackets); {n} cases; `--precision {precisions[0]}` and `--precision float32` servers side by side, requests interleaved.");
 }
 
-string Spread2(List<double> v) => $"{Median(v).ToString("F2", inv)} ({v.Min().ToString("F2", inv)}–{v.Max().ToString("F2", inv)})";
+string Spread2(List<double> v) => $"{BenchSupport.Median(v).ToString("F2", inv)} ({v.Min().ToString("F2", inv)}–{v.Max().ToString("F2", inv)})";
 
-static double Median(List<double> v) { var s = v.Order().ToList(); return s.Count % 2 == 1 ? s[s.Count / 2] : (s[s.Count / 2 - 1] + s[s.Count / 2]) / 2; }
 
 /// <summary>One kind of server in the run: a build (its codelm.dll) at a precision.</summary>
 sealed record Variant(string Name, string Dll, string Precision);
@@ -218,71 +173,3 @@ sealed record Stats(int Count, double P50, double P95, double Max, double MeanTo
     }
 }
 
-/// <summary>One `codelm serve` process over stdio with a StreamJsonRpc client.</summary>
-sealed class ServeClient : IAsyncDisposable
-{
-    private readonly Process _proc;
-    private readonly JsonRpc _rpc;
-
-    private ServeClient(Process proc, JsonRpc rpc) { _proc = proc; _rpc = rpc; }
-
-    public static async Task<ServeClient> StartAsync(string codelm, string checkpoint, string precision, string name)
-    {
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in new[] { codelm, "serve", "--checkpoint", checkpoint, "--log-file", Path.Combine(Path.GetTempPath(), $"codelm-bench-server-{name.Replace(' ', '-').Replace("(", "").Replace(")", "")}.log"), "--verbose", "--precision", precision })
-            psi.ArgumentList.Add(a);
-        var proc = Process.Start(psi)!;
-        proc.ErrorDataReceived += (_, _) => { };
-        proc.BeginErrorReadLine();
-        var formatter = new SystemTextJsonFormatter { JsonSerializerOptions = LspServerHost.JsonOptions() };
-        var rpc = new JsonRpc(new HeaderDelimitedMessageHandler(proc.StandardInput.BaseStream, proc.StandardOutput.BaseStream, formatter));
-        rpc.StartListening();
-        await rpc.InvokeWithParameterObjectAsync<JsonElement>("initialize", new { processId = Environment.ProcessId, capabilities = new { },
-            initializationOptions = new { codelm = new { maxNewTokens = 48, temperature = 0, contextBudget = 1024 } } });
-        await rpc.NotifyWithParameterObjectAsync("initialized", new { });
-        return new ServeClient(proc, rpc);
-    }
-
-    public Task OpenAsync(string uri, string text) =>
-        _rpc.NotifyWithParameterObjectAsync("textDocument/didOpen", new { textDocument = new { uri, languageId = "csharp", version = 1, text } });
-
-    public Task ChangeAsync(string uri, int version, object pos, string text) =>
-        _rpc.NotifyWithParameterObjectAsync("textDocument/didChange", new { textDocument = new { uri, version },
-            contentChanges = new[] { new { range = new { start = pos, end = pos }, text } } });
-
-    public async Task<(double Ms, string? Text)> InlineAsync(string uri, string text, int offset)
-    {
-        var line = text[..offset].Count(c => c == '\n');
-        var character = offset - (text.LastIndexOf('\n', offset - 1) + 1);
-        var clock = Stopwatch.StartNew();
-        var r = await _rpc.InvokeWithParameterObjectAsync<JsonElement>("textDocument/inlineCompletion",
-            new { textDocument = new { uri }, position = new { line, character }, context = new { triggerKind = 2 } });
-        var ms = clock.Elapsed.TotalMilliseconds;
-        var items = r.GetProperty("items");
-        return (ms, items.GetArrayLength() == 0 ? null : items[0].GetProperty("insertText").GetString());
-    }
-
-    public async Task<double> AnchorAsync()
-    {
-        var clock = Stopwatch.StartNew();
-        try { await _rpc.InvokeWithParameterObjectAsync<JsonElement>("codelm/anchor", new { }); }
-        catch (RemoteMethodNotFoundException) { }
-        return clock.Elapsed.TotalMilliseconds;
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        try
-        {
-            await _rpc.InvokeWithParameterObjectAsync<JsonElement>("shutdown", null);
-            await _rpc.NotifyWithParameterObjectAsync("exit", null);
-            await _proc.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
-        }
-        finally
-        {
-            _rpc.Dispose();
-            if (!_proc.HasExited) _proc.Kill();
-            _proc.Dispose();
-        }
-    }
-}
