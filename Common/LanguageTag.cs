@@ -8,10 +8,13 @@ namespace CodeLm.Common;
 public static class LanguageTag
 {
     /// <summary>The tag line without its newline, e.g. "// language: C#". Languages not in the table use `//`.</summary>
-    public static string Line(string language)
+    public static string Line(string language) => CommentLine(language, $"language: {language}");
+
+    /// <summary><paramref name="text"/> as a one-line comment of <paramref name="language"/> (`//` for languages not in the table).</summary>
+    public static string CommentLine(string language, string text)
     {
         var (open, close) = LanguageTable.Find(language)?.Comment ?? CommentSyntax.Slashes;
-        return $"{open}language: {language}{close}";
+        return $"{open}{text}{close}";
     }
 
     /// <summary>The text a training document starts with: the tag line and a newline.</summary>

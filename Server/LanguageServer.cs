@@ -1,6 +1,7 @@
 using System.Text.Json;
 using CodeLm.Common;
 using CodeLm.Server.Completion;
+using CodeLm.Server.Context;
 using CodeLm.Server.Documents;
 using CodeLm.Server.Protocol;
 using CodeLm.Server.Stats;
@@ -27,6 +28,9 @@ public sealed class LanguageServer(CompletionService completions, DocumentStore 
 
     public int? ClientProcessId { get; private set; }
 
+    private readonly ContextRanker ranker = new();
+    private string? workspaceRoot;
+
     [JsonRpcMethod("initialize", UseSingleObjectParameterDeserialization = true)]
     public InitializeResult Initialize(JsonElement? json)
     {
@@ -34,6 +38,7 @@ public sealed class LanguageServer(CompletionService completions, DocumentStore 
         if (Interlocked.CompareExchange(ref state, (int)Lifecycle.Running, (int)Lifecycle.Waiting) != (int)Lifecycle.Waiting)
             throw Error(ErrorCodes.InvalidRequest, "initialize may be sent only once");
         ClientProcessId = p?.ProcessId;
+        workspaceRoot = LocalPath(p?.WorkspaceFolders?.FirstOrDefault()?.Uri ?? p?.RootUri);
         completions.Settings = completions.Settings.With(p?.InitializationOptions, log.Warn);
         // The completion list is the fallback for clients without inline completions: offering it to a client that has
         // them would put the same text in its suggest widget and double the requests while typing.
@@ -102,6 +107,7 @@ public sealed class LanguageServer(CompletionService completions, DocumentStore 
         var p = ParseNotification<DidCloseTextDocumentParams>(json, "DidClose");
         if (p?.TextDocument?.Uri is not { } uri) return;
         documents.Close(uri);
+        ranker.Forget(uri);
         completions.Forget(InlineKey(uri));
         completions.Forget(ListKey(uri));
     }
@@ -119,7 +125,7 @@ public sealed class LanguageServer(CompletionService completions, DocumentStore 
         var offset = TextDocument.OffsetOf(text, cursor);
         // LSP's triggerKind 1 is Invoked: the user cycled candidates or asked by hand.
         var candidates = completions.Settings.CandidatesFor(explicitRequest: p?.Context?.TriggerKind == 1);
-        var outcome = await completions.CompleteAsync(InlineKey(doc.Uri), text, offset, doc.LanguageId, ct, candidates);
+        var outcome = await completions.CompleteAsync(InlineKey(doc.Uri), text, offset, doc.LanguageId, ct, candidates, RepoOf(doc));
         var start = TextDocument.PositionOf(text, offset);
         return new InlineCompletionList(outcome.Completions
             .Select(c => new InlineCompletionItem(c.InsertText, new Protocol.Range(start, TextDocument.PositionOf(text, offset + c.ReplaceLength))))
@@ -134,7 +140,7 @@ public sealed class LanguageServer(CompletionService completions, DocumentStore 
         if (doc == null) return new CompletionList(false, []);
         var text = doc.Text;
         var offset = TextDocument.OffsetOf(text, cursor);
-        var outcome = await completions.CompleteAsync(ListKey(doc.Uri), text, offset, doc.LanguageId, ct);
+        var outcome = await completions.CompleteAsync(ListKey(doc.Uri), text, offset, doc.LanguageId, ct, 1, RepoOf(doc));
         if (outcome.Completion is not { } c) return new CompletionList(false, []);
         var start = TextDocument.PositionOf(text, offset);
         var end = TextDocument.PositionOf(text, offset + c.ReplaceLength);
@@ -193,6 +199,24 @@ public sealed class LanguageServer(CompletionService completions, DocumentStore 
         catch (PromptTooLongException e) { throw Error(ErrorCodes.InvalidParams, e.Message); }
     }
 
+    /// <summary>The document's place in the workspace, and its context from the other open and recently closed files.</summary>
+    private RepoContextRequest RepoOf(TextDocument doc) =>
+        new(workspaceRoot is { } root ? Path.GetFileName(root.TrimEnd('/')) : "", PathOf(doc.Uri),
+            (text, offset) => ranker.Rank(text, offset, documents.Others(doc.Uri).Select(d => new ContextRanker.Source(d.Uri, d.Version, PathOf(d.Uri), d.Text))));
+
+    /// <summary>A document's path relative to the workspace folder when it is inside it, else its file name.</summary>
+    private string PathOf(string uri)
+    {
+        var local = LocalPath(uri);
+        if (local == null) return uri;
+        if (workspaceRoot != null && local.StartsWith(workspaceRoot.TrimEnd('/') + "/", StringComparison.Ordinal))
+            return local[(workspaceRoot.TrimEnd('/').Length + 1)..];
+        return Path.GetFileName(local);
+    }
+
+    private static string? LocalPath(string? uri) =>
+        uri != null && Uri.TryCreate(uri, UriKind.Absolute, out var u) && u.IsFile ? u.LocalPath : null;
+
     private static string InlineKey(string uri) => "inline " + uri;
     private static string ListKey(string uri) => "list " + uri;
 
@@ -235,5 +259,5 @@ public sealed class LanguageServer(CompletionService completions, DocumentStore 
 
     private static string Describe(CompletionSettings s) =>
         $"maxNewTokens={s.MaxNewTokens} temperature={s.Temperature} contextBudget={s.ContextBudget} prefixShare={s.PrefixShare} " +
-        $"enabledLanguages=[{string.Join(",", s.EnabledLanguages)}] enabled={s.Enabled} candidates={s.Candidates} ({s.CandidateMode}, temperature {s.CandidateTemperature}) acceptanceLog={s.AcceptanceLog}";
+        $"enabledLanguages=[{string.Join(",", s.EnabledLanguages)}] enabled={s.Enabled} candidates={s.Candidates} ({s.CandidateMode}, temperature {s.CandidateTemperature}) repoContext={s.RepoContext} ({s.RepoContextTokens} tokens) acceptanceLog={s.AcceptanceLog}";
 }

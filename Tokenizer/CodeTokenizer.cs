@@ -80,6 +80,9 @@ public sealed class CodeTokenizer
     /// <summary>The repository-name marker (&lt;|repo_name|&gt;, &lt;repo_name&gt;, &lt;reponame&gt;), if any.</summary>
     public int? RepoName => _specials.RepoName;
 
+    /// <summary>How the model was trained to read other files of the repository before the one being written.</summary>
+    public RepoLayout RepoLayout => _specials.Repo;
+
     /// <summary>Whether an id is a special token (CodeLm's five; a model's added tokens marked special).</summary>
     public bool IsSpecial(int id) => _specialIds.Contains(id);
 

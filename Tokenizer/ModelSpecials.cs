@@ -11,6 +11,9 @@ namespace CodeLm.Tokenizer;
 /// </summary>
 internal sealed record ModelSpecials(int? EndOfText, int? BeginOfText, FimSentinels? Fim, int? FimPad, int? FileSeparator, int? RepoName)
 {
+    /// <summary>How the model lays out files of a repository: by its file separator, Qwen2.5-Coder's or StarCoder2's.</summary>
+    public RepoLayout Repo { get; init; } = RepoLayout.CommentHeaders;
+
     /// <summary>CodeLm's own tokenizers: ids 0..4 in <see cref="SpecialTokens.All"/> order, no begin-of-text.</summary>
     public static ModelSpecials CodeLm { get; } = new(0, null, new FimSentinels(1, 2, 3), 4, null, null);
 
@@ -56,8 +59,12 @@ internal sealed record ModelSpecials(int? EndOfText, int? BeginOfText, FimSentin
                 break;
             }
 
-        return new ModelSpecials(eos, bos, fim, pad, FileSeparators.Select(idOf).FirstOrDefault(i => i != null),
-            RepoNames.Select(idOf).FirstOrDefault(i => i != null));
+        var separator = Array.FindIndex(FileSeparators, t => idOf(t) != null);
+        return new ModelSpecials(eos, bos, fim, pad, separator < 0 ? null : idOf(FileSeparators[separator]),
+            RepoNames.Select(idOf).FirstOrDefault(i => i != null))
+        {
+            Repo = separator switch { 0 => RepoLayout.Qwen, 1 => RepoLayout.StarCoder2, _ => RepoLayout.CommentHeaders },
+        };
     }
 
     private static int? Single(IReadOnlyList<int> ids) => ids.Count == 1 ? ids[0] : null;

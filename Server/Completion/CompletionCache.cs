@@ -1,4 +1,5 @@
 using CodeLm.Common.Completion;
+using CodeLm.Model.Generation;
 
 namespace CodeLm.Server.Completion;
 
@@ -49,5 +50,5 @@ public static class CompletionCacheKey
     /// <summary>The key: everything the raw output depends on.</summary>
     public static string Of(CompletionPrompt prompt, EngineOptions options, CompletionMode mode) =>
         string.Create(System.Globalization.CultureInfo.InvariantCulture,
-            $"{mode}|{options.MaxNewTokens}|{options.Temperature}|{options.TopP}|{options.Fim}|{prompt.Prefix.Length}|{prompt.Prefix}\u0000{prompt.Suffix}");
+            $"{mode}|{options.MaxNewTokens}|{options.Temperature}|{options.TopP}|{options.Fim}|{prompt.Path}|{string.Concat(prompt.Context.Select(c => $"{c.Path}\u0001{c.Text}\u0002"))}|{prompt.Prefix.Length}|{prompt.Prefix}\u0000{prompt.Suffix}");
 }

@@ -2,6 +2,7 @@ using CodeLm.Common.Completion;
 using CodeLm.Common;
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using CodeLm.Model.Generation;
 
 namespace CodeLm.Server.Completion;
 
@@ -50,7 +51,9 @@ public sealed class CompletionService(ICompletionEngine engine, ServerLog log, i
     /// Throws <see cref="OperationCanceledException"/> when <paramref name="ct"/> (the client) cancels; returns a
     /// superseded outcome when a newer request for the document took over.
     /// </summary>
-    public Task<CompletionOutcome> CompleteAsync(string uri, string text, int offset, string languageId, CancellationToken ct, int candidates = 1)
+    /// <paramref name="repo"/>: where the document sits in its repository and how to rank other files for context.
+    public Task<CompletionOutcome> CompleteAsync(string uri, string text, int offset, string languageId, CancellationToken ct, int candidates = 1,
+        RepoContextRequest? repo = null)
     {
         var mine = CancellationTokenSource.CreateLinkedTokenSource(ct);
         inFlight.AddOrUpdate(uri, mine, (_, previous) =>
@@ -59,13 +62,14 @@ public sealed class CompletionService(ICompletionEngine engine, ServerLog log, i
                 try { previous.Cancel(); } catch (ObjectDisposedException) { } // it finished meanwhile
             return mine;
         });
-        return RunAsync(uri, text, offset, languageId, Math.Max(1, candidates), mine, ct);
+        return RunAsync(uri, text, offset, languageId, Math.Max(1, candidates), repo, mine, ct);
     }
 
     /// <summary>Forgets what was shown for <paramref name="uri"/> (the document closed).</summary>
     public void Forget(string uri) => shown.TryRemove(uri, out _);
 
-    private async Task<CompletionOutcome> RunAsync(string uri, string text, int offset, string languageId, int candidates, CancellationTokenSource mine, CancellationToken clientCt)
+    private async Task<CompletionOutcome> RunAsync(string uri, string text, int offset, string languageId, int candidates, RepoContextRequest? repo,
+        CancellationTokenSource mine, CancellationToken clientCt)
     {
         var clock = Stopwatch.StartNew();
         try
@@ -81,7 +85,7 @@ public sealed class CompletionService(ICompletionEngine engine, ServerLog log, i
                 log.Debug($"completion {uri} continued {rest.Count} shown {clock.Elapsed.TotalMilliseconds:F0} ms: {Preview(rest[0].InsertText)}");
                 return new CompletionOutcome(rest, false, false, clock.Elapsed.TotalMilliseconds) { Continued = true };
             }
-            var (items, cached) = await GenerateAsync(ctx, languageId, candidates, mine.Token);
+            var (items, cached) = await GenerateAsync(uri, ctx, languageId, candidates, repo, text, offset, mine.Token);
             if (items.Count > 0) shown[uri] = new ShownCompletion(ctx.Prefix, ctx.Suffix, items, candidates);
             else shown.TryRemove(uri, out _);
             log.Debug($"completion {uri} mode={ctx.Mode} cached={cached} items={items.Count} {clock.Elapsed.TotalMilliseconds:F0} ms: {Preview(items.FirstOrDefault()?.InsertText)}");
@@ -100,11 +104,16 @@ public sealed class CompletionService(ICompletionEngine engine, ServerLog log, i
     }
 
     /// <summary>The greedy item, then the distinct sampled ones up to <paramref name="candidates"/>; true when no model ran.</summary>
-    private async Task<(List<ShapedCompletion> Items, bool Cached)> GenerateAsync(CursorContext ctx, string languageId, int candidates, CancellationToken ct)
+    private async Task<(List<ShapedCompletion> Items, bool Cached)> GenerateAsync(string uri, CursorContext ctx, string languageId, int candidates,
+        RepoContextRequest? repo, string text, int offset, CancellationToken ct)
     {
         var s = Settings;
-        var options = new EngineOptions(s.MaxNewTokens, s.Temperature, s.FimFormat, s.ContextBudget, s.PrefixShare);
-        var prompt = engine.Fit(CompletionPrompt.Around(ctx, LanguageTable.FromLspId(languageId)), options);
+        var options = new EngineOptions(s.MaxNewTokens, s.Temperature, s.FimFormat, s.ContextBudget, s.PrefixShare) { RepoContextTokens = s.RepoContext ? s.RepoContextTokens : 0 };
+        var around = CompletionPrompt.Around(ctx, LanguageTable.FromLspId(languageId));
+        if (repo != null && options.RepoContextTokens > 0)
+            around = around with { Context = repo.Rank(text, offset), Path = repo.Path, Repo = repo.Repo };
+        var prompt = engine.Fit(around, options);
+        if (prompt.Context.Count > 0) log.Debug($"context {uri}: {string.Join(", ", prompt.Context.Select(c => c.Path))}");
         bool Stop(string soFar) => CompletionShaper.ShouldStop(ctx, soFar);
         var (raw, cached) = await RunModelAsync(CompletionCacheKey.Of(prompt, options, ctx.Mode),
             () => [engine.Complete(prompt, options, Stop, ct)], ct);
@@ -176,3 +185,9 @@ public sealed class PromptTooLongException(int promptTokens, int limit)
     public int PromptTokens { get; } = promptTokens;
     public int Limit { get; } = limit;
 }
+
+/// <summary>
+/// Where a document sits in its repository (<paramref name="Repo"/>, the workspace folder's name; <paramref name="Path"/>,
+/// its path there) and how to rank other files for its context, given its text and the cursor offset.
+/// </summary>
+public sealed record RepoContextRequest(string Repo, string Path, Func<string, int, IReadOnlyList<ContextFile>> Rank);

@@ -41,6 +41,12 @@ public sealed record CompletionSettings
 
     public CandidateMode CandidateMode { get; init; } = CandidateMode.OnCycle;
 
+    /// <summary>Whether parts of other open (and recently closed) files go before the prompt.</summary>
+    public bool RepoContext { get; init; } = true;
+
+    /// <summary>Most tokens of that context (the engine also caps it at a quarter of the model's context).</summary>
+    public int RepoContextTokens { get; init; } = 512;
+
     /// <summary>Whether the editor's completion events go to the local acceptance log (`codelm stats`).</summary>
     public bool AcceptanceLog { get; init; } = true;
 
@@ -73,6 +79,8 @@ public sealed record CompletionSettings
                     "enabledLanguages" => s with { EnabledLanguages = Languages(p.Value) },
                     "fimFormat" => s with { FimFormat = p.Value.GetString() switch { "spm" => FimFormat.Spm, "psm" => FimFormat.Psm, _ => throw new FormatException("expected \"spm\" or \"psm\"") } },
                     "enabled" => s with { Enabled = p.Value.GetBoolean() },
+                    "repoContext" => s with { RepoContext = p.Value.GetBoolean() },
+                    "repoContextTokens" => s with { RepoContextTokens = Check(p.Value.GetInt32(), 0, 1 << 16, p.Name) },
                     "acceptanceLog" => s with { AcceptanceLog = p.Value.GetBoolean() },
                     "candidates" => s with { Candidates = Check(p.Value.GetInt32(), 1, 8, p.Name) },
                     "candidateMode" => s with { CandidateMode = p.Value.GetString() switch { "onCycle" => CandidateMode.OnCycle, "eager" => CandidateMode.Eager, _ => throw new FormatException("expected \"onCycle\" or \"eager\"") } },

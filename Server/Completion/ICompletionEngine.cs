@@ -4,9 +4,18 @@ using CodeLm.Model.Generation;
 
 namespace CodeLm.Server.Completion;
 
-/// <summary>A fill-in-the-middle prompt (laid out in the model's FIM format by the engine): <see cref="Prefix"/> already starts with the language tag line.</summary>
+/// <summary>
+/// A fill-in-the-middle prompt (laid out in the model's FIM format by the engine): <see cref="Prefix"/> already starts with
+/// the language tag line. <see cref="Context"/>: parts of other files of the repository, best first, which the engine
+/// packs under <see cref="EngineOptions.RepoContextTokens"/> before the rest; <see cref="Path"/> and <see cref="Repo"/>
+/// name this file and the repository in that layout.
+/// </summary>
 public sealed record CompletionPrompt(string Prefix, string Suffix, string Language)
 {
+    public IReadOnlyList<ContextFile> Context { get; init; } = [];
+    public string Path { get; init; } = "";
+    public string Repo { get; init; } = "";
+
     /// <summary>The whole text around the cursor, after the language's tag line; <see cref="ICompletionEngine.Fit"/> cuts it.</summary>
     public static CompletionPrompt Around(CursorContext cursor, string language) => new(LanguageTag.Prefix(language) + cursor.Prefix, cursor.Suffix, language);
 }
@@ -19,6 +28,12 @@ public sealed record EngineOptions(int MaxNewTokens, float Temperature, FimForma
 {
     /// <summary>Nucleus sampling for the extra candidates: drawn at a temperature, they skip the long tail of unlikely tokens.</summary>
     public float TopP { get; init; } = 1;
+
+    /// <summary>Most tokens of repository context before the prompt (0: none); the engine caps it at a quarter of the model's context.</summary>
+    public int RepoContextTokens { get; init; }
+
+    /// <summary>The context budget an engine with <paramref name="contextLength"/> grants.</summary>
+    public int RepoContextBudget(int contextLength) => Math.Min(RepoContextTokens, contextLength / 4);
 
     /// <summary>
     /// The generator's options: the budget never takes the room the context leaves for the new tokens, and the prompt is
@@ -40,8 +55,8 @@ public sealed record EngineOptions(int MaxNewTokens, float Temperature, FimForma
 public interface ICompletionEngine
 {
     /// <summary>
-    /// <paramref name="prompt"/> cut to what the model will read under <paramref name="options"/> (whole lines nearest the
-    /// cursor, the language tag kept). Cheap enough for every request; the completion cache is keyed by it, so edits far
+    /// <paramref name="prompt"/> cut to what the model will read under <paramref name="options"/>: the context files that
+    /// fit its budget, then whole lines nearest the cursor in what is left (the language tag kept). Cheap enough for every request; the completion cache is keyed by it, so edits far
     /// from the cursor still hit.
     /// </summary>
     CompletionPrompt Fit(CompletionPrompt prompt, EngineOptions options);

@@ -65,9 +65,14 @@ public sealed class CheckpointCompletionEngine : ICompletionEngine, IDisposable
 
     public CompletionPrompt Fit(CompletionPrompt prompt, EngineOptions options)
     {
-        var (prefix, suffix) = generator.FitFim(prompt.Prefix, prompt.Suffix, options.Sampling(ContextLength));
-        return prompt with { Prefix = prefix, Suffix = suffix };
+        var (files, ids) = RepoContext.Pack(tokenizer, prompt.Context, options.RepoContextBudget(ContextLength), prompt.Repo, prompt.Path, prompt.Language);
+        var (prefix, suffix) = generator.FitFim(prompt.Prefix, prompt.Suffix, options.Sampling(ContextLength), ids.Length);
+        return prompt with { Prefix = prefix, Suffix = suffix, Context = files };
     }
+
+    /// <summary>The prompt ids of a fitted prompt: its context files, then the FIM layout.</summary>
+    private int[] PromptIds(CompletionPrompt prompt, SamplingOptions sampling) =>
+        generator.BuildFimPrompt(prompt.Prefix, prompt.Suffix, sampling, RepoContext.Encode(tokenizer, prompt.Context, prompt.Repo, prompt.Path, prompt.Language));
 
     /// <summary>Runs on the engine's own thread (see <see cref="TorchThread"/>); the caller waits.</summary>
     public string Complete(CompletionPrompt prompt, EngineOptions options, Func<string, bool> shouldStop, CancellationToken ct) =>
@@ -75,7 +80,7 @@ public sealed class CheckpointCompletionEngine : ICompletionEngine, IDisposable
         {
             var sampling = options.Sampling(ContextLength);
             var text = new System.Text.StringBuilder();
-            var result = generator.Decode(generator.BuildFimPrompt(prompt.Prefix, prompt.Suffix, sampling), 1, sampling, (_, delta) =>
+            var result = generator.Decode(PromptIds(prompt, sampling), 1, sampling, (_, delta) =>
             {
                 if (delta.Length == 0) return false;
                 text.Append(delta);
@@ -93,7 +98,7 @@ public sealed class CheckpointCompletionEngine : ICompletionEngine, IDisposable
             var texts = Enumerable.Range(0, n).Select(_ => new System.Text.StringBuilder()).ToArray();
             // The prompt is usually in the generator's cache already (the greedy candidate just ran on it): the samples
             // then prefill nothing and decode as one batch.
-            var results = generator.Decode(generator.BuildFimPrompt(prompt.Prefix, prompt.Suffix, sampling), n, sampling, (i, delta) =>
+            var results = generator.Decode(PromptIds(prompt, sampling), n, sampling, (i, delta) =>
             {
                 if (delta.Length == 0) return false;
                 texts[i].Append(delta);

@@ -51,7 +51,10 @@ public sealed record CompletionList(bool IsIncomplete, IReadOnlyList<CompletionI
 
 public sealed record ClientInfo(string Name, string? Version);
 
-public sealed record InitializeParams(int? ProcessId, ClientInfo? ClientInfo, JsonElement? Capabilities, JsonElement? InitializationOptions, string? RootUri);
+public sealed record WorkspaceFolder(string Uri, string? Name);
+
+public sealed record InitializeParams(int? ProcessId, ClientInfo? ClientInfo, JsonElement? Capabilities, JsonElement? InitializationOptions, string? RootUri,
+    IReadOnlyList<WorkspaceFolder>? WorkspaceFolders = null);
 
 public sealed record ServerInfo(string Name, string Version);
 

@@ -33,7 +33,8 @@ public sealed class CandidatesTests
         Assert.Equal(4, n);
         Assert.Equal(0.8f, options.Temperature);
         Assert.Equal(0.95f, options.TopP);
-        Assert.Equal(engine.Calls[0].Prompt, prompt); // the same prompt: the samples reuse the greedy item's prefill
+        // The same prompt: the samples reuse the greedy item's prefill.
+        Assert.Equal((engine.Calls[0].Prompt.Prefix, engine.Calls[0].Prompt.Suffix), (prompt.Prefix, prompt.Suffix));
         Assert.Single(engine.Calls); // the greedy item came from the cache
 
         // Asked again: every item from the cache.

@@ -62,6 +62,32 @@ public sealed class EngineTests(TinyCheckpoint tiny)
     }
 
     [Fact]
+    public void Repository_context_goes_after_the_language_tag_under_comment_headers_and_keeps_greedy_exact_with_the_cache()
+    {
+        using var generator = Generator.Load(tiny.Dir, TorchSharp.torch.CPU);
+        var t = generator.Tokenizer;
+        Assert.Equal(CodeLm.Tokenizer.RepoLayout.CommentHeaders, t.RepoLayout);
+        ContextFile[] files = [new("util.py", "def twice(x):\n    return 2 * x\n")];
+        var ids = RepoContext.Encode(t, files, "proj", "main.py", "Python");
+        Assert.Equal(t.Encode("# file: util.py\ndef twice(x):\n    return 2 * x\n"), ids);
+        var options = new SamplingOptions(16) { FimFormat = FimFormat.Spm };
+        var prompt = generator.BuildFimPrompt(TinyCheckpoint.ProbePrefix, "\n", options, ids);
+        var tag = LanguageTag.Prefix("Python");
+        int[] expected = [t.FimPrefix, t.FimSuffix, .. t.Encode("\n"), t.FimMiddle, .. t.Encode(tag), .. ids, .. t.Encode(TinyCheckpoint.ProbePrefix[tag.Length..])];
+        Assert.Equal(expected, prompt);
+
+        // Through the engine: the context fits a quarter of the model's context, and a cached engine answers as a fresh one.
+        using var warm = tiny.LoadEngine(reuseKvCache: true);
+        using var fresh = tiny.LoadEngine(reuseKvCache: false);
+        var engineOptions = new EngineOptions(MaxNewTokens: 12, Temperature: 0, FimFormat.Spm) { RepoContextTokens = 10_000 };
+        var withContext = Prompts[0] with { Context = [.. files, new("big.py", string.Join("\n", Enumerable.Range(0, 400).Select(i => $"v{i} = {i}")))], Path = "main.py" };
+        var fitted = warm.Fit(withContext, engineOptions);
+        Assert.Equal(["util.py"], fitted.Context.Select(f => f.Path)); // big.py is over the budget
+        foreach (var p in new[] { fitted, fitted with { Prefix = fitted.Prefix + "values" }, fitted })
+            Assert.Equal(fresh.Complete(p, engineOptions, _ => false, default), warm.Complete(p, engineOptions, _ => false, default));
+    }
+
+    [Fact]
     public void Greedy_with_a_reused_kv_cache_equals_the_generator_token_for_token()
     {
         using var fast = tiny.LoadEngine(reuseKvCache: true);

@@ -45,8 +45,9 @@ public sealed class OpenModelEndToEndTests(TinyQwenFolder folder) : IClassFixtur
         var first = await client.InlineAsync("file:///project/a.py", cursor.Line, cursor.Character);
         Assert.Equal(expected, LspClient.FirstInsertText(first));
 
-        // Another document with the same text, after a settings change that clears the cache: generated afresh, the same.
-        await client.NotifyAsync("workspace/didChangeConfiguration", new { settings = new { codelm = new { maxNewTokens = Settings.MaxNewTokens } } });
+        // Another document with the same text, after a settings change that clears the cache: generated afresh, the same
+        // (without the first document as repository context, which would change the prompt).
+        await client.NotifyAsync("workspace/didChangeConfiguration", new { settings = new { codelm = new { maxNewTokens = Settings.MaxNewTokens, repoContext = false } } });
         await client.OpenAsync("file:///project/b.py", "python", document);
         Assert.Equal(expected, LspClient.FirstInsertText(await client.InlineAsync("file:///project/b.py", cursor.Line, cursor.Character)));
 
@@ -54,6 +55,28 @@ public sealed class OpenModelEndToEndTests(TinyQwenFolder folder) : IClassFixtur
         await client.NotifyAsync("exit");
         Assert.Equal(0, await server.WaitForExitAsync(TimeSpan.FromSeconds(30)));
         Assert.Contains("int8 steps", server.Stderr);
+    }
+
+    [Fact]
+    public void Repository_context_uses_the_families_own_repo_name_and_file_separator_tokens_before_the_fim_prompt()
+    {
+        using var generator = CodeLm.Model.Generation.Generator.Load(folder.Dir, TorchSharp.torch.CPU);
+        var t = generator.Tokenizer;
+        Assert.Equal(RepoLayout.Qwen, t.RepoLayout);
+        CodeLm.Model.Generation.ContextFile[] files = [new("pkg/util.py", "def parse(p):\n    return p\n"), new("b.py", "X = 1")];
+        var ids = CodeLm.Model.Generation.RepoContext.Encode(t, files, "proj", "main.py", "Python");
+        int[] expected = [t.RepoName!.Value, .. t.Encode("proj\n"), t.FileSeparator!.Value, .. t.Encode("pkg/util.py\ndef parse(p):\n    return p\n"),
+            t.FileSeparator!.Value, .. t.Encode("b.py\nX = 1\n"), t.FileSeparator!.Value, .. t.Encode("main.py\n")];
+        Assert.Equal(expected, ids);
+        var options = new CodeLm.Model.Generation.SamplingOptions(16) { FimFormat = CodeLm.Common.FimFormat.Psm };
+        var prompt = generator.BuildFimPrompt("x = ", "\n", options, ids);
+        Assert.Equal([.. ids, .. generator.BuildFimPrompt("x = ", "\n", options)], prompt);
+        Assert.Equal(t.FimPrefix, prompt[ids.Length]);
+
+        // Packed under a budget: whole files in rank order while they fit with the markers.
+        var (kept, packed) = CodeLm.Model.Generation.RepoContext.Pack(t, files, expected.Length - 1, "proj", "main.py", "Python");
+        Assert.Equal(["pkg/util.py"], kept.Select(f => f.Path));
+        Assert.True(packed.Length <= expected.Length - 1);
     }
 
     /// <summary>The first candidate this model completes with text, and that text, from the same folder loaded here.</summary>

@@ -18,11 +18,20 @@ public sealed class ScriptedEngine : ICompletionEngine
     public int CountTokens(string text) => text.Split([' ', '\n', '\t'], StringSplitOptions.RemoveEmptyEntries).Length + text.Count(c => c == '\n');
 
     /// <summary>The production cut (whole lines under the FIM budget), counting tokens as above.</summary>
+    /// <summary>The production packing (whole context files in rank order) and cut, counting tokens as above.</summary>
     public CompletionPrompt Fit(CompletionPrompt prompt, EngineOptions options)
     {
-        var budget = PromptBudget.FimTokens(ContextLength, options.Sampling(ContextLength));
+        var (files, used, contextBudget) = (new List<ContextFile>(), 0, options.RepoContextBudget(ContextLength));
+        foreach (var f in prompt.Context)
+        {
+            var tokens = CountTokens(f.Path + "\n" + f.Text);
+            if (used + tokens > contextBudget) continue;
+            files.Add(f);
+            used += tokens;
+        }
+        var budget = PromptBudget.FimTokens(ContextLength, options.Sampling(ContextLength)) - used;
         var (prefix, suffix) = PromptBudget.SplitFimLines(prompt.Prefix, prompt.Suffix, budget, options.PrefixShare, CountTokens);
-        return prompt with { Prefix = prefix, Suffix = suffix };
+        return prompt with { Prefix = prefix, Suffix = suffix, Context = files };
     }
 
     /// <summary>What <see cref="Continue"/> answers, given the prompt; records each prompt in <see cref="Continued"/>.</summary>
