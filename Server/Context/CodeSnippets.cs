@@ -3,16 +3,23 @@ using System.Text.RegularExpressions;
 namespace CodeLm.Server.Context;
 
 /// <summary>A piece of a file that may go into the prompt: where it is, its text and its identifiers.</summary>
-public sealed record Snippet(string Path, int StartLine, int LineCount, string Text, HashSet<string> Identifiers);
+public sealed record Snippet(string Path, int StartLine, int LineCount, string Text, HashSet<string> Identifiers)
+{
+    /// <summary>A window of lines, not a definition.</summary>
+    public bool IsWindow { get; init; }
+}
 
 /// <summary>
 /// A file cut for retrieval: overlapping windows of lines (Tabby's recent-snippets approach), and the declarations it
-/// makes (a `def`/`class`/`func`/`fn`/`function`/type line with its indented body, or a C-family method or type head),
-/// by name. Built once per document version.
+/// makes (a `def`/`class`/`func`/`fn`/`function`/type line, or a C-family method or type head), by name: whole when
+/// short, else the head alone, as Tabby's declarations are. Built once per document version.
 /// </summary>
 public sealed partial class CodeSnippets
 {
     public const int WindowLines = 12, WindowStride = 6, MaxDefinitionLines = 15;
+
+    /// <summary>A definition this short goes whole; a longer one as its head (signature) only, so many fit in the budget.</summary>
+    public const int WholeDefinitionLines = 6, MaxHeadLines = 4;
 
     public IReadOnlyList<Snippet> Windows { get; }
     public IReadOnlyDictionary<string, Snippet> Definitions { get; }
@@ -44,7 +51,7 @@ public sealed partial class CodeSnippets
         {
             var count = Math.Min(WindowLines, lines.Length - start);
             var body = string.Join('\n', lines, start, count);
-            if (!string.IsNullOrWhiteSpace(body)) windows.Add(new Snippet(path, start, count, body, CodeIdentifiers.Of(body)));
+            if (!string.IsNullOrWhiteSpace(body)) windows.Add(new Snippet(path, start, count, body, CodeIdentifiers.Of(body)) { IsWindow = true });
             if (start + WindowLines >= lines.Length) break;
         }
         Windows = windows;
@@ -57,6 +64,7 @@ public sealed partial class CodeSnippets
             if (!m.Success) m = Binding().Match(lines[i]);
             if (!m.Success || definitions.ContainsKey(m.Groups[1].Value)) continue;
             var count = BodyLines(lines, i);
+            if (count > WholeDefinitionLines) count = HeadLines(lines, i);
             var body = string.Join('\n', lines, i, count);
             definitions[m.Groups[1].Value] = new Snippet(path, i, count, body, CodeIdentifiers.Of(body));
         }
@@ -84,6 +92,18 @@ public sealed partial class CodeSnippets
             end++;
         }
         while (end - 1 > at && string.IsNullOrWhiteSpace(lines[end - 1])) end--;
+        return end - at;
+    }
+
+    /// <summary>The declaration's head: its line and the lines continuing it (parameters over several lines), up to where the body opens.</summary>
+    private static int HeadLines(string[] lines, int at)
+    {
+        var end = at;
+        while (end < lines.Length && end - at < MaxHeadLines)
+        {
+            var t = lines[end++].TrimEnd();
+            if (t.EndsWith(':') || t.EndsWith('{') || t.EndsWith(')') || t.EndsWith(';') || t.EndsWith("=>") || t.EndsWith('>')) break;
+        }
         return end - at;
     }
 

@@ -5,31 +5,48 @@ namespace CodeLm.Server.Context;
 
 /// <summary>
 /// Picks the parts of other files worth putting before the prompt, best first (CodeGeeX4's cross-file mode and Tabby's
-/// declarations and snippets): first the definitions of identifiers used above the cursor that the file does not
-/// define itself, nearest use first; then windows of other files by Jaccard similarity of identifiers with the lines
-/// above the cursor. Only complete lines above the cursor's line are read, so the choice, and the model's cache of the
+/// declarations and snippets): first the definitions of identifiers used above the cursor (imports at the top
+/// included) that the file does not define itself, nearest use first; then windows of other files by Jaccard
+/// similarity of identifiers with the last <see cref="QueryLines"/> lines above the cursor. Only complete lines above the cursor's line are read, so the choice, and the model's cache of the
 /// context, stay the same while the user types on a line. The engine packs the result under its token budget.
 /// </summary>
 public sealed class ContextRanker
 {
-    public const int QueryLines = 40, MaxPieces = 16;
+    public const int QueryLines = 40, MaxPieces = 64;
 
     private readonly ConcurrentDictionary<string, (int Version, CodeSnippets Snippets)> cache = new(StringComparer.Ordinal);
+
+    // The last answer: typing on a line asks again with the same lines above and the same other files.
+    private (string Above, string Others, bool Definitions, IReadOnlyList<ContextFile> Files)? last;
+    private readonly Lock lastGate = new();
 
     /// <summary>A file the ranker may take from: an open or recently closed document.</summary>
     public sealed record Source(string Uri, int Version, string Path, string Text);
 
-    public IReadOnlyList<ContextFile> Rank(string text, int offset, IEnumerable<Source> others)
+    /// <summary>The pieces, best first; <paramref name="definitions"/> false ranks windows only (for measuring what definitions add).</summary>
+    public IReadOnlyList<ContextFile> Rank(string text, int offset, IEnumerable<Source> others, bool definitions = true)
     {
         var lineStart = offset <= 0 ? 0 : text.LastIndexOf('\n', Math.Min(offset, text.Length) - 1) + 1;
-        var above = LastLines(text[..lineStart], QueryLines);
+        var allAbove = text[..lineStart];
+        var sources = others.ToList();
+        var signature = string.Join('\n', sources.Select(o => $"{o.Uri} {o.Version}"));
+        lock (lastGate)
+            if (last is { } l && l.Definitions == definitions && l.Above == allAbove && l.Others == signature) return l.Files;
+        var ranked = RankNow(text, allAbove, sources, definitions);
+        lock (lastGate) last = (allAbove, signature, definitions, ranked);
+        return ranked;
+    }
+
+    private IReadOnlyList<ContextFile> RankNow(string text, string allAbove, List<Source> others, bool definitions)
+    {
+        var above = LastLines(allAbove, QueryLines);
         var query = CodeIdentifiers.Of(above);
         if (query.Count == 0) return [];
         var defined = new CodeSnippets("", text).Definitions;
         var files = others.Select(Snippets).ToList();
         var picked = new List<Snippet>();
 
-        foreach (var name in ByLastUse(above, query))
+        foreach (var name in definitions ? ByLastUse(allAbove, CodeIdentifiers.Of(allAbove)) : [])
         {
             if (defined.ContainsKey(name)) continue;
             foreach (var f in files)
@@ -44,7 +61,24 @@ public sealed class ContextRanker
             if (picked.Count >= MaxPieces) break;
             if (!picked.Any(p => p.Path == w.Path && Overlaps(p, w))) picked.Add(w);
         }
-        return picked.Select(p => new ContextFile(p.Path, p.Text)).ToList();
+        return Merged(picked);
+    }
+
+    /// <summary>
+    /// Definitions from the same file as one piece (at the first one's rank), so their path header is paid once; windows
+    /// stay pieces of their own.
+    /// </summary>
+    private static List<ContextFile> Merged(List<Snippet> picked)
+    {
+        var pieces = new List<(string Path, List<string> Texts, bool Definitions)>();
+        foreach (var p in picked)
+        {
+            var isDefinition = !p.IsWindow;
+            var at = isDefinition ? pieces.FindIndex(x => x.Definitions && x.Path == p.Path) : -1;
+            if (at >= 0) pieces[at].Texts.Add(p.Text);
+            else pieces.Add((p.Path, [p.Text], isDefinition));
+        }
+        return pieces.Select(x => new ContextFile(x.Path, string.Join("\n", x.Texts))).ToList();
     }
 
     /// <summary>Drops the cached cut of a document that is gone.</summary>

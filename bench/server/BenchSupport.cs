@@ -14,7 +14,8 @@ static class BenchSupport
         return dir?.FullName ?? throw new InvalidOperationException("run inside the repository");
     }
 
-    public static string MakeSmallCheckpoint(string temp, List<string> sources)
+    /// <summary>The `small` preset with random weights; <paramref name="contextLength"/> other than 0 replaces its 512.</summary>
+    public static string MakeSmallCheckpoint(string temp, List<string> sources, int contextLength = 0)
     {
         TorchNativeLoader.EnsureLoaded();
         var tokDir = Path.Combine(temp, "tokenizer");
@@ -22,7 +23,8 @@ static class BenchSupport
         TorchSharp.torch.manual_seed(1);
         // The preset's 32,768-row embedding and head are kept (the extra rows past the tokenizer are never sampled), so the
         // compute per token is the preset's.
-        using var model = new Gpt(GptConfig.Preset("small"));
+        var config = GptConfig.Preset("small");
+        using var model = new Gpt(contextLength > 0 ? config with { ContextLength = contextLength } : config);
         var dir = Path.Combine(temp, "small");
         Checkpoint.Save(dir, model, tokDir);
         return dir;

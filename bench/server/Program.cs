@@ -8,6 +8,7 @@
 //   dotnet run -c Release --project bench/server -- [--trained DIR]... [--no-random] [--requests 200] [--repeats 3] [--precision auto|int8] [--baseline DLL]
 //     [--before 1500] [--after 400] (characters around the cursor)
 //   dotnet run -c Release --project bench/server -- editor ...   (several candidates and typing along: see EditorBench.cs)
+//   dotnet run -c Release --project bench/server -- context ...  (repository context recall and prefill: see ContextBench.cs)
 // The `small` preset with random weights (and a tokenizer trained on this repo's sources) is always measured unless
 // --no-random; each --trained DIR (e.g. the quickstart's run/best) is measured too.
 using System.Diagnostics;
@@ -21,6 +22,7 @@ using CodeLm.Tokenizer.Training;
 using StreamJsonRpc;
 
 if (args.Length > 0 && args[0] == "editor") return await EditorBench.RunAsync(args[1..]);
+if (args.Length > 0 && args[0] == "context") return await ContextBench.RunAsync(args[1..]);
 var inv = CultureInfo.InvariantCulture;
 var requests = int.Parse(Arg("--requests") ?? "200", inv);
 var repeats = int.Parse(Arg("--repeats") ?? "3", inv);

@@ -48,14 +48,23 @@ public sealed class RepoContextTests
     }
 
     [Fact]
+    public void A_long_definition_goes_as_its_head_only()
+    {
+        var body = string.Join("\n", Enumerable.Range(0, 20).Select(i => $"    x{i} = {i}"));
+        var d = new CodeSnippets("big.py", $"def build(name,\n          size):\n{body}\n").Definitions["build"];
+        Assert.Equal("def build(name,\n          size):", d.Text);
+    }
+
+    [Fact]
     public void Definitions_used_above_come_first_then_similar_windows_and_typing_on_the_line_changes_nothing()
     {
         var ranker = new ContextRanker();
         ContextRanker.Source[] others = [new("file:///w/util.py", 1, "util.py", Util), new("file:///w/math.py", 1, "math.py", Unrelated)];
         var text = "from util import parse_config, Registry\n\nconfig = parse_config('a.json')\nregistry = Registry()\nregistry.";
         var ranked = ranker.Rank(text, text.Length, others);
-        Assert.Equal("class Registry:", ranked[0].Text.Split('\n')[0]); // used last above the cursor: first
-        Assert.Equal("def parse_config(path):", ranked[1].Text.Split('\n')[0]);
+        // Both definitions, in one piece (one path header): Registry first, used last above the cursor.
+        Assert.StartsWith("class Registry:\n", ranked[0].Text);
+        Assert.Contains("\ndef parse_config(path):\n    with open(path) as f:", ranked[0].Text);
         Assert.All(ranked, f => Assert.Equal("util.py", f.Path)); // nothing of math.py shares an identifier
         foreach (var typed in new[] { "r", "reg", "register(" })
             Assert.Equal(ranked, ranker.Rank(text + typed, text.Length + typed.Length, others));

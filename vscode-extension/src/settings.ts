@@ -18,6 +18,9 @@ export interface CodeLmSettings {
   readonly candidateMode: 'onCycle' | 'eager';
   /** Temperature of the extra candidates. */
   readonly candidateTemperature: number;
+  /** Parts of other open files before the prompt, and how many tokens of them. */
+  readonly repoContext: boolean;
+  readonly repoContextTokens: number;
   /** Report shown/accepted/dismissed completions to the server's local log for `codelm stats`. */
   readonly acceptanceLog: boolean;
   /** Warn in the status bar when the p95 latency of recent completions is above this (0: never). */
@@ -33,6 +36,8 @@ export interface ServerSettings {
   candidates: number;
   candidateMode: 'onCycle' | 'eager';
   candidateTemperature: number;
+  repoContext: boolean;
+  repoContextTokens: number;
   acceptanceLog: boolean;
 }
 
@@ -57,6 +62,8 @@ export const DEFAULTS: CodeLmSettings = {
   candidates: 3,
   candidateMode: 'onCycle',
   candidateTemperature: 0.8,
+  repoContext: true,
+  repoContextTokens: 512,
   acceptanceLog: true,
   slowThresholdMs: 2000,
 };
@@ -78,6 +85,8 @@ export function readSettings(config: ConfigReader): CodeLmSettings {
     candidates: clampInt(config.get('candidates'), 1, 8, DEFAULTS.candidates),
     candidateMode: config.get('candidateMode') === 'eager' ? 'eager' : DEFAULTS.candidateMode,
     candidateTemperature: clampNumber(config.get('candidateTemperature'), 0.05, 2, DEFAULTS.candidateTemperature),
+    repoContext: typeof config.get('repoContext') === 'boolean' ? (config.get<boolean>('repoContext') as boolean) : DEFAULTS.repoContext,
+    repoContextTokens: clampInt(config.get('repoContextTokens'), 0, 8192, DEFAULTS.repoContextTokens),
     acceptanceLog: typeof config.get('acceptanceLog') === 'boolean' ? (config.get<boolean>('acceptanceLog') as boolean) : DEFAULTS.acceptanceLog,
     slowThresholdMs: clampInt(config.get('slowThresholdMs'), 0, 60000, DEFAULTS.slowThresholdMs),
   };
@@ -92,6 +101,8 @@ export function serverSettings(settings: CodeLmSettings): ServerSettings {
     candidates: settings.candidates,
     candidateMode: settings.candidateMode,
     candidateTemperature: settings.candidateTemperature,
+    repoContext: settings.repoContext,
+    repoContextTokens: settings.repoContextTokens,
     acceptanceLog: settings.acceptanceLog,
   };
 }

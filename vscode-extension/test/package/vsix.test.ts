@@ -82,6 +82,8 @@ describe('vsce package', function () {
       'codelm.enabled',
       'codelm.enabledLanguages',
       'codelm.maxNewTokens',
+      'codelm.repoContext',
+      'codelm.repoContextTokens',
       'codelm.serverPath',
       'codelm.slowThresholdMs',
       'codelm.temperature',

@@ -68,6 +68,8 @@ describe('Controller', () => {
               candidates: 3,
               candidateMode: 'onCycle',
               candidateTemperature: 0.8,
+              repoContext: true,
+              repoContextTokens: 512,
               acceptanceLog: true,
             },
           },

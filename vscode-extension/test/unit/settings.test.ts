@@ -43,6 +43,8 @@ describe('settings', () => {
       candidates: 8,
       candidateMode: 'eager',
       candidateTemperature: 0.8,
+      repoContext: true,
+      repoContextTokens: 512,
       acceptanceLog: false,
     });
     assert.deepStrictEqual(didChangeConfigurationParams(s), { settings: { codelm: serverSettings(s) } });
