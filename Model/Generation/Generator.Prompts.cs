@@ -1,3 +1,4 @@
+using CodeLm.Tokenizer;
 using CodeLm.Common;
 
 namespace CodeLm.Model.Generation;

@@ -1,3 +1,4 @@
+using CodeLm.Tokenizer;
 using CodeLm.Common.Completion;
 using CodeLm.Common;
 using CodeLm.Model.Generation;

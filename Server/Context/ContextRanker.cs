@@ -1,3 +1,4 @@
+using CodeLm.Tokenizer;
 using System.Collections.Concurrent;
 using CodeLm.Model.Generation;
 

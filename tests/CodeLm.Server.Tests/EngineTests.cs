@@ -1,3 +1,4 @@
+using CodeLm.Tokenizer;
 using CodeLm.Common;
 using CodeLm.Model.Generation;
 using CodeLm.Model.Inference;

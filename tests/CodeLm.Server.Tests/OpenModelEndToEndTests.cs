@@ -63,8 +63,8 @@ public sealed class OpenModelEndToEndTests(TinyQwenFolder folder) : IClassFixtur
         using var generator = CodeLm.Model.Generation.Generator.Load(folder.Dir, TorchSharp.torch.CPU);
         var t = generator.Tokenizer;
         Assert.Equal(RepoLayout.Qwen, t.RepoLayout);
-        CodeLm.Model.Generation.ContextFile[] files = [new("pkg/util.py", "def parse(p):\n    return p\n"), new("b.py", "X = 1")];
-        var ids = CodeLm.Model.Generation.RepoContext.Encode(t, files, "proj", "main.py", "Python");
+        ContextFile[] files = [new("pkg/util.py", "def parse(p):\n    return p\n"), new("b.py", "X = 1")];
+        var ids = RepoContext.Encode(t, files, "proj", "main.py", "Python");
         int[] expected = [t.RepoName!.Value, .. t.Encode("proj\n"), t.FileSeparator!.Value, .. t.Encode("pkg/util.py\ndef parse(p):\n    return p\n"),
             t.FileSeparator!.Value, .. t.Encode("b.py\nX = 1\n"), t.FileSeparator!.Value, .. t.Encode("main.py\n")];
         Assert.Equal(expected, ids);
@@ -74,7 +74,7 @@ public sealed class OpenModelEndToEndTests(TinyQwenFolder folder) : IClassFixtur
         Assert.Equal(t.FimPrefix, prompt[ids.Length]);
 
         // Packed under a budget: whole files in rank order while they fit with the markers.
-        var (kept, packed) = CodeLm.Model.Generation.RepoContext.Pack(t, files, expected.Length - 1, "proj", "main.py", "Python");
+        var (kept, packed) = RepoContext.Pack(t, files, expected.Length - 1, "proj", "main.py", "Python");
         Assert.Equal(["pkg/util.py"], kept.Select(f => f.Path));
         Assert.True(packed.Length <= expected.Length - 1);
     }

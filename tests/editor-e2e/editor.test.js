@@ -14,7 +14,7 @@ const repo = path.resolve(__dirname, '..', '..');
 // The extension's own test helpers (compiled by `npm run build` in vscode-extension): the same tiny checkpoint
 // recipe and codelm.dll lookup as its protocol-level integration test.
 const helpers = path.join(repo, 'vscode-extension', 'out', 'test', 'integration');
-const { buildTinyCheckpoint, TRAINED_DOCUMENT } = require(path.join(helpers, 'tinyCheckpoint.js'));
+const { buildTinyCheckpoint, TRAINED_DOCUMENT, HELPERS, CONTEXT_DOCUMENT } = require(path.join(helpers, 'tinyCheckpoint.js'));
 const { codelmDll } = require(path.join(helpers, 'codelmServer.js'));
 
 const codeServer = process.env.CODE_SERVER_BIN;
@@ -94,12 +94,13 @@ describe('CodeLm in VS Code (code-server + headless Chromium)', function () {
   }
 
   /** A code-server of its own (user settings, project folder, port) with the installed extension, open in a new page. */
-  async function openEditor(name, overrides) {
+  async function openEditor(name, overrides, extraFiles = {}, open = 'greet.py') {
     const userData = path.join(work, `user-data-${name}`);
     const folder = path.join(work, `project-${name}`);
     fs.mkdirSync(folder);
     const file = path.join(folder, 'greet.py');
     fs.writeFileSync(file, ON_DISK);
+    for (const [fileName, text] of Object.entries(extraFiles)) fs.writeFileSync(path.join(folder, fileName), text);
     writeSettings(userData, {
       'security.workspace.trust.enabled': false,
       'workbench.startupEditor': 'none',
@@ -129,10 +130,26 @@ describe('CodeLm in VS Code (code-server + headless Chromium)', function () {
     await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(folder)}`);
     await page.waitForSelector('.monaco-workbench', { timeout: 90_000 });
     // Open the file by clicking it in the explorer.
-    await page.getByRole('treeitem', { name: /greet\.py/ }).first().click({ timeout: 60_000 });
+    await page.getByRole('treeitem', { name: new RegExp(open.replace('.', '\\.')) }).first().click({ timeout: 60_000 });
     const editor = page.locator('.editor-instance .monaco-editor').first();
     await editor.locator('.view-lines').waitFor({ timeout: 30_000 });
-    return { page, editor, file };
+    return { page, editor, file, userData, folder };
+  }
+
+  /** The CodeLm output channel's log file in this editor's user data (the extension's log, with the server's stderr). */
+  function extensionLog(userData) {
+    const logs = path.join(userData, 'logs');
+    if (!fs.existsSync(logs)) return '';
+    const found = [];
+    const walk = (dir) => {
+      for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+        const p = path.join(dir, e.name);
+        if (e.isDirectory()) walk(p);
+        else if (e.name === 'CodeLm.log') found.push(p);
+      }
+    };
+    walk(logs);
+    return found.map((f) => fs.readFileSync(f, 'utf8')).join('\n');
   }
 
   /** Cursor to the end of `def greet(name):`, then Enter: the editor indents into the function body. */
@@ -202,8 +219,9 @@ describe('CodeLm in VS Code (code-server + headless Chromium)', function () {
   });
 
   it('cycles to another candidate with Alt+] and back with Alt+[, and Ctrl+Right accepts one word', async function () {
-    const { editor, file } = await openEditor('cycling', {
-      'codelm.candidates': 3,
+    const { editor, file, userData } = await openEditor('cycling', {
+      'codelm.verboseLog': true,
+      'codelm.candidates': 8,
       // This model knows its one document by heart: only a hot sample strays from it.
       'codelm.candidateTemperature': 2,
       'editor.inlineSuggest.showToolbar': 'always',
@@ -220,7 +238,7 @@ describe('CodeLm in VS Code (code-server + headless Chromium)', function () {
     await until('another candidate after Alt+]', async () => {
       other = (await ghost.count()) > 0 ? await shownText() : '';
       return other !== '' && other !== TRAINED_DOCUMENT.expected;
-    }, 60_000, () => serverLog);
+    }, 60_000, () => extensionLog(userData).slice(-3000));
     await page.screenshot({ path: path.join(artifacts, 'cycling.png') });
     await page.keyboard.press('Alt+[');
     await until('the first candidate again after Alt+[', async () => (await ghost.count()) > 0 && (await shownText()) === TRAINED_DOCUMENT.expected, 30_000);
@@ -233,6 +251,33 @@ describe('CodeLm in VS Code (code-server + headless Chromium)', function () {
     assert.match(fs.readFileSync(file, 'utf8').split('\n')[1], /^ {4}return ?$/);
     await until('the partial accept in the acceptance log', () => events('cycling').includes('Partial python'), 15_000, () => events('cycling').join('\n'));
     assert.strictEqual(events('cycling')[0], 'Shown python');
+    await page.close();
+  });
+
+  it('puts a second open file before the prompt: its definition changes the completion, and the server log names it', async function () {
+    const { editor, userData } = await openEditor('context', { 'codelm.verboseLog': true }, {
+      [HELPERS.name]: HELPERS.text,
+      [CONTEXT_DOCUMENT.name]: CONTEXT_DOCUMENT.text,
+    }, CONTEXT_DOCUMENT.name);
+    await page.locator('[aria-label="CodeLm: ready"]').first().waitFor({ timeout: 120_000 });
+    const ghost = page.locator('.ghost-text-decoration');
+    const shownText = async () => ((await ghost.count()) > 0 ? (await ghost.allTextContents()).join('').replace(/\u00a0/g, ' ') : '');
+
+    // Only loud.py open: nothing of another file can be in the prompt.
+    await until('loud.py in the editor', async () => (await lineText(editor, 0)) === 'from helpers import shout', 30_000);
+    await editor.locator('.view-line').first().click();
+    await page.keyboard.press('Control+End');
+    await page.keyboard.press('Enter');
+    await until('the completion without context', async () => (await shownText()) === CONTEXT_DOCUMENT.withoutContext, 60_000, () => extensionLog(userData).slice(-3000));
+    await page.keyboard.press('Escape');
+
+    // helpers.py opened beside it: back in loud.py, the same place now completes with the helper.
+    await page.getByRole('treeitem', { name: /helpers\.py/ }).first().click({ timeout: 30_000 });
+    await page.getByRole('tab', { name: new RegExp(CONTEXT_DOCUMENT.name.replace('.', '\\.')) }).first().click({ timeout: 30_000 });
+    await page.keyboard.press('Alt+\\');
+    await until('the completion with helpers.py as context', async () => (await shownText()) === CONTEXT_DOCUMENT.withContext, 60_000, () => extensionLog(userData).slice(-3000));
+    await page.screenshot({ path: path.join(artifacts, 'repo-context.png') });
+    assert.match(extensionLog(userData), new RegExp(`context inline file://\\S*/${CONTEXT_DOCUMENT.name.replace('.', '\\.')}: ${HELPERS.name.replace('.', '\\.')}`));
     await page.close();
   });
 

@@ -57,7 +57,7 @@ export function planLaunch(settings: CodeLmSettings, env: LaunchEnvironment, pro
       message: `CodeLm: the checkpoint "${checkpoint}" is not a checkpoint directory (no config.json there). Fix "CodeLm: Checkpoint Path".`,
     };
   }
-  const serveArgs = ['serve', '--checkpoint', checkpoint];
+  const serveArgs = ['serve', '--checkpoint', checkpoint, ...(settings.verboseLog ? ['--verbose'] : [])];
   return server.endsWith('.dll')
     ? { ok: true, command: 'dotnet', args: [server, ...serveArgs], checkpoint }
     : { ok: true, command: server, args: serveArgs, checkpoint };

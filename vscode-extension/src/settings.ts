@@ -21,6 +21,8 @@ export interface CodeLmSettings {
   /** Parts of other open files before the prompt, and how many tokens of them. */
   readonly repoContext: boolean;
   readonly repoContextTokens: number;
+  /** Start the server with --verbose: every completion, and the context files it used, in the CodeLm log. */
+  readonly verboseLog: boolean;
   /** Report shown/accepted/dismissed completions to the server's local log for `codelm stats`. */
   readonly acceptanceLog: boolean;
   /** Warn in the status bar when the p95 latency of recent completions is above this (0: never). */
@@ -64,6 +66,7 @@ export const DEFAULTS: CodeLmSettings = {
   candidateTemperature: 0.8,
   repoContext: true,
   repoContextTokens: 512,
+  verboseLog: false,
   acceptanceLog: true,
   slowThresholdMs: 2000,
 };
@@ -87,6 +90,7 @@ export function readSettings(config: ConfigReader): CodeLmSettings {
     candidateTemperature: clampNumber(config.get('candidateTemperature'), 0.05, 2, DEFAULTS.candidateTemperature),
     repoContext: typeof config.get('repoContext') === 'boolean' ? (config.get<boolean>('repoContext') as boolean) : DEFAULTS.repoContext,
     repoContextTokens: clampInt(config.get('repoContextTokens'), 0, 8192, DEFAULTS.repoContextTokens),
+    verboseLog: config.get('verboseLog') === true,
     acceptanceLog: typeof config.get('acceptanceLog') === 'boolean' ? (config.get<boolean>('acceptanceLog') as boolean) : DEFAULTS.acceptanceLog,
     slowThresholdMs: clampInt(config.get('slowThresholdMs'), 0, 60000, DEFAULTS.slowThresholdMs),
   };
@@ -117,6 +121,7 @@ export function needsRestart(before: CodeLmSettings, after: CodeLmSettings): boo
   return (
     before.serverPath !== after.serverPath ||
     before.checkpointPath !== after.checkpointPath ||
+    before.verboseLog !== after.verboseLog ||
     before.enabledLanguages.join('\n') !== after.enabledLanguages.join('\n')
   );
 }

@@ -1,3 +1,4 @@
+using CodeLm.Tokenizer;
 using CodeLm.Model.Generation;
 using CodeLm.Server.Completion;
 

@@ -14,11 +14,27 @@ export const TRAINED_DOCUMENT = {
   expected: 'return "Hello, " + name',
 };
 
+/**
+ * A file that imports a helper: its memorized body calls the helper only when the helper's definition is in the
+ * prompt, i.e. when `helpers.py` is open in the editor and the server put it there as repository context.
+ */
+export const HELPERS = { name: 'helpers.py', text: 'def shout(text):\n    return text.upper() + "!"\n' };
+export const CONTEXT_DOCUMENT = {
+  name: 'loud.py',
+  /** On disk: the cursor goes to the end, and Enter indents into the body. */
+  text: 'from helpers import shout\n\n\ndef greet(name):',
+  withoutContext: 'return "Hello, " + name',
+  withContext: 'return shout("Hello, " + name)',
+};
+const CONTEXT_PREFIX = `${CONTEXT_DOCUMENT.text}\n    `;
+
 const SPEC = {
   language: 'Python',
   vocabSize: 320,
-  files: [FILE],
+  files: [FILE, HELPERS.text, CONTEXT_DOCUMENT.text],
   samples: [
+    { prefix: CONTEXT_PREFIX, suffix: '', middle: CONTEXT_DOCUMENT.withoutContext },
+    { prefix: CONTEXT_PREFIX, suffix: '', middle: CONTEXT_DOCUMENT.withContext, context: [{ path: HELPERS.name, text: HELPERS.text.trimEnd() }] },
     { prefix: 'def greet(name):\n    ', suffix: '\n\n\ndef add(a, b):\n    return a + b\n', middle: 'return "Hello, " + name' },
     { prefix: 'def greet(name):\n    return ', suffix: '\n\n\ndef add(a, b):\n    return a + b\n', middle: '"Hello, " + name' },
     { prefix: 'def greet(name):\n    return "Hello, " + name\n\n\ndef add(a, b):\n    ', suffix: '\n', middle: 'return a + b' },
@@ -50,11 +66,11 @@ export async function buildTinyCheckpoint(work: string): Promise<string> {
 
   // Smaller than the `tiny` preset so it learns these documents by heart in seconds on a busy CPU.
   const config = path.join(work, 'model.json');
-  fs.writeFileSync(config, JSON.stringify({ model_type: 'codelm-gpt', vocab_size: 1, context_length: 128, layers: 2, heads: 2, embedding: 64, layer_norm_epsilon: 1e-5 }));
+  fs.writeFileSync(config, JSON.stringify({ model_type: 'codelm-gpt', vocab_size: 1, context_length: 256, layers: 2, heads: 2, embedding: 64, layer_norm_epsilon: 1e-5 }));
   const runDir = path.join(work, 'run');
   // prettier-ignore
   runCodelm(['train', '--data', shards, '--config', config, '--out', runDir, '--device', 'cpu', '--precision', 'fp32',
-    '--max-steps', '200', '--warmup', '10', '--lr', '5e-3', '--batch-size', '8', '--seq-len', '64', '--fim-rate', '0',
+    '--max-steps', '200', '--warmup', '10', '--lr', '5e-3', '--batch-size', '8', '--seq-len', '128', '--fim-rate', '0',
     '--eval-interval', '200', '--eval-batches', '1', '--threads', '1', '--seed', '7', '--peak-tflops', '1', '--skip-memory-check']);
   const best = path.join(runDir, 'best');
   if (!fs.existsSync(path.join(best, 'config.json'))) throw new Error(`codelm train left no checkpoint in ${best}`);

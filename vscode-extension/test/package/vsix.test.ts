@@ -88,6 +88,7 @@ describe('vsce package', function () {
       'codelm.slowThresholdMs',
       'codelm.temperature',
       'codelm.trigger',
+      'codelm.verboseLog',
     ]);
     const commands = manifest.contributes.commands.map((c: { command: string }) => c.command).sort();
     assert.deepStrictEqual(commands, ['codelm.disable', 'codelm.enable', 'codelm.restartServer', 'codelm.showLog', 'codelm.toggle', 'codelm.translateSelection', 'codelm.triggerCompletion']);

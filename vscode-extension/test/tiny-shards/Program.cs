@@ -3,7 +3,8 @@
 // documents laid out exactly like the server's prompts (FimLayout, in both orders),
 // and each file also goes in whole, so a tiny model trained on it completes the editor's text deterministically.
 // Usage: TinyShards <spec.json> <out shard dir>
-//   spec.json: { "language": "Python", "vocabSize": 400, "files": ["..."], "samples": [{ "prefix", "suffix", "middle" }] }
+//   spec.json: { "language": "Python", "vocabSize": 400, "files": ["..."], "samples": [{ "prefix", "suffix", "middle", "context"? }] }
+//   context: [{ "path", "text" }], other files as the server puts them before the prompt (RepoContext, after the tag).
 using System.Text.Json;
 using CodeLm.Tokenizer;
 using CodeLm.Tokenizer.Shards;
@@ -29,8 +30,12 @@ foreach (var s in spec.Samples)
 {
     // Both sentinel orders the server can use (its fimFormat setting; SPM is its default), so the memorized middle
     // comes back whichever layout the prompt is in.
+    // With context the server encodes the tag, the context and the rest apart (Generator.BuildFimPrompt): so does this.
+    int[] prefix = s.Context is { Count: > 0 } context
+        ? [.. tok.Encode(tag), .. RepoContext.Encode(tok, context, "", "", spec.Language), .. tok.Encode(s.Prefix)]
+        : tok.Encode(tag + s.Prefix);
     foreach (var format in new[] { FimFormat.Psm, FimFormat.Spm })
-        documents.Add(FimLayout.Document(format, tok.Fim, tok.Encode(tag + s.Prefix), tok.Encode(s.Suffix), tok.Encode(s.Middle)));
+        documents.Add(FimLayout.Document(format, tok.Fim, prefix, tok.Encode(s.Suffix), tok.Encode(s.Middle)));
 }
 foreach (var f in spec.Files) documents.Add(tok.Encode(tag + f));
 
@@ -50,5 +55,5 @@ ShardSet.Load(outDir);
 Console.WriteLine($"{documents.Count} documents, vocabulary {tok.VocabSize}, in {outDir}");
 return 0;
 
-internal sealed record Sample(string Prefix, string Suffix, string Middle);
+internal sealed record Sample(string Prefix, string Suffix, string Middle, IReadOnlyList<ContextFile>? Context = null);
 internal sealed record Spec(string Language, int VocabSize, IReadOnlyList<string> Files, IReadOnlyList<Sample> Samples);

@@ -42,6 +42,9 @@ describe('planLaunch', () => {
     assert.ok(plan.ok);
     assert.strictEqual(plan.command, 'dotnet');
     assert.deepStrictEqual(plan.args, [path.join(root, 'codelm.dll'), 'serve', '--checkpoint', path.join(root, 'ws', 'ckpt')]);
+    const verbose = planLaunch({ ...DEFAULTS, serverPath: '~/codelm.dll', checkpointPath: 'ckpt', verboseLog: true }, env, probe);
+    assert.ok(verbose.ok);
+    assert.deepStrictEqual(verbose.args.slice(-1), ['--verbose']);
   });
 
   it('reports a missing server binary against the serverPath setting', () => {

@@ -57,6 +57,7 @@ describe('settings', () => {
     assert.strictEqual(needsRestart(a, { ...a, checkpointPath: '/b' }), true);
     assert.strictEqual(needsRestart(a, { ...a, serverPath: '/bin/other' }), true);
     assert.strictEqual(needsRestart(a, { ...a, enabledLanguages: ['python'] }), true);
+    assert.strictEqual(needsRestart(a, { ...a, verboseLog: true }), true);
     assert.strictEqual(serverSettingsChanged(a, { ...a, debounceMs: 10 }), false);
     assert.strictEqual(serverSettingsChanged(a, { ...a, maxNewTokens: 10 }), true);
   });

@@ -1,7 +1,6 @@
 using CodeLm.Common;
-using CodeLm.Tokenizer;
 
-namespace CodeLm.Model.Generation;
+namespace CodeLm.Tokenizer;
 
 /// <summary>Part of another file of the repository, read before the prompt: its path in the repository and the text.</summary>
 public sealed record ContextFile(string Path, string Text);
