@@ -14,7 +14,10 @@ using CodeLm.Tokenizer;
 /// tokenizer); a hit is a packed piece of the defining file holding the definition's first line. Candidates: every
 /// other file of the repository (a workspace index), or that file and 9 others picked at random (open tabs). Then the
 /// prefill time the context adds, on the `small` preset with random weights. Usage:
-///   dotnet bench/server/bin/Release/net10.0/CodeLm.Bench.Server.dll context [--corpus DIR] [--positions 60] [--latency 30]
+///   dotnet bench/server/bin/Release/net10.0/CodeLm.Bench.Server.dll context [--corpus DIR] [--positions 60] [--latency 30] [--model DIR]
+/// With --model (a checkpoint or a Hugging Face model folder), its greedy line completion at each position, through the
+/// server's engine and post-processing, is scored against the real next line, with and without the context: exact
+/// match and edit similarity (1 − Levenshtein distance / the longer length), as CodeXGLUE and RepoBench score lines.
 /// </summary>
 static partial class ContextBench
 {
@@ -46,6 +49,7 @@ static partial class ContextBench
             Console.WriteLine("| repository | files | positions | " + string.Join(" | ", Budgets.Select(b => $"recall@{b}, all files")) + " | recall@512, windows only | recall@512, 10 open files | recall@512 where the name is used above / not | ranking ms p50 / p95 |");
             Console.WriteLine("|---|---:|---:|" + string.Concat(Enumerable.Repeat("---:|", Budgets.Length + 4)));
             var all = new List<(Position P, string Text, Dictionary<string, string> Files)>();
+            var scored = new List<(Position P, string Text, IReadOnlyList<ContextFile> Ranked)>();
             var totals = new double[Budgets.Length + 2];
             var count = 0;
             var rankMs = new List<double>();
@@ -68,6 +72,7 @@ static partial class ContextBench
                     var clock = Stopwatch.StartNew();
                     var ranked = ranker.Rank(text, p.Offset, others);
                     repoMs.Add(clock.Elapsed.TotalMilliseconds);
+                    scored.Add((p, text, ranked));
                     var language = LanguageTable.FromExtension(Path.GetExtension(p.File))!.Name;
                     for (var b = 0; b < Budgets.Length; b++) hits[b] += Hit(tokenizer, ranked, Budgets[b], p, language) ? 1 : 0;
                     var above = Regex.IsMatch(text[..p.Offset], $@"\b{Regex.Escape(p.Name)}\b");
@@ -93,6 +98,7 @@ static partial class ContextBench
             Console.WriteLine();
             Console.WriteLine("Without the feature the prompt holds none of another file: recall 0 by construction.");
             await PrefillAsync(generator, all);
+            if (Arg("--model") is { } model) LineCompletions(Path.GetFullPath(model), scored);
             return 0;
         }
         finally
@@ -192,5 +198,54 @@ static partial class ContextBench
         var added = with.Zip(without, (x, y) => x - y).ToList();
         Console.WriteLine($"| added by the context | {BenchSupport.Median(added):F1} | {BenchSupport.Percentile(added, 0.95):F1} | |");
         return Task.CompletedTask;
+    }
+
+    /// <summary>Exact match and edit similarity of the model's line completions, without and with the context (512 tokens).</summary>
+    private static void LineCompletions(string model, List<(Position P, string Text, IReadOnlyList<ContextFile> Ranked)> positions)
+    {
+        using var engine = CodeLm.Server.Engine.CheckpointCompletionEngine.Load(model);
+        var results = new Dictionary<bool, List<(bool Exact, double Similarity)>> { [false] = [], [true] = [] };
+        foreach (var (p, text, ranked) in positions)
+        {
+            var lineEnd = text.IndexOf('\n', p.Offset);
+            var expected = (lineEnd < 0 ? text[p.Offset..] : text[p.Offset..lineEnd]).Trim();
+            var cursor = CodeLm.Common.Completion.CursorContext.Create(text, p.Offset);
+            var language = LanguageTable.FromExtension(Path.GetExtension(p.File))!.Name;
+            foreach (var withContext in new[] { false, true })
+            {
+                var options = new CodeLm.Server.Completion.EngineOptions(48, 0, FimFormat.Spm, 1024) { RepoContextTokens = withContext ? 512 : 0 };
+                var prompt = CodeLm.Server.Completion.CompletionPrompt.Around(cursor, language) with { Context = withContext ? ranked : [], Path = p.File, Repo = p.Repo };
+                var fitted = engine.Fit(prompt, options);
+                var raw = engine.Complete(fitted, options, soFar => CodeLm.Common.Completion.CompletionShaper.ShouldStop(cursor, soFar), default);
+                var got = (CodeLm.Common.Completion.CompletionShaper.Shape(cursor, raw)?.InsertText ?? "").Split('\n')[0].Trim();
+                results[withContext].Add((got == expected, Similarity(got, expected)));
+            }
+        }
+        Console.WriteLine();
+        Console.WriteLine($"Greedy line completions of {model} at the same {positions.Count} positions (maxNewTokens 48, prompt budget 1,024, SPM):");
+        Console.WriteLine();
+        Console.WriteLine("| prompt | exact match | edit similarity (mean) |");
+        Console.WriteLine("|---|---:|---:|");
+        foreach (var (withContext, r) in results)
+            Console.WriteLine($"| {(withContext ? "with context (512 tokens)" : "without context")} | {r.Count(x => x.Exact) / (double)r.Count:P1} | {r.Average(x => x.Similarity):F3} |");
+    }
+
+    /// <summary>1 − Levenshtein distance / the longer length (1 when both are empty).</summary>
+    private static double Similarity(string a, string b)
+    {
+        if (a.Length == 0 && b.Length == 0) return 1;
+        var row = Enumerable.Range(0, b.Length + 1).ToArray();
+        for (var i = 1; i <= a.Length; i++)
+        {
+            var diagonal = row[0];
+            row[0] = i;
+            for (var j = 1; j <= b.Length; j++)
+            {
+                var above = row[j];
+                row[j] = Math.Min(Math.Min(row[j] + 1, row[j - 1] + 1), diagonal + (a[i - 1] == b[j - 1] ? 0 : 1));
+                diagonal = above;
+            }
+        }
+        return 1 - (double)row[b.Length] / Math.Max(a.Length, b.Length);
     }
 }
