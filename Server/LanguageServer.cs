@@ -29,7 +29,7 @@ public sealed class LanguageServer(CompletionService completions, DocumentStore 
     public int? ClientProcessId { get; private set; }
 
     private readonly ContextRanker ranker = new();
-    private string? workspaceRoot;
+    private Workspace workspace = new(null);
 
     [JsonRpcMethod("initialize", UseSingleObjectParameterDeserialization = true)]
     public InitializeResult Initialize(JsonElement? json)
@@ -38,7 +38,7 @@ public sealed class LanguageServer(CompletionService completions, DocumentStore 
         if (Interlocked.CompareExchange(ref state, (int)Lifecycle.Running, (int)Lifecycle.Waiting) != (int)Lifecycle.Waiting)
             throw Error(ErrorCodes.InvalidRequest, "initialize may be sent only once");
         ClientProcessId = p?.ProcessId;
-        workspaceRoot = LocalPath(p?.WorkspaceFolders?.FirstOrDefault()?.Uri ?? p?.RootUri);
+        workspace = new Workspace(p?.WorkspaceFolders?.FirstOrDefault()?.Uri ?? p?.RootUri);
         completions.Settings = completions.Settings.With(p?.InitializationOptions, log.Warn);
         // The completion list is the fallback for clients without inline completions: offering it to a client that has
         // them would put the same text in its suggest widget and double the requests while typing.
@@ -201,21 +201,8 @@ public sealed class LanguageServer(CompletionService completions, DocumentStore 
 
     /// <summary>The document's place in the workspace, and its context from the other open and recently closed files.</summary>
     private RepoContextRequest RepoOf(TextDocument doc) =>
-        new(workspaceRoot is { } root ? Path.GetFileName(root.TrimEnd('/')) : "", PathOf(doc.Uri),
-            (text, offset) => ranker.Rank(text, offset, documents.Others(doc.Uri).Select(d => new ContextRanker.Source(d.Uri, d.Version, PathOf(d.Uri), d.Text))));
-
-    /// <summary>A document's path relative to the workspace folder when it is inside it, else its file name.</summary>
-    private string PathOf(string uri)
-    {
-        var local = LocalPath(uri);
-        if (local == null) return uri;
-        if (workspaceRoot != null && local.StartsWith(workspaceRoot.TrimEnd('/') + "/", StringComparison.Ordinal))
-            return local[(workspaceRoot.TrimEnd('/').Length + 1)..];
-        return Path.GetFileName(local);
-    }
-
-    private static string? LocalPath(string? uri) =>
-        uri != null && Uri.TryCreate(uri, UriKind.Absolute, out var u) && u.IsFile ? u.LocalPath : null;
+        new(workspace.Name, workspace.PathOf(doc.Uri), (text, offset) => ranker.Rank(text, offset,
+            documents.Others(doc.Uri).Select(d => new ContextRanker.Source(d.Uri, d.Version, workspace.PathOf(d.Uri), d.Text))));
 
     private static string InlineKey(string uri) => "inline " + uri;
     private static string ListKey(string uri) => "list " + uri;

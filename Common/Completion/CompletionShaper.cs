@@ -6,7 +6,7 @@ public sealed record ShapedCompletion(string InsertText, int ReplaceLength);
 /// <summary>
 /// Post-processing between the model's raw middle and what the editor shows: cut to the line or to the end of the block
 /// by indentation, never repeat what follows the cursor, take over auto-closed brackets instead of doubling them, and
-/// drop results not worth showing or broken mid-character.
+/// drop results not worth showing; text from a character the model broke on is cut.
 /// </summary>
 public static class CompletionShaper
 {
@@ -25,6 +25,9 @@ public static class CompletionShaper
     public static ShapedCompletion? Shape(CursorContext ctx, string raw)
     {
         var text = raw.Replace("\r\n", "\n").Replace('\r', '\n');
+        // U+FFFD: the model stopped, or strayed, mid-character (byte-level tokens); what follows it is not text to insert.
+        var broken = text.IndexOf('\uFFFD');
+        if (broken >= 0) text = text[..broken];
         if (ctx.Mode == CompletionMode.Line)
         {
             var nl = text.IndexOf('\n');
@@ -54,8 +57,6 @@ public static class CompletionShaper
             }
         }
 
-        // U+FFFD: the model stopped, or strayed, mid-character (a byte-level token); that is garbage in the user's file.
-        if (text.Contains('\uFFFD')) return null;
         var visible = text.Count(c => !char.IsWhiteSpace(c));
         if (visible == 0) return null;
         if (visible < MinVisibleChars && !text.Contains('\n')) return null;
