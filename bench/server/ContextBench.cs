@@ -54,7 +54,10 @@ static partial class ContextBench
             var count = 0;
             var rankMs = new List<double>();
             int totalAbove = 0, totalHitsAbove = 0, totalHitsNotAbove = 0;
-            foreach (var bare in Directory.GetDirectories(corpus, "*.git").Order(StringComparer.Ordinal))
+            var repositories = Directory.GetDirectories(corpus, "*.git").Order(StringComparer.Ordinal).ToList();
+            if (repositories.Count == 0) throw new DirectoryNotFoundException($"no *.git repositories in {corpus}");
+            var latencyPerRepo = Math.Max(1, latencyPositions / repositories.Count);
+            foreach (var bare in repositories)
             {
                 var files = Checkout(bare, Path.Combine(temp, Path.GetFileNameWithoutExtension(bare)));
                 var positions = Positions(Path.GetFileNameWithoutExtension(bare), files, perRepo);
@@ -81,7 +84,7 @@ static partial class ContextBench
                     hits[Budgets.Length] += Hit(tokenizer, ranker.Rank(text, p.Offset, others, definitions: false), 512, p, language) ? 1 : 0;
                     var open = others.Where(o => o.Path == p.DefiningFile).Concat(others.Where(o => o.Path != p.DefiningFile).OrderBy(_ => random.Next()).Take(9)).ToList();
                     hits[Budgets.Length + 1] += Hit(tokenizer, ranker.Rank(text, p.Offset, open), 512, p, language) ? 1 : 0;
-                    if (all.Count(a => a.P.Repo == p.Repo) < Math.Max(1, latencyPositions / 9) && all.Count < latencyPositions) all.Add((p, text, files));
+                    if (all.Count(a => a.P.Repo == p.Repo) < latencyPerRepo && all.Count < latencyPositions) all.Add((p, text, files));
                 }
                 rankMs.AddRange(repoMs);
                 for (var i = 0; i < hits.Length; i++) totals[i] += hits[i];
@@ -168,7 +171,8 @@ static partial class ContextBench
         var with = new List<double>();
         var without = new List<double>();
         var contextTokens = new List<double>();
-        foreach (var (p, text, files) in sample.Concat(sample.Take(3))) // the first three again: JIT and caches warm on both sides
+        var warm = Math.Min(3, sample.Count);
+        foreach (var (p, text, files) in sample.Concat(sample.Take(warm))) // the first ones again: JIT and caches warm on both sides
         {
             var language = LanguageTable.FromExtension(Path.GetExtension(p.File))!.Name;
             var ranked = new ContextRanker().Rank(text, p.Offset, files.Where(f => f.Key != p.File).Select(f => new ContextRanker.Source(f.Key, 1, f.Key, f.Value)));
@@ -187,7 +191,8 @@ static partial class ContextBench
             else { without.Add(Time(null)); with.Add(Time(ids)); }
             contextTokens.Add(ids.Length);
         }
-        (with, without, contextTokens) = (with.Skip(3).ToList(), without.Skip(3).ToList(), contextTokens.Skip(3).ToList()); // drop the warm-up rounds
+        (with, without, contextTokens) = (with.Skip(warm).ToList(), without.Skip(warm).ToList(), contextTokens.Skip(warm).ToList()); // drop the warm-up rounds
+        if (with.Count == 0) return Task.CompletedTask;
         Console.WriteLine();
         Console.WriteLine($"Prefill (`small`'s shape with a 2,048-token context, random weights, a fresh KV cache; prompt budget 1,024 tokens, context {contextBudget}), {with.Count} positions, alternated:");
         Console.WriteLine();
@@ -200,7 +205,7 @@ static partial class ContextBench
         return Task.CompletedTask;
     }
 
-    /// <summary>Exact match and edit similarity of the model's line completions, without and with the context (512 tokens).</summary>
+    /// <summary>Exact match and edit similarity of the model's line completions, without and with the context (512 tokens, as the engine caps it).</summary>
     private static void LineCompletions(string model, List<(Position P, string Text, IReadOnlyList<ContextFile> Ranked)> positions)
     {
         using var engine = CodeLm.Server.Engine.CheckpointCompletionEngine.Load(model);
@@ -227,7 +232,7 @@ static partial class ContextBench
         Console.WriteLine("| prompt | exact match | edit similarity (mean) |");
         Console.WriteLine("|---|---:|---:|");
         foreach (var (withContext, r) in results)
-            Console.WriteLine($"| {(withContext ? "with context (512 tokens)" : "without context")} | {r.Count(x => x.Exact) / (double)r.Count:P1} | {r.Average(x => x.Similarity):F3} |");
+            Console.WriteLine($"| {(withContext ? $"with context ({Math.Min(512, engine.ContextLength / 4)} tokens: 512, capped at a quarter of the model's context)" : "without context")} | {r.Count(x => x.Exact) / (double)r.Count:P1} | {r.Average(x => x.Similarity):F3} |");
     }
 
     /// <summary>1 − Levenshtein distance / the longer length (1 when both are empty).</summary>
