@@ -1,7 +1,9 @@
 using System.Text;
 using CodeLm.Common;
+#if !CODELM_DATA_ONLY // the native data command (DataCli) links this file without the model and eval stages
 using CodeLm.Eval.Problems;
 using CodeLm.Model.Training;
+#endif
 
 namespace CodeLm.Cli;
 
@@ -24,9 +26,11 @@ public static class CliErrors
     public static string Describe(Exception e) => e switch
     {
         OptionException o => $"{Flag(o.Option)} {o.Problem}",
+#if !CODELM_DATA_ONLY
         MemoryBudgetException m => m.Estimate + " Use a smaller --batch-size with more --grad-accum, a shorter --seq-len or a smaller --config" +
                                    " (or --skip-memory-check to try anyway); to fine-tune a model this large, --lora trains a small adapter instead.",
         UnknownProblemLanguageException u => $"{u.File}:{u.Line}: cannot tell the language of '{u.TaskId}'; pass --language",
+#endif
         _ => e.Message,
     };
 

@@ -2,6 +2,13 @@ using System.CommandLine;
 using CodeLm.Cli;
 using CodeLm.Model.Native;
 
+// The corpus commands run as the ahead-of-time compiled codelm-data where it was built next to codelm.
+if (NativeDataCommand.ExecIfPresent(args) is { } error)
+{
+    Console.Error.WriteLine(error);
+    return ExitCodes.Failed;
+}
+
 // Before anything allocates, commands that run the model restart once with glibc malloc tuned for large tensors
 // (see NativeAllocator); the data and tokenizer stages allocate little natively and keep malloc as it is.
 if (args.Length > 0 && args[0] is "train" or "sample" or "eval" or "serve" or "export" or "quickstart" or "doctor")

@@ -17,7 +17,7 @@ public sealed class CorpusManifest
         if (!File.Exists(path)) throw new FileNotFoundException($"{path} not found; run `codelm data crawl` first", path);
         try
         {
-            return JsonSerializer.Deserialize<CorpusManifest>(File.ReadAllText(path), CorpusStats.Json) ?? throw new InvalidDataException($"{path} is empty");
+            return JsonSerializer.Deserialize(File.ReadAllText(path), CorpusJson.Files.CorpusManifest) ?? throw new InvalidDataException($"{path} is empty");
         }
         catch (JsonException e)
         {
@@ -28,6 +28,6 @@ public sealed class CorpusManifest
     public void Save(string corpusDir)
     {
         Directory.CreateDirectory(corpusDir);
-        AtomicFile.WriteAllText(Path.Combine(corpusDir, FileName), JsonSerializer.Serialize(this, CorpusStats.Json) + "\n");
+        AtomicFile.WriteAllText(Path.Combine(corpusDir, FileName), JsonSerializer.Serialize(this, CorpusJson.Files.CorpusManifest) + "\n");
     }
 }

@@ -1,4 +1,3 @@
-using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using CodeLm.DataPipeline.Clean;
@@ -92,19 +91,10 @@ public sealed class CorpusStats
 
     public const string FileName = "stats.json";
 
-    internal static readonly JsonSerializerOptions Json = new()
-    {
-        WriteIndented = true,
-        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
-        DictionaryKeyPolicy = null,
-        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-    };
-
     public static CorpusStats Load(string corpusDir)
     {
         var path = Path.Combine(corpusDir, FileName);
         if (!File.Exists(path)) throw new FileNotFoundException($"{path} not found; run `codelm data clean` first", path);
-        return JsonSerializer.Deserialize<CorpusStats>(File.ReadAllText(path), Json) ?? throw new InvalidDataException($"{path} is empty");
+        return JsonSerializer.Deserialize(File.ReadAllText(path), CorpusJson.Files.CorpusStats) ?? throw new InvalidDataException($"{path} is empty");
     }
 }

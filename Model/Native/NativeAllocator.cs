@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using System.Text;
+using CodeLm.Common;
 
 namespace CodeLm.Model.Native;
 
@@ -71,12 +72,12 @@ public static class NativeAllocator
         if (!IsGlibc(out _) || UserChoseOtherwise() || !File.Exists("/proc/self/cmdline")) return;
         var argv = File.ReadAllBytes("/proc/self/cmdline");
         var userTunables = Environment.GetEnvironmentVariable("GLIBC_TUNABLES") ?? "";
-        var env = Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
-            .Where(e => (string)e.Key != "GLIBC_TUNABLES")
-            .Select(e => $"{e.Key}={e.Value}")
+        var env = ProcessImage.Environment()
+            .Where(e => !e.StartsWith("GLIBC_TUNABLES=", StringComparison.Ordinal))
             .Append($"GLIBC_TUNABLES={(userTunables.Length > 0 ? userTunables + ":" : "")}{Tunables}")
             .Append($"{Marker}={userTunables}");
-        Exec(Split(argv), env.ToArray());
+        // Returns only on failure: carry on untuned-at-start, Tune() still applies.
+        ProcessImage.Replace("/proc/self/exe", Split(argv), env.ToList());
     }
 
     /// <summary>Tunes glibc malloc with mallopt once per process, unless it started tuned; later calls return the first outcome.</summary>
@@ -141,29 +142,6 @@ public static class NativeAllocator
 
     private static string[] Split(byte[] nulSeparated) =>
         Encoding.UTF8.GetString(nulSeparated).TrimEnd('\0').Split('\0');
-
-    private static unsafe void Exec(string[] argv, string[] envp)
-    {
-        var handles = new List<IntPtr>();
-        IntPtr* Block(string[] items)
-        {
-            var block = (IntPtr*)NativeMemory.Alloc((nuint)(items.Length + 1), (nuint)sizeof(IntPtr));
-            for (int i = 0; i < items.Length; i++) handles.Add(block[i] = Marshal.StringToCoTaskMemUTF8(items[i]));
-            block[items.Length] = IntPtr.Zero;
-            return block;
-        }
-        var exe = Marshal.StringToCoTaskMemUTF8("/proc/self/exe");
-        var a = Block(argv);
-        var e = Block(envp);
-        execve(exe, a, e); // returns only on failure: carry on untuned-at-start, Tune() still applies
-        foreach (var h in handles) Marshal.FreeCoTaskMem(h);
-        Marshal.FreeCoTaskMem(exe);
-        NativeMemory.Free(a);
-        NativeMemory.Free(e);
-    }
-
-    [DllImport("libc", SetLastError = true)]
-    private static extern unsafe int execve(IntPtr path, IntPtr* argv, IntPtr* envp);
 
     /// <summary>One line for logs and `codelm doctor`.</summary>
     public static string Describe() => Mode switch

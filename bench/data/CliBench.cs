@@ -40,16 +40,23 @@ public static class CliBench
         var manifest = CorpusManifest.Load(outDir);
         var o = new CorpusBuildOptions { Sources = sources.Select(s => new RepoSource(s)).ToList(), CacheDir = cache, OutDir = outDir, Parallelism = jobs };
         // --also: a second codelm (e.g. a ReadyToRun publish) timed in the same repeats, on the same cache and bytes.
+        // With codelm-data next to codelm, the same codelm is also timed with it turned off (the JIT-compiled commands).
         var also = DataBench.Arg(args, "--also");
-        var builds = also == null ? new[] { codelm } : new[] { codelm, Path.GetFullPath(also) };
+        var builds = new List<Build> { new("codelm", codelm, null) };
+        if (File.Exists(Path.Combine(Path.GetDirectoryName(Path.GetFullPath(codelm))!, "codelm-data")))
+        {
+            builds[0] = new("codelm (native data commands, codelm-data)", codelm, null);
+            builds.Add(new("codelm, CODELM_NATIVE_DATA=0 (JIT-compiled data commands)", codelm, "0"));
+        }
+        if (also != null) builds.Add(new("--also " + also, Path.GetFullPath(also), null));
         var rows = builds.Select(_ => new List<(double Anchor, double Wall, double Cpu, double Ratio, double Startup, string Phases)>()).ToArray();
         long bytes = 0;
         for (int r = 0; r < repeats; r++)
         {
             // The anchor is read before each command's run; who goes first alternates between repeats.
-            for (int k = 0; k < builds.Length; k++)
+            for (int k = 0; k < builds.Count; k++)
             {
-                int b = (r + k) % builds.Length;
+                int b = (r + k) % builds.Count;
                 var anchor = DataBench.RawRead(o, manifest, jobs);
                 var run = RunCodelm(builds[b], build);
                 var startup = RunCodelm(builds[b], ["--version"]);
@@ -57,17 +64,17 @@ public static class CliBench
                 double mb = bytes / 1e6, anchorMbs = mb / anchor.Seconds;
                 var phases = run.Stderr.Split('\n').FirstOrDefault(l => l.StartsWith("time: "))?[6..].Trim() ?? "?";
                 rows[b].Add((anchorMbs, mb / run.Seconds, mb / run.CpuSeconds, mb / run.Seconds / anchorMbs, startup.Seconds, phases));
-                Console.Error.WriteLine($"  #{r + 1} {(b == 0 ? "codelm" : "--also")} load {DataBench.LoadAverage()}: data build {run.Seconds:F2} s = {mb / run.Seconds:F1} MB/s ({run.CpuSeconds:F2} CPU-s; {phases}), " +
+                Console.Error.WriteLine($"  #{r + 1} {builds[b].Label} load {DataBench.LoadAverage()}: data build {run.Seconds:F2} s = {mb / run.Seconds:F1} MB/s ({run.CpuSeconds:F2} CPU-s; {phases}), " +
                                         $"anchor {anchorMbs:F1} MB/s, ratio {mb / run.Seconds / anchorMbs:F3}, --version {startup.Seconds:F2} s");
             }
         }
 
         var stats = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, CorpusStats.FileName))).RootElement;
         long inputBytes = stats.GetProperty("input").GetProperty("bytes").GetInt64(), keptBytes = stats.GetProperty("kept").GetProperty("bytes").GetInt64();
-        for (int b = 0; b < builds.Length; b++)
+        for (int b = 0; b < builds.Count; b++)
         {
             Console.WriteLine();
-            Console.WriteLine($"## {builds[b].Replace(root, ".")} data build, {dataset}: {bytes / 1e6:F1} MB read and cleaned (stats.json: {inputBytes / 1e6:F1} MB in the trees, " +
+            Console.WriteLine($"## {builds[b].Label.Replace(root, ".")}: data build, {dataset}: {bytes / 1e6:F1} MB read and cleaned (stats.json: {inputBytes / 1e6:F1} MB in the trees, " +
                               $"{keptBytes / 1e6:F1} MB kept); load at the end {DataBench.LoadAverage()}");
             Console.WriteLine("| figure | median | min | max |");
             Console.WriteLine("|---|---|---|---|");
@@ -83,13 +90,21 @@ public static class CliBench
 
     private readonly record struct Result(double Seconds, double CpuSeconds, string Stderr);
 
-    private static Result RunCodelm(string codelm, string[] args)
+    /// <summary>A codelm to time; <paramref name="NativeData"/> is CODELM_NATIVE_DATA for it (null: unset).</summary>
+    private sealed record Build(string Label, string Path, string? NativeData);
+
+    private static Result RunCodelm(string codelm, string[] args) => RunCodelm(new Build("codelm", codelm, null), args);
+
+    private static Result RunCodelm(Build b, string[] args)
     {
+        var codelm = b.Path;
         var psi = new ProcessStartInfo(codelm) { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var a in args) psi.ArgumentList.Add(a);
         // The figure is for codelm as shipped: no JIT or GC knobs inherited from whoever runs the benchmark.
         foreach (var key in psi.Environment.Keys.Where(k => k.StartsWith("DOTNET_", StringComparison.OrdinalIgnoreCase) || k.StartsWith("COMPlus_", StringComparison.OrdinalIgnoreCase)).ToList())
             psi.Environment.Remove(key);
+        psi.Environment.Remove("CODELM_NATIVE_DATA");
+        if (b.NativeData != null) psi.Environment["CODELM_NATIVE_DATA"] = b.NativeData;
         var cpu0 = ChildrenCpuSeconds();
         var sw = Stopwatch.StartNew();
         using var p = Process.Start(psi)!;

@@ -12,6 +12,10 @@ namespace CodeLm.DataPipeline.Corpus.Steps;
 /// </summary>
 internal static class ScanStep
 {
+    // libgit2 re-hashes every object it reads by default, which git itself does not do. Every object of a cached clone
+    // was hashed once by the indexer when it was fetched; hashing again on each read was ~12 % of a build's CPU.
+    static ScanStep() => GlobalSettings.SetStrictHashVerification(false);
+
     public static uint[] Run(CorpusRun run, Listing listing, ContentSpill spill)
     {
         var o = run.Options;
