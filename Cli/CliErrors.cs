@@ -1,5 +1,6 @@
 using System.Text;
 using CodeLm.Common;
+using CodeLm.DataPipeline.Corpus;
 #if !CODELM_DATA_ONLY // the native data command (DataCli) links this file without the model and eval stages
 using CodeLm.Eval.Problems;
 using CodeLm.Model.Training;
@@ -26,6 +27,7 @@ public static class CliErrors
     public static string Describe(Exception e) => e switch
     {
         OptionException o => $"{Flag(o.Option)} {o.Problem}",
+        SourceFailuresException f when f.Read > 0 => $"{f.Message}. Fix or remove the failed sources, or pass --allow-failures {f.Failed} to write the corpus without them.",
 #if !CODELM_DATA_ONLY
         MemoryBudgetException m => m.Estimate + " Use a smaller --batch-size with more --grad-accum, a shorter --seq-len or a smaller --config" +
                                    " (or --skip-memory-check to try anyway); to fine-tune a model this large, --lora trains a small adapter instead.",

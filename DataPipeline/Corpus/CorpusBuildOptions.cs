@@ -23,6 +23,11 @@ public sealed record CorpusBuildOptions
     public ulong Seed { get; init; } = 0;
     /// <summary>When only one repository is kept there is no repository-level split; split its files instead (stats say so).</summary>
     public bool SingleRepositoryFileSplit { get; init; } = true;
+    /// <summary>
+    /// How many sources may fail (clone, fetch or read) while the corpus is still written from the rest. More failures, or
+    /// no readable source at all, throw <see cref="SourceFailuresException"/> before anything is written.
+    /// </summary>
+    public int AllowedFailures { get; init; } = 0;
     /// <summary>Worker threads for cleaning, and concurrent clones.</summary>
     public int Parallelism { get; init; } = Environment.ProcessorCount;
     /// <summary>Environment variable that holds a token for private HTTPS repositories. The token is never logged or stored.</summary>

@@ -14,15 +14,17 @@ public static class CorpusBuilder
     public static async Task<CorpusStats> BuildAsync(CorpusBuildOptions options, IProgress<CorpusProgress>? progress = null, CancellationToken ct = default)
     {
         var sw = Stopwatch.StartNew();
-        var manifest = await CrawlAsync(options, progress, ct);
+        var manifest = await CrawlAsync(options, progress, ct, save: false);
         var crawl = sw.Elapsed;
         var stats = await CleanAsync(options, manifest, progress, ct);
+        // Saved last, so a build that fails leaves the previous corpus and its manifest as they were.
+        manifest.Save(options.OutDir);
         stats.Timings = stats.Timings! with { Crawl = crawl };
         return stats;
     }
 
-    /// <summary>Crawls every source (several at once) and writes <c>manifest.json</c> in the output directory.</summary>
-    public static async Task<CorpusManifest> CrawlAsync(CorpusBuildOptions options, IProgress<CorpusProgress>? progress = null, CancellationToken ct = default)
+    /// <summary>Crawls every source (several at once) and writes <c>manifest.json</c> in the output directory (unless not <paramref name="save"/>).</summary>
+    public static async Task<CorpusManifest> CrawlAsync(CorpusBuildOptions options, IProgress<CorpusProgress>? progress = null, CancellationToken ct = default, bool save = true)
     {
         Validate(options);
         Directory.CreateDirectory(options.CacheDir);
@@ -62,7 +64,7 @@ public static class CorpusBuilder
             else seen[r.Name] = 1;
         }
         var manifest = new CorpusManifest { Repos = [.. results] };
-        manifest.Save(options.OutDir);
+        if (save) manifest.Save(options.OutDir);
         return manifest;
     }
 

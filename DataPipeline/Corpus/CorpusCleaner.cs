@@ -16,6 +16,7 @@ public static class CorpusCleaner
     public static async Task<CorpusStats> CleanAsync(CorpusBuildOptions o, CorpusManifest manifest, IProgress<CorpusProgress>? progress, CancellationToken ct)
     {
         var run = new CorpusRun(o, manifest.Repos, progress, ct);
+        bool outExisted = Directory.Exists(o.OutDir);
         var sw = Stopwatch.StartNew();
         var cpuStart = Process.GetCurrentProcess().TotalProcessorTime;
         var listing = ListStep.Run(run);
@@ -23,6 +24,17 @@ public static class CorpusCleaner
         var (tally, scanTime, dedupTime) = ScanAndDedup(run, listing, spill, sw);
         var scanDedupCpu = Process.GetCurrentProcess().TotalProcessorTime - cpuStart;
 
+        try
+        {
+            CheckFailures(o, tally.Stats);
+        }
+        catch (SourceFailuresException)
+        {
+            spill.Dispose();
+            // The spill made the directory; a failed first build leaves none behind.
+            if (!outExisted && !Directory.EnumerateFileSystemEntries(o.OutDir).Any()) Directory.Delete(o.OutDir);
+            throw;
+        }
         sw.Restart();
         SplitStep.Run(run, listing.Files, tally);
         var stats = tally.Stats;
@@ -31,6 +43,16 @@ public static class CorpusCleaner
         progress?.Report(new CorpusProgress("write", null, 0, 0, stats.Kept.Files, stats.Kept.Files, 0, 0));
         stats.Timings = new CorpusTimings(TimeSpan.Zero, scanTime, dedupTime, sw.Elapsed) { ScanDedupCpu = scanDedupCpu };
         return stats;
+    }
+
+    /// <summary>Stops before writing when no source was read or more failed than tolerated (crawl and scan failures alike).</summary>
+    private static void CheckFailures(CorpusBuildOptions o, CorpusStats stats)
+    {
+        int failed = stats.Repos.Failed, read = stats.Repos.Ok;
+        if (read > 0 && failed <= o.AllowedFailures) return;
+        var reasons = stats.PerRepo.Where(kv => kv.Value.Status != Crawl.CrawledRepo.Ok)
+                                   .Select(kv => (kv.Key, kv.Value.Reason ?? kv.Value.Status)).ToList();
+        throw new SourceFailuresException(failed, read, stats.Repos.Total, o.AllowedFailures, reasons);
     }
 
     // A method of its own so the signature matrix is garbage once dedup is done: a local of the async method above

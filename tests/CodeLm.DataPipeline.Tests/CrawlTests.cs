@@ -75,7 +75,7 @@ public class CrawlTests
         var corrupt = Corrupted(tmp);
 
         var options = Options(tmp, new RepoSource(good), new RepoSource(plain), new RepoSource(tmp.File("missing")), new RepoSource(empty),
-                              new RepoSource("https://127.0.0.1:9/x.git"), new RepoSource(corrupt));
+                              new RepoSource("https://127.0.0.1:9/x.git"), new RepoSource(corrupt)) with { AllowedFailures = 4 };
         var stats = await CorpusBuilder.BuildAsync(options);
         var manifest = CorpusManifest.Load(options.OutDir);
         Assert.Equal(CrawledRepo.Ok, manifest.Repos[0].Status);
@@ -94,6 +94,42 @@ public class CrawlTests
         Assert.Equal(1, stats.Repos.Ok);
         var rows = await ReadAll(Path.Combine(options.OutDir, CorpusFiles.Train));
         Assert.Equal(["good/main.go"], rows.Select(r => r.Repo + "/" + r.Path));
+    }
+
+    [Fact]
+    public async Task No_readable_source_writes_nothing_and_keeps_the_previous_corpus()
+    {
+        using var tmp = new TempDir();
+        var good = Options(tmp, new RepoSource(TestPaths.SharedCorpus("cobra")));
+        await CorpusBuilder.BuildAsync(good);
+        var before = Directory.GetFiles(good.OutDir).Order().ToDictionary(f => f, File.ReadAllBytes);
+
+        var bad = Options(tmp, new RepoSource("https://example.invalid/x.git"));
+        var e = await Assert.ThrowsAsync<SourceFailuresException>(() => CorpusBuilder.BuildAsync(bad));
+        Assert.Equal((1, 0, 1), (e.Failed, e.Read, e.Total));
+        Assert.StartsWith("none of the 1 sources could be used (example.invalid/x: ", e.Message);
+        Assert.Equal(before.Keys, Directory.GetFiles(good.OutDir).Order());
+        foreach (var (f, bytes) in before) Assert.Equal(bytes, File.ReadAllBytes(f));
+
+        // A first build that fails leaves no directory behind.
+        var fresh = bad with { OutDir = tmp.File("fresh") };
+        await Assert.ThrowsAsync<SourceFailuresException>(() => CorpusBuilder.BuildAsync(fresh));
+        Assert.False(Directory.Exists(fresh.OutDir));
+    }
+
+    [Fact]
+    public async Task More_failures_than_allowed_write_nothing_and_as_many_as_allowed_write_the_rest()
+    {
+        using var tmp = new TempDir();
+        var options = Options(tmp, new RepoSource(TestPaths.SharedCorpus("cobra")), new RepoSource(tmp.File("missing")), new RepoSource(tmp.File("gone")));
+        var e = await Assert.ThrowsAsync<SourceFailuresException>(() => CorpusBuilder.BuildAsync(options with { AllowedFailures = 1 }));
+        Assert.Equal((2, 1, 3, 1), (e.Failed, e.Read, e.Total, e.Allowed));
+        Assert.Equal(["gone", "missing"], e.Failures.Select(f => f.Source).Order());
+        Assert.False(Directory.Exists(options.OutDir));
+
+        var stats = await CorpusBuilder.BuildAsync(options with { AllowedFailures = 2 });
+        Assert.Equal((2, 1), (stats.Repos.Failed, stats.Repos.Ok));
+        Assert.True(File.Exists(Path.Combine(options.OutDir, CorpusFiles.Train)));
     }
 
     /// <summary>A repository whose pack file is cut in half.</summary>
@@ -119,13 +155,16 @@ public class CrawlTests
         {
             var progress = new List<string>();
             var options = Options(tmp, new RepoSource("https://127.0.0.1:9/private/x.git"), new RepoSource($"https://user:{token}@127.0.0.1:9/y.git")) with { TokenVariable = variable };
-            var stats = await CorpusBuilder.BuildAsync(options, new SyncProgress(p => progress.Add(p.ToString())));
-            Assert.Equal(2, stats.Repos.Failed);
+            var e = await Assert.ThrowsAsync<SourceFailuresException>(() => CorpusBuilder.BuildAsync(options, new SyncProgress(p => progress.Add(p.ToString()))));
+            Assert.Equal((2, 0), (e.Failed, e.Read));
             foreach (var f in Directory.GetFiles(tmp.Path, "*", SearchOption.AllDirectories))
                 Assert.DoesNotContain(token, File.ReadAllText(f));
             Assert.DoesNotContain(progress, p => p.Contains(token));
-            Assert.DoesNotContain(stats.PerRepo, kv => kv.Key.Contains(token) || (kv.Value.Reason ?? "").Contains(token));
+            Assert.DoesNotContain(token, e.Message);
+            // A failed build writes no manifest; the crawl alone records the URL, without the token.
+            await CorpusBuilder.CrawlAsync(options);
             Assert.Equal("https://127.0.0.1:9/y.git", CorpusManifest.Load(options.OutDir).Repos[1].Url);
+            Assert.DoesNotContain(token, File.ReadAllText(Path.Combine(options.OutDir, CorpusManifest.FileName)));
         }
         finally
         {
