@@ -2,6 +2,7 @@ using System.CommandLine;
 using CodeLm.DataPipeline.Clean;
 using CodeLm.DataPipeline.Corpus;
 using CodeLm.DataPipeline.Crawl;
+using CodeLm.DataPipeline.Decontamination;
 using CodeLm.DataPipeline.Dedup;
 using Spectre.Console;
 
@@ -35,6 +36,8 @@ public static class CorpusCommands
         public readonly Option<bool> NoNear = new("--no-near-dedup") { Description = "Skip MinHash near-duplicate removal (exact dedup still runs)." };
         public readonly Option<bool> NoRedact = new("--no-redact") { Description = "Keep emails, IPs and secrets as they are." };
         public readonly Option<bool> NoCSharp = new("--no-csharp-check") { Description = "Do not drop C# files that Roslyn cannot parse." };
+        public readonly Option<string[]> Decontaminate = new("--decontaminate") { Description = "Remove files holding a problem of these benchmarks (jsonl or jsonl.gz with prompt and solution fields, e.g. HumanEval.jsonl.gz, or a directory of them such as HumanEval-X). Recorded in stats.json and manifest.json.", AllowMultipleArgumentsPerToken = true };
+        public readonly Option<int> DecontaminateNGram = new("--decontaminate-ngram") { Description = "Also remove files sharing this many consecutive code tokens with a problem (catches renamed copies); 0: whitespace-free substrings only.", DefaultValueFactory = _ => new DecontaminationOptions().NGram };
         public readonly Option<int> AllowFailures = new("--allow-failures") { Description = "How many sources may fail (clone, fetch, read) while the corpus is still written from the rest; more, or none readable, writes nothing and exits 1.", DefaultValueFactory = _ => Defaults.AllowedFailures };
         public readonly Option<int> Jobs = new("--jobs", "-j") { Description = "Worker threads.", DefaultValueFactory = _ => Defaults.Parallelism };
         public readonly Option<string> TokenEnv = new("--token-env") { Description = "Environment variable holding a token for private HTTPS repos (never logged).", DefaultValueFactory = _ => Defaults.TokenVariable };
@@ -45,7 +48,7 @@ public static class CorpusCommands
             cmd.Add(Cache); cmd.Add(Out); cmd.Add(Jobs);
             if (clean)
             {
-                foreach (var o in new Option[] { Languages, Validation, Seed, MaxFileBytes, MaxLine, MaxMeanLine, MinAlnum, Jaccard, NoNear, NoRedact, NoCSharp, AllowFailures })
+                foreach (var o in new Option[] { Languages, Validation, Seed, MaxFileBytes, MaxLine, MaxMeanLine, MinAlnum, Jaccard, NoNear, NoRedact, NoCSharp, AllowFailures, Decontaminate, DecontaminateNGram })
                     cmd.Add(o);
             }
         }
@@ -67,6 +70,9 @@ public static class CorpusCommands
                 ValidationFraction = p.GetValue(Validation),
                 Seed = p.GetValue(Seed),
                 AllowedFailures = Math.Max(0, p.GetValue(AllowFailures)),
+                Decontamination = p.GetValue(Decontaminate) is { Length: > 0 } benchmarks
+                    ? new DecontaminationOptions { Benchmarks = Benchmark.LoadAll(benchmarks), NGram = Math.Max(0, p.GetValue(DecontaminateNGram)) }
+                    : null,
                 Parallelism = Math.Max(1, p.GetValue(Jobs)),
                 TokenVariable = p.GetValue(TokenEnv) ?? Secrets.DefaultTokenVariable,
                 Cleaning = new CleaningOptions
@@ -180,6 +186,8 @@ public static class CorpusCommands
         Console.WriteLine($"input {s.Input.Files} files ({s.Input.Bytes / 1e6:F1} MB) -> kept {s.Kept.Files} files ({s.Kept.Bytes / 1e6:F1} MB); " +
                           $"duplicates: {s.Duplicates.ExactFiles} exact, {s.Duplicates.NearFiles} near in {s.Duplicates.NearClusters} clusters; " +
                           $"C# syntax errors: {s.CSharpSyntaxErrors}; redactions: {(red.Length == 0 ? "none" : red)}");
+        if (s.Decontamination is { } decon)
+            Console.WriteLine("decontaminated: " + string.Join(", ", decon.Benchmarks.Select(b => $"{b.Name} {b.DroppedFiles} files")));
         Console.WriteLine($"split by {s.SplitBy}: train {s.Train.Files} files from {s.Train.Repos.Count} repos, validation {s.Validation.Files} files from {s.Validation.Repos.Count} repos");
         if (s.Timings is { } t)
             Console.Error.WriteLine($"time: crawl {t.Crawl.TotalSeconds:F1}s, clean {t.Scan.TotalSeconds:F1}s, dedup {t.Dedup.TotalSeconds:F1}s, write {t.Write.TotalSeconds:F1}s");

@@ -130,14 +130,22 @@ public static class EvalCommands
                 generated[suite.Name] = [.. list];
                 Console.WriteLine($"generations: {Path.Combine(suite.OutDir, "generations.json")}");
             }
+            var contamination = ContaminationCheck.For(Checkpoint.Resolve(dir), parse.GetValue(c.Problems)!);
             if (parse.GetValue(generationsOnly)) return Outcome(skipped);
             using var executor = await CreateExecutorAsync(parse, c, suites, ct);
             var summaries = new Dictionary<string, EvalSummary>();
-            foreach (var suite in suites) summaries[suite.Name] = await ScoreAndReportAsync(parse, c, executor, suite, generated[suite.Name], ct);
+            foreach (var suite in suites)
+            {
+                // Above each table, where a reader of the scores cannot miss it.
+                foreach (var check in contamination.Where(x => x.Status == ContaminationStatus.NotRemoved)) Console.WriteLine(check.Line);
+                summaries[suite.Name] = await ScoreAndReportAsync(parse, c, executor, suite, generated[suite.Name], ct);
+            }
+            foreach (var check in contamination.Where(x => x.Status != ContaminationStatus.NotRemoved)) Console.WriteLine(check.Line);
             WriteMetrics(outDir, suites, summaries, new Dictionary<string, object?>
             {
                 ["model"] = Path.GetFullPath(dir), ["task"] = parse.GetValue(c.Task), ["problems"] = parse.GetValue(c.Problems), ["n_samples"] = samples,
                 ["temperature"] = parse.GetValue(temperature), ["top_p"] = parse.GetValue(topP), ["max_new_tokens"] = parse.GetValue(maxNew), ["seed"] = parse.GetValue(seed),
+                ["contamination"] = contamination.ToDictionary(x => x.Benchmark, x => (object?)x.Status.ToString()),
             });
             return Outcome(skipped);
         });

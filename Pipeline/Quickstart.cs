@@ -7,6 +7,7 @@ using CodeLm.DataPipeline.Crawl;
 using CodeLm.DataPipeline.Shards;
 using CodeLm.Eval.Execution;
 using CodeLm.Eval.Generation;
+using CodeLm.DataPipeline.Decontamination;
 using CodeLm.Eval.Problems;
 using CodeLm.Eval.Scoring;
 using CodeLm.Model.Generation;
@@ -55,13 +56,15 @@ public static class Quickstart
             results.Add(new(name, false, sw.Elapsed.TotalSeconds, details));
         }
 
-        await Stage("corpus", o.CorpusDir, StageMarker.Fingerprint("corpus", sources), async () =>
+        await Stage("corpus", o.CorpusDir, StageMarker.Fingerprint("corpus", sources, "decontaminated against builtin " + ProblemSet.Sha256(ProblemSet.BuiltinName)), async () =>
         {
             var stats = await CorpusBuilder.BuildAsync(new CorpusBuildOptions
             {
                 Sources = sources.Select(RepoSource.Parse).ToList(),
                 CacheDir = o.CacheDir,
                 OutDir = o.CorpusDir,
+                // The quickstart evaluates on the built-in problems, so they must not be in what it trains on.
+                Decontamination = new DecontaminationOptions { Benchmarks = [BuiltinBenchmark()] },
             }, new Progress<CorpusProgress>(p => progress?.Report(new("corpus", $"{p.Phase}: {p.ReposDone}/{p.ReposTotal} repos, {p.FilesDone} files, {p.BytesDone / 1024} KiB",
                 p.FilesTotal > 0 ? (double)p.FilesDone / p.FilesTotal : null))), ct);
             if (stats.Kept.Files == 0)
@@ -71,6 +74,7 @@ public static class Quickstart
                 ["repos"] = stats.Repos.Ok, ["files_in"] = stats.Input.Files, ["files_kept"] = stats.Kept.Files, ["bytes_kept"] = stats.Kept.Bytes,
                 ["near_duplicates"] = stats.Duplicates.NearFiles, ["exact_duplicates"] = stats.Duplicates.ExactFiles,
                 ["redactions"] = stats.Redactions.Values.Sum(),
+                ["decontaminated"] = stats.Decontamination!.Benchmarks.Sum(b => b.DroppedFiles),
                 ["languages"] = new JsonObject(stats.Languages.OrderByDescending(l => l.Value.Bytes).Take(8)
                     .Select(l => KeyValuePair.Create(l.Key, (JsonNode?)JsonValue.Create(l.Value.Files)))),
             };
@@ -191,4 +195,9 @@ public static class Quickstart
             "is empty and no git repository was found from the working directory up, so the quickstart has nothing to crawl. " +
             "Run it inside a clone of CodeLm, or name sources (repository paths or URLs).");
     }
+
+    /// <summary>The built-in problems as a benchmark to decontaminate against, named and hashed as the eval will look for them.</summary>
+    internal static Benchmark BuiltinBenchmark() =>
+        new(ProblemSet.BuiltinName, ProblemSet.BuiltinName, ProblemSet.Sha256(ProblemSet.BuiltinName),
+            ProblemSet.LoadBuiltin().Select(p => new BenchmarkProblem(p.TaskId, p.Prompt, p.CanonicalSolution)).ToList());
 }

@@ -23,6 +23,8 @@ public enum DropReason
     CSharpSyntaxError,
     ExactDuplicate,
     NearDuplicate,
+    /// <summary>Holds a benchmark problem's solution or docstring (see DecontaminationOptions).</summary>
+    BenchmarkContamination,
     /// <summary>Its repository could not be read to the end; such files are in no count, and the repository is reported failed.</summary>
     RepoFailed,
 }
@@ -52,6 +54,7 @@ public static class DropReasons
         DropReason.CSharpSyntaxError => "csharp-syntax-error",
         DropReason.ExactDuplicate => "exact-duplicate",
         DropReason.NearDuplicate => "near-duplicate",
+        DropReason.BenchmarkContamination => "benchmark-contamination",
         DropReason.RepoFailed => "repo-failed",
         _ => throw new ArgumentOutOfRangeException(nameof(reason), reason, null),
     };

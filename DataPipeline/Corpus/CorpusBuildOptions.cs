@@ -1,5 +1,6 @@
 using CodeLm.DataPipeline.Clean;
 using CodeLm.DataPipeline.Crawl;
+using CodeLm.DataPipeline.Decontamination;
 using CodeLm.DataPipeline.Dedup;
 
 namespace CodeLm.DataPipeline.Corpus;
@@ -23,6 +24,8 @@ public sealed record CorpusBuildOptions
     public ulong Seed { get; init; } = 0;
     /// <summary>When only one repository is kept there is no repository-level split; split its files instead (stats say so).</summary>
     public bool SingleRepositoryFileSplit { get; init; } = true;
+    /// <summary>Benchmarks whose problems are removed from the corpus; null removes nothing.</summary>
+    public DecontaminationOptions? Decontamination { get; init; }
     /// <summary>
     /// How many sources may fail (clone, fetch or read) while the corpus is still written from the rest. More failures, or
     /// no readable source at all, throw <see cref="SourceFailuresException"/> before anything is written.

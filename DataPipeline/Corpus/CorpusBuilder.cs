@@ -16,9 +16,8 @@ public static class CorpusBuilder
         var sw = Stopwatch.StartNew();
         var manifest = await CrawlAsync(options, progress, ct, save: false);
         var crawl = sw.Elapsed;
+        // The clean saves the manifest last, so a build that fails leaves the previous corpus and its manifest as they were.
         var stats = await CleanAsync(options, manifest, progress, ct);
-        // Saved last, so a build that fails leaves the previous corpus and its manifest as they were.
-        manifest.Save(options.OutDir);
         stats.Timings = stats.Timings! with { Crawl = crawl };
         return stats;
     }

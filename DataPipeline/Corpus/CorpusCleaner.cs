@@ -40,6 +40,8 @@ public static class CorpusCleaner
         var stats = tally.Stats;
         await WriteStep.RunAsync(run, listing.Files, spill, stats.Kept.Files);
         AtomicFile.WriteAllText(Path.Combine(o.OutDir, CorpusStats.FileName), JsonSerializer.Serialize(stats, CorpusJson.Files.CorpusStats) + "\n");
+        manifest.Decontamination = stats.Decontamination;
+        manifest.Save(o.OutDir);
         progress?.Report(new CorpusProgress("write", null, 0, 0, stats.Kept.Files, stats.Kept.Files, 0, 0));
         stats.Timings = new CorpusTimings(TimeSpan.Zero, scanTime, dedupTime, sw.Elapsed) { ScanDedupCpu = scanDedupCpu };
         return stats;

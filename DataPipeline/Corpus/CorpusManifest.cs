@@ -10,6 +10,11 @@ public sealed class CorpusManifest
 {
     public const string FileName = "manifest.json";
     public List<CrawledRepo> Repos { get; set; } = [];
+    /// <summary>
+    /// What the corpus built from these repositories was decontaminated against (a copy of stats.json's section), so the
+    /// eval can tell whether a benchmark it runs was removed from the training data. Absent: nothing was removed.
+    /// </summary>
+    public DecontaminationRecord? Decontamination { get; set; }
 
     public static CorpusManifest Load(string corpusDir)
     {

@@ -1,3 +1,4 @@
+using CodeLm.Common;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using CodeLm.DataPipeline.Clean;
@@ -81,6 +82,8 @@ public sealed class CorpusStats
     public SortedDictionary<string, RepoStats> PerRepo { get; set; } = new(StringComparer.Ordinal);
     public CleaningOptions? Cleaning { get; set; }
     public DedupOptions? Dedup { get; set; }
+    /// <summary>The benchmarks removed and how many files each took out; absent when the corpus was not decontaminated.</summary>
+    public DecontaminationRecord? Decontamination { get; set; }
 
     [JsonIgnore] public CorpusTimings? Timings { get; set; }
     /// <summary>Bytes of MinHash state per file held in memory during dedup (the signature).</summary>

@@ -100,7 +100,10 @@ public static class ShardBuilder
 
         CopyTokenizer(tokenizer, framing, ShardSet.TokenizerDir(outDir));
         var manifest = new ShardManifest(ShardManifest.CurrentFormatVersion, tokenizer.Hash, corpusHash, tokenizer.VocabSize,
-            IndexedDatasetFormat.TokenTypeName(IndexedDatasetFormat.DTypeFor(tokenizer.VocabSize)), stats, framing);
+            IndexedDatasetFormat.TokenTypeName(IndexedDatasetFormat.DTypeFor(tokenizer.VocabSize)), stats, framing)
+        {
+            Decontamination = File.Exists(Path.Combine(options.CorpusDir, CorpusManifest.FileName)) ? CorpusManifest.Load(options.CorpusDir).Decontamination : null,
+        };
         manifest.Save(manifestPath);
         ShardSet.Load(outDir, tokenizer); // what we promise readers, checked once
         Directory.Delete(work, recursive: true);

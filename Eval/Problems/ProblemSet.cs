@@ -29,10 +29,23 @@ public static class ProblemSet
     /// <summary>The small problem set written for this project: a few problems per language with canonical solutions.</summary>
     public static IReadOnlyList<Problem> LoadBuiltin()
     {
-        using var stream = typeof(ProblemSet).Assembly.GetManifestResourceStream("CodeLm.Eval.Problems.builtin.jsonl")
-            ?? throw new InvalidOperationException("the built-in problem set is missing from the assembly");
+        using var stream = OpenBuiltin();
         return Parse(stream, "builtin.jsonl", null);
     }
+
+    /// <summary>
+    /// The sha256 of a problem file as stored (compressed or not), or of the built-in set: how a corpus's decontamination
+    /// record names the benchmarks it removed.
+    /// </summary>
+    public static string Sha256(string path)
+    {
+        using var stream = path == BuiltinName ? OpenBuiltin() : File.OpenRead(path);
+        return Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(stream));
+    }
+
+    private static Stream OpenBuiltin() =>
+        typeof(ProblemSet).Assembly.GetManifestResourceStream("CodeLm.Eval.Problems.builtin.jsonl")
+        ?? throw new InvalidOperationException("the built-in problem set is missing from the assembly");
 
     /// <summary>Opens a file, transparently gunzipping it when it starts with the gzip magic bytes.</summary>
     public static Stream OpenMaybeGzip(string path)

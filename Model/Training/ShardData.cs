@@ -1,3 +1,4 @@
+using CodeLm.Common;
 using CodeLm.Tokenizer;
 using CodeLm.Tokenizer.Shards;
 
@@ -43,7 +44,10 @@ public static class ShardData
             ? new FimTokens(framing.EndOfText, tokenizer.FimPrefix, tokenizer.FimMiddle, tokenizer.FimSuffix, framing.BeginOfText)
             : new FimTokens(framing.EndOfText, -1, -1, -1, framing.BeginOfText);
         var data = new TrainData(new Split(train, framing, framingTokens), new Split(validation, framing, framingTokens), tokenizer.VocabSize, tokens,
-            tokenizer.HasFim ? tokenizer.Encode : null, tokenizer.HasFim ? ids => tokenizer.Decode(ids) : null, tokenizer.Directory, tokenizer.Hash);
+            tokenizer.HasFim ? tokenizer.Encode : null, tokenizer.HasFim ? ids => tokenizer.Decode(ids) : null, tokenizer.Directory, tokenizer.Hash)
+        {
+            Provenance = new TrainingDataRecord { CorpusHash = manifest.CorpusHash, Decontamination = manifest.Decontamination },
+        };
         return (data, tokenizer, new Handles(train, validation));
     }
 

@@ -1,3 +1,4 @@
+using CodeLm.Common;
 namespace CodeLm.Model.Training;
 
 /// <summary>
@@ -14,6 +15,9 @@ public sealed record TrainData(
     string? TokenizerDir,
     string TokenizerHash)
 {
+    /// <summary>The corpus behind the shards and its decontamination, kept in every checkpoint as training_data.json; null when not from shards.</summary>
+    public TrainingDataRecord? Provenance { get; init; }
+
     /// <summary>
     /// The training windows in the order a run with <paramref name="options"/> reads them, from <paramref name="position"/>
     /// on. The order depends on the seed alone, so anyone can replay exactly what a run trained on.

@@ -150,8 +150,9 @@ internal sealed partial class TrainingRun : IDisposable
     }
 
     // A LoRA run's checkpoints hold the adapter alone; every other run's hold the whole model.
-    private void SaveModel(string dir, Action<string> extras)
+    private void SaveModel(string dir, Action<string> modelExtras)
     {
+        void extras(string stage) { modelExtras(stage); _data.Provenance?.Save(stage); }
         if (_fineTuning == null) { CheckpointFiles.Save(dir, _master, _data.TokenizerDir, extras); return; }
         StagedDirectory.Write(dir, stage =>
         {

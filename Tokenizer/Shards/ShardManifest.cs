@@ -28,6 +28,9 @@ public sealed record ShardManifest(
     DocumentFraming? Documents = null)
 {
     public const int CurrentFormatVersion = 1;
+
+    /// <summary>What the corpus was decontaminated against (from its manifest.json), handed on to the checkpoints trained on these shards.</summary>
+    public CodeLm.Common.DecontaminationRecord? Decontamination { get; init; }
     public const string FileName = "manifest.json";
     public const string Train = "train", Validation = "validation";
 

@@ -126,13 +126,14 @@ public class DropReasonTests
     [InlineData(DropReason.MeanLineLength, "mean-line-length"), InlineData(DropReason.LowAlphanumeric, "low-alphanumeric"), InlineData(DropReason.Generated, "generated")]
     [InlineData(DropReason.Minified, "minified"), InlineData(DropReason.DataHeavy, "data-heavy"), InlineData(DropReason.CSharpSyntaxError, "csharp-syntax-error")]
     [InlineData(DropReason.ExactDuplicate, "exact-duplicate"), InlineData(DropReason.NearDuplicate, "near-duplicate"), InlineData(DropReason.RepoFailed, "repo-failed")]
+    [InlineData(DropReason.BenchmarkContamination, "benchmark-contamination")]
     public void NamesAreTheStatsJsonKeys(DropReason reason, string name) => Assert.Equal(name, reason.Name());
 
     [Fact]
     public void EveryReasonHasItsOwnName()
     {
         var reasons = Enum.GetValues<DropReason>();
-        Assert.Equal(21, reasons.Length);
+        Assert.Equal(22, reasons.Length);
         Assert.Equal(reasons.Length, reasons.Select(r => r.Name()).Distinct().Count());
     }
 }

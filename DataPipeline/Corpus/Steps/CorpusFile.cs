@@ -41,6 +41,8 @@ internal sealed class CorpusFile(int repo, string path, ObjectId blob, long size
     /// <summary>Redactions per <see cref="RedactionKind"/>; null when nothing was redacted.</summary>
     public int[]? Redactions { get; private set; }
     public bool InValidation { get; set; }
+    /// <summary>The benchmark (index into the decontamination options) whose problem it holds; -1 for none.</summary>
+    public int Benchmark { get; private set; } = -1;
 
     /// <summary>Cleaned and not dropped (yet).</summary>
     public bool IsKept => State == FileState.Cleaned;
@@ -61,10 +63,18 @@ internal sealed class CorpusFile(int repo, string path, ObjectId blob, long size
     /// </summary>
     public void Reject(DropReason reason) => (State, Reason) = (FileState.Rejected, reason);
 
+    public void RejectContaminated(int benchmark)
+    {
+        Reject(DropReason.BenchmarkContamination);
+        Benchmark = benchmark;
+    }
+
     /// <summary>Counts the scan's rejection, once the repository is known to be readable.</summary>
     public void Settle(CorpusTally tally)
     {
-        if (State == FileState.Rejected) Drop(Reason!.Value, tally);
+        if (State != FileState.Rejected) return;
+        if (Benchmark >= 0) tally.Contaminated(Benchmark, Size);
+        Drop(Reason!.Value, tally);
     }
 
     public void Drop(DropReason reason, CorpusTally tally)

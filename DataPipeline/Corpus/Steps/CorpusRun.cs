@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using CodeLm.DataPipeline.Crawl;
+using CodeLm.DataPipeline.Decontamination;
 
 namespace CodeLm.DataPipeline.Corpus.Steps;
 
@@ -14,6 +15,8 @@ internal sealed class CorpusRun(CorpusBuildOptions options, IReadOnlyList<Crawle
     public IReadOnlyList<CrawledRepo> Repos { get; } = repos;
     public IProgress<CorpusProgress>? Progress { get; } = progress;
     public CancellationToken Ct { get; } = ct;
+    /// <summary>Built once per run: it hashes every benchmark problem.</summary>
+    public BenchmarkMatcher? Matcher { get; } = options.Decontamination is { Benchmarks.Count: > 0 } d ? new BenchmarkMatcher(d) : null;
 
     public string RepoName(CorpusFile f) => Repos[f.Repo].Name;
 

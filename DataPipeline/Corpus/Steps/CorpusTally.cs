@@ -1,5 +1,6 @@
 using CodeLm.DataPipeline.Clean;
 using CodeLm.DataPipeline.Crawl;
+using CodeLm.Common;
 
 namespace CodeLm.DataPipeline.Corpus.Steps;
 
@@ -27,6 +28,11 @@ internal sealed class CorpusTally
             else if (r.Status == CrawledRepo.Skipped) Stats.Repos.Skipped++;
             else Stats.Repos.Failed++;
         }
+        if (o.Decontamination is { Benchmarks.Count: > 0 } d) Stats.Decontamination = new DecontaminationRecord
+        {
+            NGram = d.NGram, MinSubstringChars = d.MinSubstringChars,
+            Benchmarks = d.Benchmarks.Select(b => new DecontaminatedBenchmark { Name = b.Name, Source = b.Source, Sha256 = b.Sha256, Problems = b.Problems.Count }).ToList(),
+        };
         // Every kind is listed, found or not, so readers see what was looked for.
         foreach (var kind in Enum.GetValues<RedactionKind>()) Stats.Redactions[Redactor.KindName(kind)] = 0;
     }
@@ -59,6 +65,14 @@ internal sealed class CorpusTally
             case DropReason.ExactDuplicate: dup.ExactFiles++; dup.ExactBytes += bytes; break;
             case DropReason.NearDuplicate: dup.NearFiles++; dup.NearBytes += bytes; break;
         }
+    }
+
+    /// <summary>A file dropped for holding a problem of benchmark <paramref name="benchmark"/>, counted per benchmark.</summary>
+    public void Contaminated(int benchmark, long bytes)
+    {
+        var b = Stats.Decontamination!.Benchmarks[benchmark];
+        b.DroppedFiles++;
+        b.DroppedBytes += bytes;
     }
 
     public void NearDuplicateSearch(long candidatePairs, long verifiedPairs, int clusters)

@@ -59,6 +59,7 @@ internal static class ScanStep
         var cleaned = FileCleaner.Clean(f.Path, f.Language, bytes, o.Cleaning, run.Ct);
         if (cleaned.Drop is { } reason) { f.Reject(reason); return; }
         var text = cleaned.Text!;
+        if (run.Matcher?.Find(text) is { } match) { f.RejectContaminated(match.Benchmark); return; }
         var hash = o.Dedup.Exact ? ExactHash.Compute(text) : default;
         int shingles = o.Dedup.Near ? hasher.Compute(text, signature) : 0;
         f.Cleaned(cleaned, hash, shingles, spill.Append(text));
