@@ -33,7 +33,7 @@ public static class CliRunner
 
     /// <summary>Failures of input or environment a user can fix; anything else is a bug and keeps its stack trace.</summary>
     private static bool IsExpected(Exception e) =>
-        e is UserFacingException or SourceFailuresException or IOException or InvalidDataException or InvalidOperationException or ArgumentException
+        e is UserFacingException or SourceFailuresException or CodeLm.DataPipeline.Distributed.StageFailedException or IOException or InvalidDataException or InvalidOperationException or ArgumentException
             or UnauthorizedAccessException or NotSupportedException or FormatException;
 
     /// <summary>"codelm data build" for the command being run.</summary>

@@ -124,19 +124,26 @@ public static class CorpusCommands
             return Summarize(o, stats, CorpusManifest.Load(o.OutDir));
         });
 
-        var build = new Command("build", "crawl + clean in one go: repositories in, language-tagged deduplicated corpus out.");
+        var build = new Command("build", "crawl + clean in one go: repositories in, language-tagged deduplicated corpus out. With --world-size and --work, as stages of ranks run by a local, Slurm or Kubernetes executor.");
         var buildOpts = new Shared();
         buildOpts.AddTo(build, crawl: true, clean: true);
+        var staged = new StagedBuildCommands();
+        staged.AddTo(build);
         build.SetAction(async (p, ct) =>
         {
             var o = buildOpts.Parse(p, needSources: true, clean: true);
+            if (staged.IsStaged(p)) return await staged.RunAsync(p, o, (opts, stats) => Summarize(opts, stats, CorpusManifest.Load(opts.OutDir)), ct);
             var stats = await WithProgress(progress => CorpusBuilder.BuildAsync(o, progress, ct));
             return Summarize(o, stats, CorpusManifest.Load(o.OutDir));
         });
 
+        // A rank of a staged build parses the recorded build arguments with the build command's own options.
+        CorpusBuildOptions ParseBuild(string[] args) => buildOpts.Parse(build.Parse(args), needSources: true, clean: true);
+
         data.Add(crawl);
         data.Add(clean);
         data.Add(build);
+        data.Add(StagedBuildCommands.StageCommand(ParseBuild));
     }
 
     private static string DefaultCache()

@@ -6,6 +6,8 @@ cd "$(dirname "$0")/.."
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 MSBUILDDISABLENODEREUSE=1
 
 scripts/install-test-deps.sh
+# The staged data build's tests submit to a real Slurm.
+scripts/start-slurm.sh
 
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT

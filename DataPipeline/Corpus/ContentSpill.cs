@@ -13,6 +13,14 @@ internal sealed class ContentSpill : IDisposable
     private readonly Lock _lock = new();
     public string Path { get; }
 
+    /// <summary>A spill kept as <paramref name="file"/> (a staged build's clean rank hands it to the write stage).</summary>
+    public static ContentSpill Keep(string file) => new(new FileStream(file, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.Read, 1 << 20), file);
+
+    /// <summary>An existing spill file, to read from.</summary>
+    public static ContentSpill Open(string file) => new(new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16), file);
+
+    private ContentSpill(FileStream stream, string path) => (_stream, Path) = (stream, path);
+
     public ContentSpill(string directory)
     {
         Directory.CreateDirectory(directory);

@@ -25,28 +25,44 @@ public static class CorpusBuilder
     /// <summary>Crawls every source (several at once) and writes <c>manifest.json</c> in the output directory (unless not <paramref name="save"/>).</summary>
     public static async Task<CorpusManifest> CrawlAsync(CorpusBuildOptions options, IProgress<CorpusProgress>? progress = null, CancellationToken ct = default, bool save = true)
     {
+        var results = await CrawlSourcesAsync(options, Enumerable.Range(0, options.Sources.Count).ToList(), progress, ct);
+        var manifest = ToManifest(options, results);
+        if (save) manifest.Save(options.OutDir);
+        return manifest;
+    }
+
+    /// <summary>Clones or updates the sources at <paramref name="indices"/> into the cache (several at once); one result per index.</summary>
+    public static async Task<CrawledRepo[]> CrawlSourcesAsync(CorpusBuildOptions options, IReadOnlyList<int> indices, IProgress<CorpusProgress>? progress, CancellationToken ct)
+    {
         Validate(options);
         Directory.CreateDirectory(options.CacheDir);
         RepoCrawler.RemoveStaleTemps(options.CacheDir);
         var token = Environment.GetEnvironmentVariable(options.TokenVariable);
         var sources = options.Sources;
-        var results = new CrawledRepo[sources.Count];
+        var results = new CrawledRepo[indices.Count];
         int done = 0;
-        progress?.Report(new CorpusProgress("crawl", null, 0, sources.Count, 0, 0, 0, 0));
+        progress?.Report(new CorpusProgress("crawl", null, 0, indices.Count, 0, 0, 0, 0));
         // Two sources that resolve to the same clone must not be cloned concurrently.
-        var groups = Enumerable.Range(0, sources.Count).GroupBy(i => sources[i].CacheKey).ToList();
+        var groups = Enumerable.Range(0, indices.Count).GroupBy(k => sources[indices[k]].CacheKey).ToList();
         await Parallel.ForEachAsync(groups, new ParallelOptions { MaxDegreeOfParallelism = Math.Clamp(options.Parallelism, 1, 8), CancellationToken = ct },
             (group, token2) =>
             {
-                foreach (var i in group)
+                foreach (var k in group)
                 {
-                    results[i] = RepoCrawler.Crawl(sources[i], options.CacheDir, token, token2);
-                    progress?.Report(new CorpusProgress("crawl", results[i].Name, Interlocked.Increment(ref done), sources.Count, 0, 0, 0, 0));
+                    results[k] = RepoCrawler.Crawl(sources[indices[k]], options.CacheDir, token, token2);
+                    progress?.Report(new CorpusProgress("crawl", results[k].Name, Interlocked.Increment(ref done), indices.Count, 0, 0, 0, 0));
                 }
                 return ValueTask.CompletedTask;
             });
         ct.ThrowIfCancellationRequested();
+        return results;
+    }
 
+    /// <summary>The manifest of every source's crawl result, in source order: the license allow-list applied, and
+    /// distinct sources with the same name told apart by a suffix.</summary>
+    public static CorpusManifest ToManifest(CorpusBuildOptions options, IReadOnlyList<CrawledRepo> crawled)
+    {
+        var results = crawled.ToArray();
         var allow = options.LicenseAllowList is { Count: > 0 } list ? new HashSet<string>(list, StringComparer.OrdinalIgnoreCase) : null;
         var seen = new Dictionary<string, int>(StringComparer.Ordinal);
         for (int i = 0; i < results.Length; i++)
@@ -62,9 +78,7 @@ public static class CorpusBuilder
             }
             else seen[r.Name] = 1;
         }
-        var manifest = new CorpusManifest { Repos = [.. results] };
-        if (save) manifest.Save(options.OutDir);
-        return manifest;
+        return new CorpusManifest { Repos = [.. results] };
     }
 
     /// <summary>Cleans the repositories of an existing manifest (from <see cref="CrawlAsync"/>) into the corpus.</summary>
@@ -74,7 +88,7 @@ public static class CorpusBuilder
         return CorpusCleaner.CleanAsync(options, manifest ?? CorpusManifest.Load(options.OutDir), progress, ct);
     }
 
-    private static void Validate(CorpusBuildOptions o)
+    internal static void Validate(CorpusBuildOptions o)
     {
         if (string.IsNullOrWhiteSpace(o.CacheDir)) throw new ArgumentException("a cache directory is required");
         if (string.IsNullOrWhiteSpace(o.OutDir)) throw new ArgumentException("an output directory is required");

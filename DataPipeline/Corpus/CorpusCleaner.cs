@@ -48,7 +48,7 @@ public static class CorpusCleaner
     }
 
     /// <summary>Stops before writing when no source was read or more failed than tolerated (crawl and scan failures alike).</summary>
-    private static void CheckFailures(CorpusBuildOptions o, CorpusStats stats)
+    internal static void CheckFailures(CorpusBuildOptions o, CorpusStats stats)
     {
         int failed = stats.Repos.Failed, read = stats.Repos.Ok;
         if (read > 0 && failed <= o.AllowedFailures) return;

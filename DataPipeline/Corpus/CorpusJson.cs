@@ -10,6 +10,7 @@ namespace CodeLm.DataPipeline.Corpus;
 /// </summary>
 [JsonSerializable(typeof(CorpusManifest))]
 [JsonSerializable(typeof(CorpusStats))]
+[JsonSerializable(typeof(List<Distributed.CrawlResult>))]
 internal sealed partial class CorpusJson : JsonSerializerContext
 {
     /// <summary>Readable files: indented, camelCase, nulls left out, and non-ASCII paths written as they are.</summary>

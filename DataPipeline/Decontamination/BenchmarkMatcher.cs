@@ -32,7 +32,8 @@ public sealed partial class BenchmarkMatcher
         _o = options;
         for (int i = 0; i < _o.MinSubstringChars - 1; i++) _windowPower *= Base;
         for (int i = 0; i < _o.NGram - 1; i++) _ngramPower *= Base;
-        // An n-gram found in two problems of a benchmark is its boilerplate (Java's imports, C++'s includes), not a problem.
+        // An n-gram found in two problems of one benchmark is its boilerplate (Java's imports, C++'s includes), not a
+        // problem. The same problem in two benchmarks (HumanEval and HumanEval-X's Python) keeps its first owner.
         var owners = new Dictionary<ulong, (int Benchmark, string Id, bool Shared)>();
         for (int b = 0; b < _o.Benchmarks.Count; b++)
             foreach (var p in _o.Benchmarks[b].Problems)
@@ -47,7 +48,7 @@ public sealed partial class BenchmarkMatcher
                 }
                 if (_o.NGram <= 0) continue;
                 foreach (var h in NGrams(p.Prompt + "\n" + p.Solution).Distinct())
-                    owners[h] = owners.TryGetValue(h, out var o) && (o.Benchmark != b || o.Id != p.Id) ? o with { Shared = true } : (b, p.Id, false);
+                    owners[h] = !owners.TryGetValue(h, out var o) ? (b, p.Id, false) : o.Benchmark == b && o.Id != p.Id ? o with { Shared = true } : o;
             }
         foreach (var (h, o) in owners)
             if (!o.Shared) _ngrams[h] = (o.Benchmark, o.Id);
@@ -89,12 +90,14 @@ public sealed partial class BenchmarkMatcher
 
     /// <summary>
     /// Rolling hashes of every run of n tokens, passed to <paramref name="visit"/> until it returns true. A token is an
-    /// identifier, a number or one punctuation character; whitespace only separates. Returns whether a visit returned true.
+    /// identifier, a number or one punctuation character; whitespace only separates. Only n-grams of which at least a
+    /// quarter are identifiers count. Returns whether a visit returned true.
     /// </summary>
     private bool ForEachNGram(string text, Func<ulong, bool> visit)
     {
-        int n = _o.NGram;
+        int n = _o.NGram, words = 0;
         Span<ulong> window = n <= 256 ? stackalloc ulong[n] : new ulong[n];
+        Span<bool> isWord = n <= 256 ? stackalloc bool[n] : new bool[n];
         ulong h = 0;
         long count = 0;
         for (int i = 0; i < text.Length;)
@@ -106,11 +109,14 @@ public sealed partial class BenchmarkMatcher
             else if (char.IsAsciiDigit(c)) while (++i < text.Length && char.IsAsciiDigit(text[i])) { }
             else i++;
             ulong t = TokenHash(text.AsSpan(start, i - start));
+            bool word = char.IsAsciiLetter(c) || c == '_';
             int slot = (int)(count % n);
-            if (count >= n) h -= window[slot] * _ngramPower;
+            if (count >= n) { h -= window[slot] * _ngramPower; if (isWord[slot]) words--; }
             h = h * Base + t;
-            window[slot] = t;
-            if (++count >= n && visit(h)) return true;
+            (window[slot], isWord[slot]) = (t, word);
+            if (word) words++;
+            // Runs of numbers and brackets (a test's matrix, a lookup table) are in any data file; a match needs words.
+            if (++count >= n && words >= n / 4 && visit(h)) return true;
         }
         return false;
     }

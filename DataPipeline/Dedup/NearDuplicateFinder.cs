@@ -27,7 +27,9 @@ public static class NearDuplicateFinder
 
     /// <param name="signatures">n × permutations values, row-major.</param>
     /// <param name="eligible">Files that take part (kept so far and with at least one shingle).</param>
-    public static Result Find(ReadOnlySpan<uint> signatures, IReadOnlyList<bool> eligible, DedupOptions o, CancellationToken ct = default)
+    /// <param name="bandKeys">Each file's key in a band, computed elsewhere (a staged build's buckets stage); null: computed here.</param>
+    public static Result Find(ReadOnlySpan<uint> signatures, IReadOnlyList<bool> eligible, DedupOptions o, CancellationToken ct = default,
+                              Func<int, ulong[]>? bandKeys = null)
     {
         int p = o.Permutations;
         if (o.Bands * o.Rows > p) throw new ArgumentException($"{o.Bands} bands × {o.Rows} rows need more than {p} permutations");
@@ -40,11 +42,12 @@ public static class NearDuplicateFinder
         {
             ct.ThrowIfCancellationRequested();
             buckets.Clear();
+            var keys = bandKeys?.Invoke(band);
             for (int i = 0; i < n; i++)
             {
                 if (!eligible[i]) continue;
                 var sig = signatures.Slice(i * p, p);
-                ulong key = BandKey(sig.Slice(band * o.Rows, o.Rows), band);
+                ulong key = keys != null ? keys[i] : BandKey(sig.Slice(band * o.Rows, o.Rows), band);
                 ref var list = ref CollectionsMarshal.GetValueRefOrAddDefault(buckets, key, out bool exists);
                 if (!exists) { list = [i]; continue; }
                 int checks = 0;
@@ -64,6 +67,14 @@ public static class NearDuplicateFinder
             }
         }
         return new Result(uf, candidates, verified);
+    }
+
+    /// <summary>Every file's key in <paramref name="band"/>: what a staged build's buckets stage computes per band range.</summary>
+    public static ulong[] BandKeys(ReadOnlySpan<uint> signatures, int files, int band, DedupOptions o)
+    {
+        var keys = new ulong[files];
+        for (int i = 0; i < files; i++) keys[i] = BandKey(signatures.Slice(i * o.Permutations + band * o.Rows, o.Rows), band);
+        return keys;
     }
 
     private static ulong BandKey(ReadOnlySpan<uint> rows, int band)

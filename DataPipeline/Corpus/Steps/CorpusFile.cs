@@ -41,6 +41,8 @@ internal sealed class CorpusFile(int repo, string path, ObjectId blob, long size
     /// <summary>Redactions per <see cref="RedactionKind"/>; null when nothing was redacted.</summary>
     public int[]? Redactions { get; private set; }
     public bool InValidation { get; set; }
+    /// <summary>Which clean rank's spill holds its text (0 in a one-process build).</summary>
+    public int SpillRank { get; set; }
     /// <summary>The benchmark (index into the decontamination options) whose problem it holds; -1 for none.</summary>
     public int Benchmark { get; private set; } = -1;
 
@@ -75,6 +77,14 @@ internal sealed class CorpusFile(int repo, string path, ObjectId blob, long size
         if (State != FileState.Rejected) return;
         if (Benchmark >= 0) tally.Contaminated(Benchmark, Size);
         Drop(Reason!.Value, tally);
+    }
+
+    /// <summary>Puts back a file as a staged build's rank left it (see Distributed/FileRecords).</summary>
+    public void Restore(FileState state, DropReason? reason, string? language, UInt128 hash, int shingles, (long Offset, int Length) spilled,
+                        int[]? redactions, int benchmark, bool inValidation)
+    {
+        (State, Reason, Language, Hash, Shingles, Redactions, Benchmark, InValidation) = (state, reason, language, hash, shingles, redactions, benchmark, inValidation);
+        (SpillOffset, SpillLength) = spilled;
     }
 
     public void Drop(DropReason reason, CorpusTally tally)

@@ -20,11 +20,15 @@ internal static class ListStep
 {
     private static readonly Comparer<CorpusFile> ByPath = Comparer<CorpusFile>.Create((a, b) => string.CompareOrdinal(a.Path, b.Path));
 
-    public static Listing Run(CorpusRun run)
+    /// <summary>The crawled repositories to list, in name order: the order of every later step and of the corpus.</summary>
+    public static List<int> Order(IReadOnlyList<CrawledRepo> repos) =>
+        Enumerable.Range(0, repos.Count).Where(i => repos[i].Status == CrawledRepo.Ok).OrderBy(i => repos[i].Name, StringComparer.Ordinal).ToList();
+
+    /// <param name="only">The repositories of one rank of a staged build (a contiguous run of <see cref="Order"/>); null: all.</param>
+    public static Listing Run(CorpusRun run, IReadOnlyList<int>? only = null)
     {
         var repos = run.Repos;
-        var order = Enumerable.Range(0, repos.Count).Where(i => repos[i].Status == CrawledRepo.Ok)
-                              .OrderBy(i => repos[i].Name, StringComparer.Ordinal).ToList();
+        var order = only?.ToList() ?? Order(repos);
         var files = new List<CorpusFile>();
         var drops = new List<ListedDrop>();
         foreach (var repo in order)

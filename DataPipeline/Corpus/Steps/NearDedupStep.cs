@@ -9,13 +9,13 @@ namespace CodeLm.DataPipeline.Corpus.Steps;
 /// </summary>
 internal static class NearDedupStep
 {
-    public static void Run(CorpusRun run, IReadOnlyList<CorpusFile> files, uint[] signatures, CorpusTally tally)
+    public static void Run(CorpusRun run, IReadOnlyList<CorpusFile> files, uint[] signatures, CorpusTally tally, Func<int, ulong[]>? bandKeys = null)
     {
         if (!run.Options.Dedup.Near) return;
         // A file without a shingle has the all-max signature and would match every other such file.
         var eligible = new bool[files.Count];
         foreach (var f in files) eligible[f.Row] = f.IsKept && f.Shingles > 0;
-        var near = NearDuplicateFinder.Find(signatures, eligible, run.Options.Dedup, run.Ct);
+        var near = NearDuplicateFinder.Find(signatures, eligible, run.Options.Dedup, run.Ct, bandKeys);
         var clusters = new HashSet<int>();
         foreach (var f in files)
         {

@@ -3,7 +3,11 @@ namespace CodeLm.DataPipeline.Corpus.Steps;
 /// <summary>Streams train.parquet, then validation.parquet, from the spill in (repository, path) order.</summary>
 internal static class WriteStep
 {
-    public static async Task RunAsync(CorpusRun run, IReadOnlyList<CorpusFile> files, ContentSpill spill, long keptFiles)
+    public static Task RunAsync(CorpusRun run, IReadOnlyList<CorpusFile> files, ContentSpill spill, long keptFiles) =>
+        RunAsync(run, files, f => spill.Read(f.SpillOffset, f.SpillLength), keptFiles);
+
+    /// <param name="text">A kept file's cleaned text (a staged build reads it from its clean rank's spill).</param>
+    public static async Task RunAsync(CorpusRun run, IReadOnlyList<CorpusFile> files, Func<CorpusFile, string> text, long keptFiles)
     {
         long written = 0; // shared by both writers, so counted with Interlocked
         IEnumerable<CorpusRecord> Rows(bool validation)
@@ -12,7 +16,7 @@ internal static class WriteStep
             {
                 if (!f.IsKept || f.InValidation != validation) continue;
                 var r = run.Repos[f.Repo];
-                yield return new CorpusRecord(r.Name, f.Path, f.Language!, r.License, r.Commit!, spill.Read(f.SpillOffset, f.SpillLength));
+                yield return new CorpusRecord(r.Name, f.Path, f.Language!, r.License, r.Commit!, text(f));
                 if (run.Progress != null && (Interlocked.Increment(ref written) & 255) == 0)
                     run.Progress.Report(new CorpusProgress("write", f.Path, 0, 0, written, keptFiles, 0, 0));
             }
