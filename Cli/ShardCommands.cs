@@ -1,4 +1,5 @@
 using System.CommandLine;
+using CodeLm.DataPipeline.Distributed;
 using CodeLm.DataPipeline.Shards;
 using Spectre.Console;
 
@@ -36,11 +37,22 @@ public static class ShardCommands
             Example: codelm data tokenize --corpus runs/corpus --tokenizer runs/tokenizer --out runs/shards
                      codelm data tokenize --corpus runs/corpus --tokenizer models/Qwen2.5-Coder-0.5B --out runs/qwen-shards
             """) { corpus, tokenizer, output, threads, chunk, force, tagLines };
+        var world = new Option<int>("--world-size") { Description = "Tokenize only this rank's share of the chunks (every N-th) into --out's work folder, for a cluster; a plain run afterwards concatenates them. 0: all of it.", DefaultValueFactory = _ => 0 };
+        var rank = new Option<int?>("--rank") { Description = "With --world-size: this task's rank; default: SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX." };
+        cmd.Add(world);
+        cmd.Add(rank);
         cmd.SetAction(async (parse, ct) =>
         {
             var options = new ShardBuildOptions(parse.GetValue(corpus)!, parse.GetValue(tokenizer)!, parse.GetValue(output)!,
                 parse.GetValue(threads), parse.GetValue(chunk), parse.GetValue(force), parse.GetValue(tagLines));
             var started = DateTime.UtcNow;
+            if (parse.GetValue(world) > 0)
+            {
+                var r = parse.GetValue(rank) ?? SchedulerRank.FromEnvironment() ?? throw new UserFacingException("--world-size needs --rank R, or a Slurm array task or Kubernetes Indexed Job to run in");
+                var (tokenized, reused) = await ShardBuilder.TokenizeShareAsync(options, r, parse.GetValue(world), null, ct);
+                Console.WriteLine($"codelm data tokenize: rank {r} of {parse.GetValue(world)}: {tokenized} chunks tokenized, {reused} reused; run `codelm data tokenize` without --world-size once every rank is done");
+                return ExitCodes.Ok;
+            }
             var result = await CliProgress.RunAsync(bars => ShardBuilder.RunAsync(options, bars.For<ShardProgress>(p =>
                 new("tokenize", $"Tokenizing: {p.Split} {p.Documents:N0}/{p.TotalDocuments:N0} files, {p.Tokens:N0} tokens", p.Documents, p.TotalDocuments)), ct));
             var m = result.Manifest;
@@ -60,4 +72,5 @@ public static class ShardCommands
         });
         data.Add(cmd);
     }
+
 }

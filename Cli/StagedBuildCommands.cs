@@ -117,7 +117,7 @@ internal sealed class StagedBuildCommands
         cmd.SetAction(async (p, ct) =>
         {
             var s = DataStages.Parse(p.GetValue(stage)!);
-            var r = p.GetValue(rank) ?? RankFromScheduler()
+            var r = p.GetValue(rank) ?? SchedulerRank.FromEnvironment()
                 ?? throw new UserFacingException("no rank: pass --rank R, or run it as a Slurm array task or a Kubernetes Indexed Job");
             var dir = p.GetValue(work)!;
             var recorded = Path.Combine(dir, CommandFile);
@@ -132,9 +132,6 @@ internal sealed class StagedBuildCommands
         return cmd;
     }
 
-    private static int? RankFromScheduler() =>
-        int.TryParse(Environment.GetEnvironmentVariable("SLURM_ARRAY_TASK_ID"), out var s) ? s
-        : int.TryParse(Environment.GetEnvironmentVariable("JOB_COMPLETION_INDEX"), out var k) ? k : null;
 }
 
 /// <summary>command.json in a staged build's work directory: the arguments of `codelm data build` and where they were given.</summary>

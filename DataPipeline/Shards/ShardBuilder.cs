@@ -33,7 +33,23 @@ public static class ShardBuilder
 {
     private sealed record ChunkStats(long Documents, long Tokens, Dictionary<string, long> TokensByLanguage, Dictionary<string, long> DocumentsByLanguage);
 
-    public static async Task<ShardBuildResult> RunAsync(ShardBuildOptions options, IProgress<ShardProgress>? progress = null, CancellationToken ct = default)
+    public static async Task<ShardBuildResult> RunAsync(ShardBuildOptions options, IProgress<ShardProgress>? progress = null, CancellationToken ct = default) =>
+        (await BuildAsync(options, null, progress, ct))!;
+
+    /// <summary>
+    /// Rank <paramref name="rank"/> of <paramref name="world"/>: tokenizes every world-th chunk into the shared work folder
+    /// and stops there. A plain <see cref="RunAsync"/> afterwards finds every chunk done and only concatenates, so the
+    /// shards are those of a one-process run, byte for byte. Returns (chunks tokenized, chunks reused).
+    /// </summary>
+    public static async Task<(int Tokenized, int Reused)> TokenizeShareAsync(ShardBuildOptions options, int rank, int world,
+                                                                            IProgress<ShardProgress>? progress = null, CancellationToken ct = default)
+    {
+        if (world < 1 || rank < 0 || rank >= world) throw new ArgumentException($"rank {rank} is outside a world of {world}");
+        var r = await BuildAsync(options, (rank, world), progress, ct);
+        return r == null ? (0, 0) : (r.ChunksTokenized, r.ChunksReused);
+    }
+
+    private static async Task<ShardBuildResult?> BuildAsync(ShardBuildOptions options, (int Rank, int World)? share, IProgress<ShardProgress>? progress, CancellationToken ct)
     {
         if (options.ChunkDocuments <= 0) throw new ArgumentOutOfRangeException(nameof(options), options.ChunkDocuments, "chunk size must be positive");
         // Every refusal about the tokenizer comes before anything is written.
@@ -43,7 +59,8 @@ public static class ShardBuilder
         var corpusHash = CorpusInputs.Hash(options.CorpusDir);
         var outDir = Path.GetFullPath(options.OutputDir);
         Directory.CreateDirectory(outDir);
-        StagedDirectory.RecoverInterrupted(outDir);
+        // Ranks on other nodes may be writing chunks right now, and their process ids mean nothing here.
+        if (share == null) StagedDirectory.RecoverInterrupted(outDir);
         var manifestPath = Path.Combine(outDir, ShardManifest.FileName);
 
         if (!options.Force && File.Exists(manifestPath))
@@ -83,6 +100,7 @@ public static class ShardBuilder
 
             await Parallel.ForEachAsync(Chunks(), new ParallelOptions { MaxDegreeOfParallelism = threads, CancellationToken = ct }, (chunk, token) =>
             {
+                if (share is { } sh && chunk.Index % sh.World != sh.Rank) return ValueTask.CompletedTask;
                 var prefix = ChunkPrefix(work, split, chunk.Index);
                 ChunkStats? s = File.Exists(prefix + ".json") ? ReadStats(prefix + ".json") : null;
                 if (s != null) Interlocked.Increment(ref reused);
@@ -95,8 +113,9 @@ public static class ShardBuilder
                 return ValueTask.CompletedTask;
             });
 
-            stats[split] = Concatenate(work, split, chunkCount, Path.Combine(outDir, split), tokenizer.VocabSize, ct);
+            if (share == null) stats[split] = Concatenate(work, split, chunkCount, Path.Combine(outDir, split), tokenizer.VocabSize, ct);
         }
+        if (share != null) return new ShardBuildResult(outDir, null!, false, reused, tokenized);
 
         CopyTokenizer(tokenizer, framing, ShardSet.TokenizerDir(outDir));
         var manifest = new ShardManifest(ShardManifest.CurrentFormatVersion, tokenizer.Hash, corpusHash, tokenizer.VocabSize,

@@ -166,4 +166,36 @@ public sealed class StagedBuildTests
         Assert.False(Directory.Exists(tmp.File("out")));
         Assert.False(File.Exists(tmp.File("work/done/crawl-0")));
     }
+
+    [Fact]
+    public void Tokenize_ranks_locally_and_as_a_slurm_array_give_the_one_process_shards()
+    {
+        using var tmp = new TempDir();
+        Assert.True(Build(tmp, Sources("MediatR", "cobra"), "corpus").ExitCode == 0);
+        Assert.True(CodeLmCli.Run("tokenizer", "train", "--corpus", tmp.File("corpus"), "--out", tmp.File("tok"), "--vocab-size", "400").ExitCode == 0);
+        string[] Tokenize(string outDir) => ["data", "tokenize", "--corpus", tmp.File("corpus"), "--tokenizer", tmp.File("tok"), "--out", tmp.File(outDir), "--chunk-documents", "16"];
+        Assert.True(CodeLmCli.Run(Tokenize("one"), null).ExitCode == 0);
+
+        for (int r = 0; r < 3; r++)
+        {
+            var rank = CodeLmCli.Run([.. Tokenize("local"), "--world-size", "3", "--rank", r.ToString()], null);
+            Assert.True(rank.ExitCode == 0, rank.Stderr);
+            Assert.False(File.Exists(tmp.File("local/manifest.json")));
+        }
+        var merge = CodeLmCli.Run(Tokenize("local"), null);
+        Assert.True(merge.ExitCode == 0, merge.Stderr);
+        Assert.Contains(" 0 chunks tokenized, ", merge.Stdout);
+
+        var dotnet = Environment.ProcessPath!.EndsWith("dotnet") ? Environment.ProcessPath : "dotnet";
+        var wrap = string.Join(' ', new[] { dotnet, CodeLmCli.DllPath }.Concat(Tokenize("slurm")).Append("--world-size").Append("3"));
+        var array = Proc.Run("sbatch", ["--parsable", "--wait", "--array=0-2", $"--output={tmp.File("tok-%a.log")}", "--wrap", wrap]);
+        Assert.True(array.ExitCode == 0, array.Stderr + string.Concat(Directory.GetFiles(tmp.Path, "tok-*.log").Select(File.ReadAllText)));
+        Assert.True(CodeLmCli.Run(Tokenize("slurm"), null).ExitCode == 0);
+
+        foreach (var f in Directory.GetFiles(tmp.File("one")).Select(Path.GetFileName))
+        {
+            Assert.Equal(File.ReadAllBytes(tmp.File($"one/{f}")), File.ReadAllBytes(tmp.File($"local/{f}")));
+            Assert.Equal(File.ReadAllBytes(tmp.File($"one/{f}")), File.ReadAllBytes(tmp.File($"slurm/{f}")));
+        }
+    }
 }
