@@ -20,7 +20,7 @@ public static class NativeDataCommand
     /// </summary>
     public static string? ExecIfPresent(string[] args)
     {
-        if (args is not ["data", "crawl" or "clean" or "build" or "stage", ..]) return null;
+        if (args is not ["data", "crawl" or "clean" or "build" or "stage", ..] || args.Contains("kubernetes")) return null;
         var chosen = Environment.GetEnvironmentVariable(Variable);
         if (chosen == "0") return null;
         var exe = string.IsNullOrEmpty(chosen) ? Path.Combine(AppContext.BaseDirectory, FileName) : Path.GetFullPath(chosen);

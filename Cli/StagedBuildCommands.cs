@@ -61,7 +61,11 @@ internal sealed class StagedBuildCommands
                 await SlurmExecutor.WaitAsync(jobs, TimeSpan.FromSeconds(2), ct);
                 return Finished(plan, o, summarize);
             default:
-                throw new UserFacingException("--executor kubernetes is not available in this build");
+#if CODELM_DATA_ONLY
+                throw new UserFacingException("--executor kubernetes is not in codelm-data; run it with CODELM_NATIVE_DATA=0");
+#else
+                return await KubernetesAsync(p, plan with { Codelm = ["codelm"] }, ct);
+#endif
         }
     }
 
@@ -84,6 +88,23 @@ internal sealed class StagedBuildCommands
         return [.. args];
     }
 
+#if !CODELM_DATA_ONLY
+    /// <summary>Writes the Indexed Job manifests; without --dry-run, also runs them on the cluster of the current kubeconfig.</summary>
+    private async Task<int> KubernetesAsync(ParseResult p, StagePlan plan, CancellationToken ct)
+    {
+        var image = p.GetValue(Image) ?? throw new UserFacingException("--executor kubernetes needs --image, a container image with codelm on PATH");
+        var settings = new KubernetesExecutor.Settings(image, p.GetValue(Claim), p.GetValue(Mount)!);
+        foreach (var path in KubernetesExecutor.Write(plan, settings))
+        {
+            if (p.GetValue(DryRun)) Console.WriteLine($"# {path}\n{File.ReadAllText(path)}");
+            else Console.WriteLine($"manifest: {path}");
+        }
+        if (p.GetValue(DryRun)) return ExitCodes.Ok;
+        await KubernetesExecutor.SubmitAsync(plan, settings, line => Console.Error.WriteLine($"codelm data build: {line}"), ct);
+        return ExitCodes.Ok;
+    }
+#endif
+
     /// <summary>After a scheduler ran the stages: the summary, or the first stage whose ranks did not all finish.</summary>
     private static int Finished(StagePlan plan, CorpusBuildOptions o, Func<CorpusBuildOptions, CorpusStats, int> summarize)
     {
@@ -99,7 +120,9 @@ internal sealed class StagedBuildCommands
     private static IReadOnlyList<string> SelfCommand()
     {
         var exe = Environment.ProcessPath ?? throw new InvalidOperationException("cannot tell which executable is running");
-        return Path.GetFileNameWithoutExtension(exe) == "dotnet" ? [exe, System.Reflection.Assembly.GetEntryAssembly()!.Location] : [exe];
+        return Path.GetFileNameWithoutExtension(exe) == "dotnet"
+            ? [exe, Path.Combine(AppContext.BaseDirectory, System.Reflection.Assembly.GetEntryAssembly()!.GetName().Name + ".dll")]
+            : [exe];
     }
 
     /// <summary>`codelm data stage STAGE`: one rank, with the options the build recorded in --work.</summary>
@@ -123,7 +146,8 @@ internal sealed class StagedBuildCommands
             var recorded = Path.Combine(dir, CommandFile);
             if (!File.Exists(recorded)) throw new UserFacingException($"{recorded} is missing: start the build with `codelm data build ... --world-size N --work {dir}`");
             var command = JsonSerializer.Deserialize(File.ReadAllText(recorded), CliJson.Default.StagedCommand)!;
-            Environment.CurrentDirectory = command.WorkingDirectory;
+            // In a pod the submitting machine's directory may not exist; the arguments are then absolute paths on the volume.
+            if (Directory.Exists(command.WorkingDirectory)) Environment.CurrentDirectory = command.WorkingDirectory;
             var o = parseBuild(command.Args) with { Parallelism = Math.Max(1, p.GetValue(jobs)) };
             bool ran = await StagedCorpusBuild.RunAsync(o, s, r, p.GetValue(world), dir, null, ct);
             Console.Error.WriteLine($"codelm data stage {s.Name()}: rank {r} {(ran ? "done" : "was already done")}");

@@ -198,4 +198,33 @@ public sealed class StagedBuildTests
             Assert.Equal(File.ReadAllBytes(tmp.File($"one/{f}")), File.ReadAllBytes(tmp.File($"slurm/{f}")));
         }
     }
+
+    [Fact]
+    public void Kubernetes_indexed_job_manifests_run_pod_by_pod_give_the_same_corpus()
+    {
+        using var tmp = new TempDir();
+        var sources = Sources("MediatR", "cobra", "requests");
+        Assert.True(Build(tmp, sources, "one").ExitCode == 0);
+        var r = Build(tmp, sources, "k8s", "--world-size", "3", "--work", tmp.File("work"), "--executor", "kubernetes",
+            "--image", "registry.example/codelm:0.1", "--volume-claim", "codelm-data", "--mount", tmp.Path, "--dry-run");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+
+        // What the cluster would do: every stage's Job, each completion index as one pod running the container's command.
+        foreach (var stage in new[] { "crawl", "clean", "buckets", "cluster", "write" })
+        {
+            var job = k8s.KubernetesYaml.Deserialize<k8s.Models.V1Job>(File.ReadAllText(tmp.File($"work/kubernetes/{stage}.yaml")));
+            Assert.Equal(("Indexed", "Never"), (job.Spec.CompletionMode, job.Spec.Template.Spec.RestartPolicy));
+            var container = Assert.Single(job.Spec.Template.Spec.Containers);
+            Assert.Equal("codelm-data", job.Spec.Template.Spec.Volumes.Single().PersistentVolumeClaim.ClaimName);
+            Assert.Equal(("registry.example/codelm:0.1", tmp.Path), (container.Image, container.VolumeMounts.Single().MountPath));
+            Assert.Equal("codelm", container.Command[0]);
+            for (int index = 0; index < job.Spec.Completions; index++)
+            {
+                var pod = CodeLmCli.Run(container.Command.Skip(1), container.WorkingDir,
+                    env: new Dictionary<string, string> { ["JOB_COMPLETION_INDEX"] = index.ToString(), ["CODELM_NATIVE_DATA"] = "0" });
+                Assert.True(pod.ExitCode == 0, $"{stage} pod {index}: {pod.Stderr}");
+            }
+        }
+        AssertSameCorpus(tmp, "one", "k8s");
+    }
 }
