@@ -43,6 +43,17 @@ public static class RepoCrawler
     private static CrawledRepo CrawlCore(RepoSource source, string cacheDir, string? token, CrawledRepo result, CancellationToken ct)
     {
         var location = source.GitLocation;
+        if (!source.IsRemote && ParquetDataset.IsDataset(location))
+        {
+            // Nothing to clone: the file itself is the snapshot, pinned by its hash; its rows carry their own licenses.
+            if (!File.Exists(location)) return result with { Reason = "path not found" };
+            try
+            {
+                var (layout, sha) = ParquetDataset.Describe(location);
+                return result with { Status = CrawledRepo.Ok, Commit = "sha256:" + sha, License = CrawledRepo.PerRowLicense, Dataset = layout };
+            }
+            catch (InvalidDataException e) { return result with { Reason = e.Message }; }
+        }
         if (!source.IsRemote)
         {
             if (!Directory.Exists(location)) return result with { Reason = "path not found" };

@@ -89,7 +89,8 @@ public sealed record RepoSource(string Location, string? Ref = null)
         }
     }
 
-    private static string TrimGit(string s) => s.EndsWith(".git", StringComparison.OrdinalIgnoreCase) ? s[..^4] : s;
+    private static string TrimGit(string s) =>
+        s.EndsWith(".git", StringComparison.OrdinalIgnoreCase) ? s[..^4] : s.EndsWith(".parquet", StringComparison.OrdinalIgnoreCase) ? s[..^8] : s;
 
     /// <summary>The clone's folder in the cache: a readable name plus a hash of the location, so distinct sources never collide.</summary>
     public string CacheKey

@@ -12,7 +12,7 @@ namespace CodeLm.DataPipeline.Distributed;
 /// </summary>
 internal static class FileRecords
 {
-    private const string Magic = "CODELM-FILES-1";
+    private const string Magic = "CODELM-FILES-2";
 
     public sealed record Contents(List<CorpusFile> Files, List<ListedDrop> Drops, List<(int Repo, string Reason)> Failures);
 
@@ -29,7 +29,7 @@ internal static class FileRecords
             w.Write(f.Shingles); w.Write(f.SpillOffset); w.Write(f.SpillLength); w.Write(f.SpillRank);
             w.Write(f.Redactions?.Length ?? -1);
             foreach (var c in f.Redactions ?? []) w.Write(c);
-            w.Write(f.Benchmark); w.Write(f.InValidation);
+            w.Write(f.Benchmark); w.Write(f.InValidation); w.Write(f.RowRepo ?? ""); w.Write(f.RowLicense ?? "");
         }
         w.Write(drops.Count);
         foreach (var d in drops) { w.Write(d.Repo); w.Write((int)d.Reason); w.Write(d.Bytes); }
@@ -48,17 +48,23 @@ internal static class FileRecords
             var files = new List<CorpusFile>(n);
             for (int i = 0; i < n; i++)
             {
-                var f = new CorpusFile(r.ReadInt32(), r.ReadString(), ObjectId.Zero, r.ReadInt64(), NullIfEmpty(r.ReadString()));
+                int repo = r.ReadInt32();
+                string filePath = r.ReadString();
+                long size = r.ReadInt64();
+                var language = NullIfEmpty(r.ReadString());
                 var state = (FileState)r.ReadByte();
                 int reason = r.ReadInt32();
                 var hash = r.ReadUInt64() | ((UInt128)r.ReadUInt64() << 64);
                 int shingles = r.ReadInt32();
                 long offset = r.ReadInt64();
                 int length = r.ReadInt32();
-                f.SpillRank = r.ReadInt32();
+                int spillRank = r.ReadInt32();
                 int redactionCount = r.ReadInt32();
                 int[]? redactions = redactionCount < 0 ? null : Enumerable.Range(0, redactionCount).Select(_ => r.ReadInt32()).ToArray();
-                f.Restore(state, reason < 0 ? null : (DropReason)reason, f.Language, hash, shingles, (offset, length), redactions, r.ReadInt32(), r.ReadBoolean());
+                int benchmark = r.ReadInt32();
+                bool validation = r.ReadBoolean();
+                var f = new CorpusFile(repo, filePath, ObjectId.Zero, size, language) { RowRepo = NullIfEmpty(r.ReadString()), RowLicense = NullIfEmpty(r.ReadString()), SpillRank = spillRank };
+                f.Restore(state, reason < 0 ? null : (DropReason)reason, language, hash, shingles, (offset, length), redactions, benchmark, validation);
                 files.Add(f);
             }
             var drops = Enumerable.Range(0, r.ReadInt32()).Select(_ => new ListedDrop(r.ReadInt32(), (DropReason)r.ReadInt32(), r.ReadInt64())).ToList();

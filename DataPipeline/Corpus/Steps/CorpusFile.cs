@@ -41,6 +41,11 @@ internal sealed class CorpusFile(int repo, string path, ObjectId blob, long size
     /// <summary>Redactions per <see cref="RedactionKind"/>; null when nothing was redacted.</summary>
     public int[]? Redactions { get; private set; }
     public bool InValidation { get; set; }
+    /// <summary>A dataset row's repository and license (the corpus's repo and license columns); null for a file of a clone.</summary>
+    public string? RowRepo { get; init; }
+    public string? RowLicense { get; init; }
+    /// <summary>A dataset row's bytes, held from listing until the scan has read them.</summary>
+    public byte[]? Inline { get; set; }
     /// <summary>Which clean rank's spill holds its text (0 in a one-process build).</summary>
     public int SpillRank { get; set; }
     /// <summary>The benchmark (index into the decontamination options) whose problem it holds; -1 for none.</summary>

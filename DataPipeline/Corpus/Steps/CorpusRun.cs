@@ -20,6 +20,9 @@ internal sealed class CorpusRun(CorpusBuildOptions options, IReadOnlyList<Crawle
 
     public string RepoName(CorpusFile f) => Repos[f.Repo].Name;
 
+    /// <summary>The repository a file belongs to for the split: a dataset row's own, a clone's name otherwise.</summary>
+    public string SplitName(CorpusFile f) => f.RowRepo ?? Repos[f.Repo].Name;
+
     public string CachePath(int repo) =>
         Path.Combine(Options.CacheDir, Repos[repo].CacheKey ?? throw new InvalidDataException($"manifest entry {Repos[repo].Name} has no cache key"));
 

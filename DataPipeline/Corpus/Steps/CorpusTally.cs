@@ -11,6 +11,8 @@ namespace CodeLm.DataPipeline.Corpus.Steps;
 internal sealed class CorpusTally
 {
     private readonly IReadOnlyList<CrawledRepo> _repos;
+    // Per source: 1 when it has kept files in train, 2 in validation (a dataset's rows can go to both).
+    private readonly Dictionary<string, int> _sides = new(StringComparer.Ordinal);
     public CorpusStats Stats { get; }
 
     /// <summary>Starts with each repository's outcome: its crawl status, or the failure the list or scan step found.</summary>
@@ -94,6 +96,7 @@ internal sealed class CorpusTally
         var split = f.InValidation ? Stats.Validation : Stats.Train;
         split.Files++;
         split.Bytes += bytes;
+        _sides[_repos[f.Repo].Name] = _sides.GetValueOrDefault(_repos[f.Repo].Name) | (f.InValidation ? 2 : 1);
         var repo = Stats.PerRepo[_repos[f.Repo].Name];
         repo.KeptFiles++;
         repo.KeptBytes += bytes;
@@ -106,7 +109,7 @@ internal sealed class CorpusTally
     {
         if (byFile) Stats.SplitBy = "file";
         foreach (var (name, rs) in Stats.PerRepo)
-            if (rs.KeptFiles > 0) rs.Split = byFile ? "both" : validationRepos.Contains(name) ? "validation" : "train";
+            if (rs.KeptFiles > 0) rs.Split = byFile ? "both" : _sides.GetValueOrDefault(name) switch { 3 => "both", 2 => "validation", _ => "train" };
         Stats.Train.Repos = Stats.PerRepo.Where(kv => kv.Value.Split is "train" or "both").Select(kv => kv.Key).ToList();
         Stats.Validation.Repos = Stats.PerRepo.Where(kv => kv.Value.Split is "validation" or "both").Select(kv => kv.Key).ToList();
     }

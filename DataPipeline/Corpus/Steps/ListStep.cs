@@ -1,5 +1,6 @@
 using CodeLm.DataPipeline.Clean;
 using CodeLm.DataPipeline.Crawl;
+using CodeLm.Common;
 using LibGit2Sharp;
 
 namespace CodeLm.DataPipeline.Corpus.Steps;
@@ -19,6 +20,8 @@ internal sealed record Listing(List<CorpusFile> Files, List<ListedDrop> Drops, i
 internal static class ListStep
 {
     private static readonly Comparer<CorpusFile> ByPath = Comparer<CorpusFile>.Create((a, b) => string.CompareOrdinal(a.Path, b.Path));
+    private static readonly Comparer<CorpusFile> ByRowRepoAndPath = Comparer<CorpusFile>.Create((a, b) =>
+        string.CompareOrdinal(a.RowRepo, b.RowRepo) is var c && c != 0 ? c : string.CompareOrdinal(a.Path, b.Path));
 
     /// <summary>The crawled repositories to list, in name order: the order of every later step and of the corpus.</summary>
     public static List<int> Order(IReadOnlyList<CrawledRepo> repos) =>
@@ -46,6 +49,7 @@ internal static class ListStep
 
     private static void ListRepo(CorpusRun run, int ri, List<CorpusFile> files, List<ListedDrop> drops)
     {
+        if (run.Repos[ri].Dataset != null) { ListDataset(run, ri, files, drops); return; }
         var path = run.CachePath(ri);
         if (!Directory.Exists(path))
         {
@@ -65,6 +69,36 @@ internal static class ListStep
             run.Fail(ri, "cannot read the cached clone: " + e.Message.Trim());
             files.RemoveRange(start, files.Count - start);
             drops.RemoveRange(dropStart, drops.Count - dropStart);
+        }
+    }
+
+    /// <summary>
+    /// A Parquet dataset's rows, through the same path filters as a clone's files, in (row repository, path) order. The
+    /// dataset's language column is taken where the language table knows it; otherwise the path and content decide.
+    /// </summary>
+    private static void ListDataset(CorpusRun run, int ri, List<CorpusFile> files, List<ListedDrop> drops)
+    {
+        var o = run.Options.Cleaning;
+        var languages = o.Languages is null ? null : new HashSet<string>(o.Languages, StringComparer.OrdinalIgnoreCase);
+        int start = files.Count;
+        try
+        {
+            foreach (var row in ParquetDataset.Read(run.Repos[ri].Url, run.Ct))
+            {
+                long size = row.Content.Length;
+                var language = (row.Language is { } l ? LanguageTable.Find(l)?.Name : null) ?? LanguageDetector.FromPath(row.Path);
+                var reason = FileFilters.IsVendored(row.Path, o.VendoredDirectories) ? DropReason.Vendored : FileFilters.ByPath(row.Path, size, o);
+                if (reason == null && language != null && languages != null && !languages.Contains(language) && language != "C")
+                    reason = DropReason.LanguageNotSelected;
+                if (reason != null) { drops.Add(new(ri, reason.Value, size)); continue; }
+                files.Add(new CorpusFile(ri, row.Path, ObjectId.Zero, size, language) { RowRepo = row.Repo, RowLicense = row.License, Inline = row.Content });
+            }
+            files.Sort(start, files.Count - start, ByRowRepoAndPath);
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException)
+        {
+            run.Fail(ri, "cannot read the dataset: " + e.Message.Trim());
+            files.RemoveRange(start, files.Count - start);
         }
     }
 }

@@ -54,7 +54,8 @@ internal static class ScanStep
     private static void ScanOne(CorpusRun run, CorpusFile f, Dictionary<int, Repository> open, ContentSpill spill, MinHasher hasher, Span<uint> signature)
     {
         var o = run.Options;
-        var bytes = run.HasFailed(f.Repo) ? null : Read(run, f, open);
+        var bytes = run.HasFailed(f.Repo) ? null : f.Inline ?? Read(run, f, open);
+        f.Inline = null;
         if (bytes == null) { f.Reject(DropReason.RepoFailed); return; }
         var cleaned = FileCleaner.Clean(f.Path, f.Language, bytes, o.Cleaning, run.Ct);
         if (cleaned.Drop is { } reason) { f.Reject(reason); return; }

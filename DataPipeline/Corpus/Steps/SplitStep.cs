@@ -11,14 +11,14 @@ internal static class SplitStep
         var o = run.Options;
         var keptBytes = new Dictionary<string, long>(StringComparer.Ordinal);
         foreach (var f in files)
-            if (f.IsKept) keptBytes[run.RepoName(f)] = keptBytes.GetValueOrDefault(run.RepoName(f)) + f.SpillLength;
+            if (f.IsKept) keptBytes[run.SplitName(f)] = keptBytes.GetValueOrDefault(run.SplitName(f)) + f.SpillLength;
         var validationRepos = RepoSplitter.ChooseValidation(keptBytes, o.ValidationFraction, o.Seed);
         bool byFile = keptBytes.Count(kv => kv.Value > 0) == 1 && o.SingleRepositoryFileSplit && o.ValidationFraction > 0;
         var fileCut = (ulong)(o.ValidationFraction * ulong.MaxValue);
         foreach (var f in files)
         {
             if (!f.IsKept) continue;
-            var name = run.RepoName(f);
+            var name = run.SplitName(f);
             f.InValidation = byFile ? RepoSplitter.Rank(name + "/" + f.Path, o.Seed) < fileCut : validationRepos.Contains(name);
             tally.Keep(f);
         }

@@ -16,7 +16,7 @@ internal static class WriteStep
             {
                 if (!f.IsKept || f.InValidation != validation) continue;
                 var r = run.Repos[f.Repo];
-                yield return new CorpusRecord(r.Name, f.Path, f.Language!, r.License, r.Commit!, text(f));
+                yield return new CorpusRecord(f.RowRepo ?? r.Name, f.Path, f.Language!, f.RowLicense ?? r.License, r.Commit!, text(f));
                 if (run.Progress != null && (Interlocked.Increment(ref written) & 255) == 0)
                     run.Progress.Report(new CorpusProgress("write", f.Path, 0, 0, written, keptFiles, 0, 0));
             }
