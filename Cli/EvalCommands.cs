@@ -187,7 +187,7 @@ public static class EvalCommands
     {
         var dir = parse.GetValue(c.Problems)!;
         if (!Directory.Exists(dir)) throw new UserFacingException($"--task translate reads a HumanEval-X directory (one <language>.jsonl.gz per language); not a directory: {dir}");
-        var byLanguage = Directory.GetFiles(dir).Where(f => f.EndsWith(".jsonl", StringComparison.Ordinal) || f.EndsWith(".jsonl.gz", StringComparison.Ordinal))
+        var byLanguage = ProblemFiles.InDirectory(dir)
             .Select(f => LoadSkipping(f, null, skipped)).Where(ps => ps.Select(p => p.Language).Distinct().Count() == 1).ToDictionary(ps => ps[0].Language);
         IReadOnlyList<string> Languages(Option<string?> option)
         {

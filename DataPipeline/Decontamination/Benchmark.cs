@@ -1,3 +1,4 @@
+using CodeLm.Common;
 using System.IO.Compression;
 using System.Security.Cryptography;
 using System.Text.Json;
@@ -48,8 +49,7 @@ public sealed record Benchmark(string Name, string Source, string Sha256, IReadO
         {
             if (!Directory.Exists(path)) { all.Add(Load(path)); continue; }
             var dir = Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(path)));
-            var files = Directory.GetFiles(path).Where(f => f.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase) || f.EndsWith(".jsonl.gz", StringComparison.OrdinalIgnoreCase))
-                                 .Order(StringComparer.Ordinal).ToList();
+            var files = ProblemFiles.InDirectory(path);
             if (files.Count == 0) throw new FileNotFoundException($"{path} holds no .jsonl or .jsonl.gz benchmark file", path);
             all.AddRange(files.Select(f => Load(f) is var b ? b with { Name = $"{dir}/{b.Name}" } : null!));
         }

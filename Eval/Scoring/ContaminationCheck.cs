@@ -41,6 +41,6 @@ public sealed record ContaminationCheck(ContaminationStatus Status, string Bench
 
     private static IEnumerable<string> Files(string problemsPath) =>
         Directory.Exists(problemsPath)
-            ? Directory.GetFiles(problemsPath).Where(f => f.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase) || f.EndsWith(".jsonl.gz", StringComparison.OrdinalIgnoreCase)).Order(StringComparer.Ordinal)
+            ? ProblemFiles.InDirectory(problemsPath)
             : [problemsPath];
 }

@@ -117,7 +117,7 @@ public static class CliBench
     }
 
     // CPU time of reaped children (user + system); the difference around one waited-for child is that child's CPU time.
-    private static double ChildrenCpuSeconds()
+    internal static double ChildrenCpuSeconds()
     {
         if (getrusage(-1 /* RUSAGE_CHILDREN */, out var u) != 0) return double.NaN;
         return u.UserSec + u.UserUsec / 1e6 + u.SysSec + u.SysUsec / 1e6;

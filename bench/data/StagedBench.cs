@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Runtime.InteropServices;
 using System.Text.Json;
 using CodeLm.DataPipeline.Dedup;
 
@@ -74,7 +73,7 @@ public static class StagedBench
     /// <summary>Runs the command (as <paramref name="ranks"/> concurrent ranks when given); wall and children's CPU seconds.</summary>
     private static (double Wall, double Cpu) Time(string codelm, string[] args, int? ranks)
     {
-        var cpu0 = ChildrenCpu();
+        var cpu0 = CliBench.ChildrenCpuSeconds();
         var sw = Stopwatch.StartNew();
         var procs = Enumerable.Range(0, ranks ?? 1).Select(r =>
         {
@@ -90,20 +89,9 @@ public static class StagedBench
             if (p.ExitCode != 0) throw new InvalidOperationException($"codelm {string.Join(' ', args)} exited {p.ExitCode}: {err.Result}");
             p.Dispose();
         }
-        return (sw.Elapsed.TotalSeconds, ChildrenCpu() - cpu0);
+        return (sw.Elapsed.TotalSeconds, CliBench.ChildrenCpuSeconds() - cpu0);
     }
 
-    private static double ChildrenCpu()
-    {
-        if (getrusage(-1, out var u) != 0) return double.NaN;
-        return u.UserSec + u.UserUsec / 1e6 + u.SysSec + u.SysUsec / 1e6;
-    }
-
-    [StructLayout(LayoutKind.Sequential, Size = 144)]
-    private struct Rusage { public long UserSec, UserUsec, SysSec, SysUsec; }
-
-    [DllImport("libc", SetLastError = true)]
-    private static extern int getrusage(int who, out Rusage usage);
 
     /// <summary>
     /// The cluster stage's memory per million files, from synthetic signatures (no texts): the whole signature matrix,

@@ -105,7 +105,7 @@ internal sealed class CorpusTally
     }
 
     /// <summary>Which side each repository with kept files went to, once every file is kept.</summary>
-    public void Split(bool byFile, IReadOnlySet<string> validationRepos)
+    public void Split(bool byFile)
     {
         if (byFile) Stats.SplitBy = "file";
         foreach (var (name, rs) in Stats.PerRepo)

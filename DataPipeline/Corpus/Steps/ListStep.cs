@@ -79,7 +79,7 @@ internal static class ListStep
     private static void ListDataset(CorpusRun run, int ri, List<CorpusFile> files, List<ListedDrop> drops)
     {
         var o = run.Options.Cleaning;
-        var languages = o.Languages is null ? null : new HashSet<string>(o.Languages, StringComparer.OrdinalIgnoreCase);
+        var languages = RepoFiles.Selected(o);
         int start = files.Count;
         try
         {
@@ -87,9 +87,8 @@ internal static class ListStep
             {
                 long size = row.Content.Length;
                 var language = (row.Language is { } l ? LanguageTable.Find(l)?.Name : null) ?? LanguageDetector.FromPath(row.Path);
-                var reason = FileFilters.IsVendored(row.Path, o.VendoredDirectories) ? DropReason.Vendored : FileFilters.ByPath(row.Path, size, o);
-                if (reason == null && language != null && languages != null && !languages.Contains(language) && language != "C")
-                    reason = DropReason.LanguageNotSelected;
+                // A clone's vendored directories are skipped whole while walking the tree; a row says its path at once.
+                var reason = FileFilters.IsVendored(row.Path, o.VendoredDirectories) ? DropReason.Vendored : RepoFiles.Verdict(row.Path, size, language, o, languages);
                 if (reason != null) { drops.Add(new(ri, reason.Value, size)); continue; }
                 files.Add(new CorpusFile(ri, row.Path, ObjectId.Zero, size, language) { RowRepo = row.Repo, RowLicense = row.License, Inline = row.Content });
             }

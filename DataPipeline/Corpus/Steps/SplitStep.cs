@@ -22,6 +22,6 @@ internal static class SplitStep
             f.InValidation = byFile ? RepoSplitter.Rank(name + "/" + f.Path, o.Seed) < fileCut : validationRepos.Contains(name);
             tally.Keep(f);
         }
-        tally.Split(byFile, validationRepos);
+        tally.Split(byFile);
     }
 }
