@@ -21,7 +21,7 @@ public static class CliErrors
         ["KeepLast"] = "--keep", ["OutDir"] = "--out", ["SequenceLength"] = "--seq-len", ["Sources"] = "--source",
         ["StopAtStep"] = "--stop-at", ["PeakFlops"] = "--peak-tflops", ["SkipMemoryCheck"] = "--skip-memory-check",
         ["Rank"] = "--lora-rank", ["Alpha"] = "--lora-alpha", ["Dropout"] = "--lora-dropout", ["Targets"] = "--lora-targets",
-        ["TrainEmbeddings"] = "--lora-embeddings",
+        ["TrainEmbeddings"] = "--lora-embeddings", ["CollectiveTimeoutSeconds"] = "--collective-timeout",
     };
 
     public static string Describe(Exception e) => e switch
@@ -31,6 +31,9 @@ public static class CliErrors
 #if !CODELM_DATA_ONLY
         MemoryBudgetException m => m.Estimate + " Use a smaller --batch-size with more --grad-accum, a shorter --seq-len or a smaller --config" +
                                    " (or --skip-memory-check to try anyway); to fine-tune a model this large, --lora trains a small adapter instead.",
+        CodeLm.Model.Distributed.CollectiveTimeoutException t => $"{t.Message} The job has stopped; its last checkpoint is kept: " +
+            "launch it again with --resume (on this or another number of ranks with the same global batch), or raise --collective-timeout if a rank is only slow.",
+        CodeLm.Model.Distributed.CollectiveAbortedException a => $"{a.Message} The last checkpoint is kept: launch the job again with --resume.",
         UnknownProblemLanguageException u => $"{u.File}:{u.Line}: cannot tell the language of '{u.TaskId}'; pass --language",
 #endif
         _ => e.Message,

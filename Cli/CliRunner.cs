@@ -34,7 +34,12 @@ public static class CliRunner
     /// <summary>Failures of input or environment a user can fix; anything else is a bug and keeps its stack trace.</summary>
     private static bool IsExpected(Exception e) =>
         e is UserFacingException or SourceFailuresException or CodeLm.DataPipeline.Distributed.StageFailedException or IOException or InvalidDataException or InvalidOperationException or ArgumentException
-            or UnauthorizedAccessException or NotSupportedException or FormatException;
+            or UnauthorizedAccessException or NotSupportedException or FormatException
+#if !CODELM_DATA_ONLY
+            or CodeLm.Model.Distributed.CollectiveTimeoutException or CodeLm.Model.Distributed.CollectiveUnavailableException
+            or CodeLm.Model.Distributed.CollectiveAbortedException
+#endif
+        ;
 
     /// <summary>"codelm data build" for the command being run.</summary>
     private static string CommandPath(System.CommandLine.Parsing.CommandResult? result)

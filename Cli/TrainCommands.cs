@@ -39,6 +39,7 @@ public static class TrainCommands
         var stopAt = new Option<int?>("--stop-at") { Description = "Stop after this step with a checkpoint (the schedule still targets --max-steps)." };
         var threads = new Option<int>("--threads") { Description = "Torch CPU threads (0 = libtorch default).", DefaultValueFactory = _ => 0 };
         var logEvery = new Option<int>("--log-interval") { Description = "Print a progress line every N steps when stderr is not a terminal.", DefaultValueFactory = _ => 10 };
+        var collectiveTimeout = new Option<int>("--collective-timeout") { Description = "With several ranks (launched by mpirun, srun or torchrun): seconds a rank waits for the others in a collective before it stops the job with an error.", DefaultValueFactory = _ => defaults.CollectiveTimeoutSeconds };
         var noMemCheck = new Option<bool>("--skip-memory-check") { Description = "Do not refuse runs estimated not to fit in memory." };
         var initFrom = new Option<string?>("--init-from") { Description = "Fine-tune: start from this model (a Hugging Face model folder or a CodeLm checkpoint or run) instead of random weights. Its shape replaces --config; the shards must be tokenized with its tokenizer (`codelm data tokenize --tokenizer <the model folder>`)." };
         var lora = new Option<bool>("--lora") { Description = "With --init-from: train a LoRA adapter (PEFT format) on the frozen model instead of every weight. Checkpoints hold the adapter alone." };
@@ -49,10 +50,11 @@ public static class TrainCommands
         var loraTargets = new Option<string>("--lora-targets") { Description = "Projections to adapt, comma-separated: q, k, v, o, gate, up, down, or attention, mlp, all.", DefaultValueFactory = _ => "all" };
         var loraEmbeddings = new Option<bool>("--lora-embeddings") { Description = "Also train the token embedding (and an untied head) in full, as PEFT's modules_to_save." };
 
-        var cmd = new Command("train", "Pretrain a code model on token shards, or fine-tune one (--init-from, --lora), with FIM, resumable checkpoints and metrics.")
+        var cmd = new Command("train", "Pretrain a code model on token shards, or fine-tune one (--init-from, --lora), with FIM, resumable checkpoints and metrics. " +
+            "Started by mpirun, srun or torchrun, each process is one data-parallel rank: --batch-size is per rank, gradients are averaged (MPI on CPUs, NCCL on GPUs), rank 0 writes the run (docs/model.md).")
         {
             data, config, outDir, tokenizer, device, precision, batch, accum, seqLen, steps, warmup, lr, minLr, wd, clip, seed,
-            evalEvery, evalBatches, ckptEvery, keep, fim, spm, peak, resume, stopAt, threads, logEvery, noMemCheck,
+            evalEvery, evalBatches, ckptEvery, keep, fim, spm, peak, resume, stopAt, threads, logEvery, collectiveTimeout, noMemCheck,
             initFrom, lora, loraRank, loraAlpha, loraDropout, loraTargets, loraEmbeddings,
         };
         cmd.SetAction((ParseResult parse, CancellationToken ct) => Task.FromResult(Train(parse, ct)));
@@ -76,7 +78,7 @@ public static class TrainCommands
                 CheckpointInterval = parse.GetValue(ckptEvery), KeepLast = parse.GetValue(keep), FimRate = parse.GetValue(fim),
                 FimSpmRate = parse.GetValue(spm), PeakFlops = parse.GetValue(peak) * 1e12, Resume = parse.GetValue(resume),
                 StopAtStep = parse.GetValue(stopAt), Threads = parse.GetValue(threads), SkipMemoryCheck = parse.GetValue(noMemCheck),
-                InitFrom = init,
+                CollectiveTimeoutSeconds = parse.GetValue(collectiveTimeout), InitFrom = init,
                 Lora = parse.GetValue(lora) ? new CodeLm.Model.Lora.LoraOptions
                 {
                     Rank = parse.GetValue(loraRank), Alpha = parse.GetValue(loraAlpha), Dropout = parse.GetValue(loraDropout),
@@ -86,6 +88,7 @@ public static class TrainCommands
             var every = Math.Max(1, parse.GetValue(logEvery));
             var result = CliProgress.Run(bar => Trainer.Run(model, trainData, options, p => Report(bar, p), ct),
                 plain: u => u.Done || (int)u.Value % every == 0 ? u.Label : null);
+            if (result.Rank != 0) return result.StopReason == StopReason.Nan ? ExitCodes.Diverged : ExitCodes.Ok; // rank 0 reports for the job
             Console.WriteLine(result.Message + result.StopReason switch
             {
                 StopReason.Stopped or StopReason.Cancelled => " Run the same command with --resume.",

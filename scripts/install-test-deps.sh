@@ -8,9 +8,10 @@ cd "$(dirname "$0")/.."
 # neovim: a second, independent LSP client. The rest are the languages the eval harness executes, with what
 # HumanEval-X's own harness provides them: Boost and OpenSSL for C++, testify for Go, regex and md5 for Rust.
 # slurm-wlm and munge: a real single-node Slurm for the staged data build (scripts/start-slurm.sh starts it).
+# openmpi-bin: the collectives of data-parallel CPU training, launched by mpirun and by srun --mpi=pmix.
 apt_packages=(python3-torch libopenblas0-pthread neovim g++ default-jdk-headless util-linux git
   libboost-dev libssl-dev golang-go golang-github-stretchr-testify-dev rustc cargo librust-regex-dev librust-md5-dev
-  slurm-wlm munge)
+  slurm-wlm munge openmpi-bin libopenmpi-dev)
 missing=()
 for p in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -9,7 +9,11 @@ using static TorchSharp.torch;
 namespace CodeLm.Model.Training;
 
 /// <summary>One optimizer step as logged.</summary>
-public sealed record StepMetrics(int Step, double Loss, double Lr, double GradNorm, double TokensPerSecond, double Mfu, long Tokens, double StepSeconds);
+public sealed record StepMetrics(int Step, double Loss, double Lr, double GradNorm, double TokensPerSecond, double Mfu, long Tokens, double StepSeconds)
+{
+    /// <summary>Of <see cref="StepSeconds"/>, the time spent averaging gradients across ranks (null in a one-process run).</summary>
+    public double? AllReduceSeconds { get; init; }
+}
 
 /// <summary>
 /// Writes metrics.jsonl (one object per train step / eval), TensorBoard event files (tensorboard/) and loss.png
@@ -52,12 +56,18 @@ public sealed class MetricsLog : IDisposable
     public void LogStep(StepMetrics m)
     {
         _train.Add((m.Step, m.Loss));
-        Write(new JsonObject
+        var line = new JsonObject
         {
             ["type"] = "train", ["step"] = m.Step, ["loss"] = Finite(m.Loss), ["lr"] = m.Lr, ["grad_norm"] = Finite(m.GradNorm),
             ["tokens_per_s"] = Math.Round(m.TokensPerSecond, 1), ["mfu"] = Math.Round(m.Mfu, 5), ["tokens"] = m.Tokens,
             ["step_s"] = Math.Round(m.StepSeconds, 4),
-        });
+        };
+        if (m.AllReduceSeconds is { } comm)
+        {
+            line["allreduce_s"] = Math.Round(comm, 5);
+            _tb.add_scalar("perf/allreduce_s", (float)comm, m.Step);
+        }
+        Write(line);
         if (double.IsFinite(m.Loss)) _tb.add_scalar("train/loss", (float)m.Loss, m.Step);
         _tb.add_scalar("train/lr", (float)m.Lr, m.Step);
         if (double.IsFinite(m.GradNorm)) _tb.add_scalar("train/grad_norm", (float)m.GradNorm, m.Step);

@@ -61,19 +61,44 @@ public sealed class TokenStream
     /// <summary>Fills <paramref name="window"/> (length T+1) with the next window; every call must use the same length.</summary>
     public void Next(Span<int> window)
     {
-        if (window.Length < 2) throw new ArgumentException("A window needs at least two tokens (an input and its target).");
-        if (_stride == 0) _stride = window.Length - 1;
-        else if (_stride != window.Length - 1) throw new ArgumentException($"Windows of {window.Length} tokens after windows of {_stride + 1}: one stream serves one length.");
+        var (epoch, cursor) = Advance(window.Length);
+        Fill(window, (_shift + (long)_windows[cursor] * _stride) % _starts[^1]);
+    }
+
+    /// <summary>Passes over <paramref name="count"/> windows of <paramref name="windowLength"/> tokens unread: the ones other ranks read.</summary>
+    public void Skip(int count, int windowLength)
+    {
+        for (int i = 0; i < count; i++) Advance(windowLength);
+    }
+
+    /// <summary>The window to serve (its epoch, prepared, and its number in that epoch's order), moving the position past it.</summary>
+    private (int Epoch, int Cursor) Advance(int windowLength)
+    {
+        if (windowLength < 2) throw new ArgumentException("A window needs at least two tokens (an input and its target).");
+        if (_stride == 0) _stride = windowLength - 1;
+        else if (_stride != windowLength - 1) throw new ArgumentException($"Windows of {windowLength} tokens after windows of {_stride + 1}: one stream serves one length.");
         var (epoch, cursor, _, _) = Position;
         Prepare(epoch);
-        Fill(window, (_shift + (long)_windows[cursor] * _stride) % _starts[^1]);
-        Position = ++cursor == _windows.Length ? new StreamPosition(epoch + 1, 0) : new StreamPosition(epoch, cursor);
+        Position = cursor + 1 == _windows.Length ? new StreamPosition(epoch + 1, 0) : new StreamPosition(epoch, cursor + 1);
+        return (epoch, cursor);
     }
 
     /// <summary>Fills a [batch, T+1] row-major buffer.</summary>
     public void NextBatch(int[] buffer, int batch, int windowLength)
     {
         for (int b = 0; b < batch; b++) Next(buffer.AsSpan(b * windowLength, windowLength));
+    }
+
+    /// <summary>
+    /// Rank <paramref name="rank"/>'s rows of the next global batch of <paramref name="batch"/> × <paramref name="ranks"/>
+    /// windows: rank r reads rows [r·batch, (r+1)·batch), so the ranks together read what one process reading the whole
+    /// global batch would, and every rank's position moves past all of it.
+    /// </summary>
+    public void NextSlice(int[] buffer, int batch, int windowLength, int rank, int ranks)
+    {
+        Skip(rank * batch, windowLength);
+        NextBatch(buffer, batch, windowLength);
+        Skip((ranks - 1 - rank) * batch, windowLength);
     }
 
     private void Prepare(int epoch)

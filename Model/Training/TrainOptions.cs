@@ -45,13 +45,20 @@ public sealed record TrainOptions
     /// <summary>With <see cref="InitFrom"/>: train a LoRA adapter on the frozen model instead of every weight.</summary>
     public Lora.LoraOptions? Lora { get; init; }
 
+    /// <summary>
+    /// With several ranks: how long any collective may wait for the others before this rank gives up (a rank died or
+    /// stalls). Long enough for rank 0 to write a checkpoint while the others wait at the next step.
+    /// </summary>
+    public int CollectiveTimeoutSeconds { get; init; } = 300;
+
     public int EffectiveCheckpointInterval => CheckpointInterval ?? EvalInterval;
     public double EffectiveMinLr => MinLearningRate ?? LearningRate / 10;
 
     public void Validate()
     {
         foreach (var (name, value) in new[] { (nameof(BatchSize), BatchSize), (nameof(GradAccumulation), GradAccumulation), (nameof(MaxSteps), MaxSteps),
-                                              (nameof(EvalInterval), EvalInterval), (nameof(EvalBatches), EvalBatches), (nameof(KeepLast), KeepLast) })
+                                              (nameof(EvalInterval), EvalInterval), (nameof(EvalBatches), EvalBatches), (nameof(KeepLast), KeepLast),
+                                              (nameof(CollectiveTimeoutSeconds), CollectiveTimeoutSeconds) })
             if (value <= 0) throw new OptionException(name, $"must be positive (got {value}).");
         if (WarmupSteps < 0 || WarmupSteps > MaxSteps) throw new OptionException(nameof(WarmupSteps), $"{WarmupSteps} must be between 0 and the step count {MaxSteps}.");
         if (LearningRate <= 0) throw new OptionException(nameof(LearningRate), "must be positive.");

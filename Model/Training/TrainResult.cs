@@ -10,4 +10,7 @@ public sealed record TrainResult(StopReason StopReason, int Step, double? LastLo
 {
     /// <summary>The validation loss of the last evaluation in this process (null if none ran).</summary>
     public double? LastValLoss { get; init; }
+
+    /// <summary>This process's rank in a data-parallel job (0 alone): only rank 0 reports.</summary>
+    public int Rank { get; init; }
 }

@@ -16,7 +16,7 @@ public static class Trainer
     public static TrainResult Run(GptConfig config, TrainData data, TrainOptions options,
         Action<TrainProgress>? progress = null, CancellationToken ct = default)
     {
-        using var run = TrainingRun.Start(config, data, options, progress);
+        using var run = TrainingRun.Start(config, data, options, progress, ct);
         while (true)
         {
             double lr = run.LearningRate();
@@ -28,7 +28,7 @@ public static class Trainer
                 if (run.StepsTaken == options.MaxSteps) return run.Finish(StopReason.Completed);
                 if (run.StepsTaken == options.StopAtStep) return run.Finish(StopReason.Stopped);
             }
-            if (ct.IsCancellationRequested) return run.Finish(StopReason.Cancelled);
+            if (run.CancelRequested(ct)) return run.Finish(StopReason.Cancelled);
 
             var clock = Stopwatch.StartNew();
             for (int micro = 0; micro < options.GradAccumulation; micro++) run.ForwardBackward();

@@ -17,6 +17,9 @@ public sealed record TrainerState(
     int SequenceLength,
     double? ValLoss = null)
 {
+    /// <summary>Ranks that trained the run; states from before data-parallel training were written by one process.</summary>
+    public int WorldSize { get; init; } = 1;
+
     public static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower, WriteIndented = true };
 
     public string ToJson() => JsonSerializer.Serialize(this, Json);

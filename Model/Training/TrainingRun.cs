@@ -1,5 +1,6 @@
 using CodeLm.Common;
 using System.Globalization;
+using CodeLm.Model.Distributed;
 using CodeLm.Model.Native;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -28,7 +29,9 @@ internal sealed partial class TrainingRun : IDisposable
     private readonly TokenStream _stream;
     private readonly LrSchedule _schedule;
     private readonly double _peakFlops, _flopsPerToken;
-    private readonly MetricsLog _metrics;
+    private readonly MetricsLog? _metrics; // rank 0's alone
+    private readonly ICollective _group;
+    private readonly GradientBuckets _gradientBuckets;
     private readonly int[] _batch;
     private readonly List<double> _losses = [];
     private readonly Queue<double> _recentSeconds = new();
@@ -37,7 +40,7 @@ internal sealed partial class TrainingRun : IDisposable
     private double? _best, _lastValLoss;
     private int? _bestStep;
     private string? _lastCheckpoint;
-    private double _lossSum, _gradNorm; // of the step being taken
+    private double _lossSum, _gradNorm, _allReduceSeconds; // of the step being taken
     private StepMetrics? _lastStep;
 
     /// <summary>Optimizer steps taken, counting those before a resume.</summary>
@@ -59,7 +62,10 @@ internal sealed partial class TrainingRun : IDisposable
 
     private double Loss => _lossSum / _options.GradAccumulation;
 
-    private long TokensPerStep => (long)_options.BatchSize * _seq * _options.GradAccumulation;
+    /// <summary>Tokens the whole job trains on per step: every rank's micro-batches.</summary>
+    private long TokensPerStep => (long)_options.BatchSize * _seq * _options.GradAccumulation * _group.WorldSize;
+
+    private bool IsPrimary => _group.Rank == 0;
 
     public double LearningRate() => _schedule.At(StepsTaken);
 
@@ -67,19 +73,40 @@ internal sealed partial class TrainingRun : IDisposable
     public void ForwardBackward()
     {
         using var scope = NewDisposeScope();
-        _stream.NextBatch(_batch, _options.BatchSize, _seq + 1);
+        _stream.NextSlice(_batch, _options.BatchSize, _seq + 1, _group.Rank, _group.WorldSize);
         var (x, y) = MakeBatch(_batch, _options.BatchSize, _seq, _device);
         var loss = Work.Loss(x, y);
         (loss / _options.GradAccumulation).backward();
         _lossSum += loss.item<float>();
     }
 
-    /// <summary>The step's gradients in fp32 with their global norm, which the log and a NaN stop report.</summary>
+    /// <summary>
+    /// The step's gradients in fp32 with their global norm, which the log and a NaN stop report; with several ranks,
+    /// averaged over them first (before clipping), so every rank takes the same optimizer step.
+    /// </summary>
     public Gradients Gradients()
     {
+        if (_group.WorldSize > 1)
+        {
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            _lossSum = _gradientBuckets.AverageGradients(_group, _lossSum);
+            _allReduceSeconds = clock.Elapsed.TotalSeconds;
+        }
         var grads = new Gradients(_workParams);
         _gradNorm = grads.Norm;
         return grads;
+    }
+
+    /// <summary>
+    /// Whether to stop now: asked of every rank, so that they stop at the same step (one rank's Ctrl-C or SIGTERM
+    /// stops them all, with the checkpoint a cancelled run writes).
+    /// </summary>
+    public bool CancelRequested(CancellationToken ct)
+    {
+        if (_group.WorldSize == 1) return ct.IsCancellationRequested;
+        using var flag = tensor(new[] { ct.IsCancellationRequested ? 1f : 0f }, device: _device);
+        _group.AllReduceSum(flag);
+        return flag.item<float>() > 0;
     }
 
     /// <summary>The AdamW update of the fp32 master weights (copied back to the bf16 copy if there is one).</summary>
@@ -100,8 +127,12 @@ internal sealed partial class TrainingRun : IDisposable
         _losses.Add(Loss);
         _recentSeconds.Enqueue(seconds);
         if (_recentSeconds.Count > 20) _recentSeconds.Dequeue();
-        _lastStep = new StepMetrics(StepsTaken, Loss, lr, _gradNorm, tokensPerSecond, _flopsPerToken * tokensPerSecond / _peakFlops, _tokensSeen, seconds);
-        _metrics.LogStep(_lastStep);
+        double mfu = _flopsPerToken * tokensPerSecond / (_peakFlops * _group.WorldSize);
+        _lastStep = new StepMetrics(StepsTaken, Loss, lr, _gradNorm, tokensPerSecond, mfu, _tokensSeen, seconds)
+        {
+            AllReduceSeconds = _group.WorldSize > 1 ? _allReduceSeconds : null,
+        };
+        _metrics?.LogStep(_lastStep);
         _lossSum = 0; // the next step sums its own micro-batches
     }
 
@@ -111,6 +142,7 @@ internal sealed partial class TrainingRun : IDisposable
     /// </summary>
     public void Report(double? valLoss)
     {
+        if (!IsPrimary) return;
         var m = _lastStep!;
         var eta = TimeSpan.FromSeconds(_recentSeconds.Average() * (_options.MaxSteps - StepsTaken));
         _progress?.Invoke(new TrainProgress(StepsTaken, _options.MaxSteps, m.Loss, m.Lr, m.GradNorm, m.TokensPerSecond, m.Mfu, eta, valLoss));
@@ -126,17 +158,22 @@ internal sealed partial class TrainingRun : IDisposable
         {
             (_best, _bestStep) = (valLoss, StepsTaken);
             var state = State(valLoss);
-            SaveModel(RunCheckpoints.BestPath(_runDir), stage => File.WriteAllText(Path.Combine(stage, CheckpointFiles.TrainerStateFile), state.ToJson()));
+            if (IsPrimary) SaveModel(RunCheckpoints.BestPath(_runDir), stage => File.WriteAllText(Path.Combine(stage, CheckpointFiles.TrainerStateFile), state.ToJson()));
         }
-        _metrics.LogEval(StepsTaken, valLoss, isBest);
-        _metrics.WriteLossCurve();
+        _metrics?.LogEval(StepsTaken, valLoss, isBest);
+        _metrics?.WriteLossCurve();
         return valLoss;
     }
 
-    /// <summary>Saves checkpoints/step-N with what --resume needs (AdamW moments, RNG, data position) and keeps the last K.</summary>
+    /// <summary>
+    /// Saves checkpoints/step-N with what --resume needs (AdamW moments, RNG, data position) and keeps the last K.
+    /// Rank 0 writes for the job: every rank holds the same weights, optimizer state and data position.
+    /// </summary>
     public void Checkpoint()
     {
         var dir = RunCheckpoints.PathFor(_runDir, StepsTaken);
+        _lastCheckpoint = dir;
+        if (!IsPrimary) return;
         var state = State(null);
         using var rng = get_rng_state();
         SaveModel(dir, stage =>
@@ -146,7 +183,6 @@ internal sealed partial class TrainingRun : IDisposable
                 new Dictionary<string, string> { ["step"] = _optimizer.Step.ToString(CultureInfo.InvariantCulture) });
         });
         RunCheckpoints.Prune(_runDir, _options.KeepLast);
-        _lastCheckpoint = dir;
     }
 
     // A LoRA run's checkpoints hold the adapter alone; every other run's hold the whole model.
@@ -168,10 +204,10 @@ internal sealed partial class TrainingRun : IDisposable
     {
         if (reason == StopReason.Cancelled && HasStepped) Checkpoint();
         var message = Message(reason);
-        if (reason == StopReason.Nan) _metrics.LogEvent(StepsTaken + 1, message);
-        _metrics.WriteLossCurve();
+        if (reason == StopReason.Nan) _metrics?.LogEvent(StepsTaken + 1, message);
+        _metrics?.WriteLossCurve();
         double? lastLoss = reason == StopReason.Nan ? Loss : _losses.LastOrDefault();
-        return new TrainResult(reason, StepsTaken, lastLoss, _best, _bestStep, _lastCheckpoint, _losses, message) { LastValLoss = _lastValLoss };
+        return new TrainResult(reason, StepsTaken, lastLoss, _best, _bestStep, _lastCheckpoint, _losses, message) { LastValLoss = _lastValLoss, Rank = _group.Rank };
     }
 
     private string Message(StopReason reason) => reason switch
@@ -185,9 +221,12 @@ internal sealed partial class TrainingRun : IDisposable
     };
 
     private TrainerState State(double? valLoss) => new(StepsTaken, _tokensSeen, _stream.Position, _best, _bestStep, _data.TokenizerHash,
-        _options.Seed, _options.MaxSteps, _options.BatchSize, _options.GradAccumulation, _seq, valLoss);
+        _options.Seed, _options.MaxSteps, _options.BatchSize, _options.GradAccumulation, _seq, valLoss) { WorldSize = _group.WorldSize };
 
-    /// <summary>Mean loss over the first EvalBatches windows of the validation split.</summary>
+    /// <summary>
+    /// Mean loss over the first EvalBatches global batches of the validation split; each rank reads its rows of each, as
+    /// in training, so a job measures what one process with the whole global batch would.
+    /// </summary>
     private double ValidationLoss()
     {
         var model = Work;
@@ -201,9 +240,15 @@ internal sealed partial class TrainingRun : IDisposable
             for (int i = 0; i < _options.EvalBatches; i++)
             {
                 using var scope = NewDisposeScope();
-                stream.NextBatch(batch, _options.BatchSize, _seq + 1);
+                stream.NextSlice(batch, _options.BatchSize, _seq + 1, _group.Rank, _group.WorldSize);
                 var (x, y) = MakeBatch(batch, _options.BatchSize, _seq, _device);
                 sum += model.Loss(x, y).item<float>();
+            }
+            if (_group.WorldSize > 1)
+            {
+                using var total = tensor(new[] { (float)sum }, device: _device);
+                _group.AllReduceSum(total);
+                sum = total.item<float>() / _group.WorldSize;
             }
             return sum / _options.EvalBatches;
         }
@@ -237,6 +282,7 @@ internal sealed partial class TrainingRun : IDisposable
     {
         _metrics?.Dispose();
         _optimizer?.Dispose();
+        _group?.Dispose();
         _bf16Copy?.Dispose();
         _master?.Dispose();
     }
