@@ -12,6 +12,8 @@ NativeAllocator.ReexecuteTuned(); // as `codelm` does: the bench measures what u
 //                                  --min-lr 1e-4 --seeds 1337,7,99 --batch 8 --seq 256 --preset tiny --shards QUICKSTART/shards]
 //   dotnet run -c Release --project bench/train -- memory     WORK [--steps 1000 --batch 2 --seq 128 --preset tiny]
 //   dotnet run -c Release --project bench/train -- allocators WORK [--rounds 2 --steps 150 --batch 8 --seq 256 --preset tiny]
+//   dotnet run -c Release --project bench/train -- data-parallel WORK [--rounds 3 --steps 30 --batch 8 --seq 256 --preset tiny]
+//                                  (needs Open MPI's mpirun and a Release build of Cli)
 //   (every mode: --shards DIR trains on existing shards, e.g. a quickstart's WORK_DIR/shards, instead of the shared corpus)
 var argList = args.ToList();
 string Opt(string name, string fallback)
@@ -19,13 +21,13 @@ string Opt(string name, string fallback)
     int i = argList.IndexOf(name);
     return i >= 0 && i + 1 < argList.Count ? argList[i + 1] : fallback;
 }
-if (argList.Count < 2) { Console.Error.WriteLine("usage: bench <prepare|throughput|parity|memory|allocators> WORK [options]"); return 2; }
+if (argList.Count < 2) { Console.Error.WriteLine("usage: bench <prepare|throughput|parity|memory|allocators|data-parallel> WORK [options]"); return 2; }
 var work = Path.GetFullPath(argList[1]);
 Directory.CreateDirectory(work);
 var corpus = Opt("--corpus", Path.Combine(FindRoot(), "..", "shared", "corpus"));
 var shards = argList.Contains("--shards") ? Path.GetFullPath(Opt("--shards", "")) : CorpusShards.Prepare(corpus, work, int.Parse(Opt("--vocab", "32768")));
 bool nano = argList[0] == "parity" && argList.Contains("--nanogpt");
-bool tinyDefaults = nano || argList[0] is "memory" or "allocators" or "one-run";
+bool tinyDefaults = nano || argList[0] is "memory" or "allocators" or "one-run" or "data-parallel";
 var settings = new BenchSettings(work, shards, Opt("--preset", tinyDefaults ? "tiny" : "small"),
     int.Parse(Opt("--batch", argList[0] == "memory" ? "2" : tinyDefaults ? "8" : "4")), int.Parse(Opt("--seq", argList[0] == "memory" ? "128" : "256")),
     int.Parse(Opt("--threads", "2")), Opt("--python", "/usr/bin/python3"))
@@ -49,6 +51,7 @@ switch (argList[0])
         AllocatorBench.Run(settings, int.Parse(Opt("--rounds", "2")), int.Parse(Opt("--steps", "150")),
             ["one-run", .. argList.Skip(1)]);
         break;
+    case "data-parallel": DataParallelBench.Run(settings, FindRoot(), int.Parse(Opt("--rounds", "3")), int.Parse(Opt("--steps", "30"))); break;
     case "one-run": Console.WriteLine(TrainBench.OneRun(settings, int.Parse(Opt("--steps", "150"))).ToJsonString()); break;
     default: Console.Error.WriteLine($"unknown benchmark '{argList[0]}'"); return 2;
 }
