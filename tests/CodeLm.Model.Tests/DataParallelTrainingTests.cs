@@ -36,8 +36,12 @@ public sealed class SharedCorpusShards : IDisposable
 /// </summary>
 public class DataParallelTrainingTests(SharedCorpusShards shards) : IClassFixture<SharedCorpusShards>
 {
-    // mpirun refuses root unless told twice; CI runs as root.
-    private static readonly Dictionary<string, string> MpiEnv = new() { ["OMPI_ALLOW_RUN_AS_ROOT"] = "1", ["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1" };
+    // mpirun refuses root unless told twice; CI runs as root. Containers may forbid the cross-process reads Open MPI's
+    // shared-memory transport uses for large messages, so it copies through shared memory instead.
+    private static readonly Dictionary<string, string> MpiEnv = new()
+    {
+        ["OMPI_ALLOW_RUN_AS_ROOT"] = "1", ["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1", ["OMPI_MCA_btl_vader_single_copy_mechanism"] = "none",
+    };
 
     private string[] Train(string outDir, int batch, params string[] more) => Train(outDir, batch, 50, more);
 
