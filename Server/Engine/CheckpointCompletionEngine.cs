@@ -2,7 +2,9 @@ using CodeLm.Model;
 using CodeLm.Model.Generation;
 using CodeLm.Model.Inference;
 using CodeLm.Model.Native;
+using CodeLm.Common;
 using CodeLm.Server.Completion;
+using CodeLm.Server.Http;
 using CodeLm.Tokenizer;
 using static TorchSharp.torch;
 using Generator = CodeLm.Model.Generation.Generator;
@@ -15,7 +17,7 @@ namespace CodeLm.Server.Engine;
 /// new characters) only prefills what changed, and one-token steps run on one thread. Calls may come from any thread:
 /// they run one at a time on the engine's own thread (<see cref="TorchThread"/>).
 /// </summary>
-public sealed class CheckpointCompletionEngine : ICompletionEngine, IDisposable
+public sealed class CheckpointCompletionEngine : ICompletionEngine, ITextGenerator, IDisposable
 {
     private readonly Gpt model;
     private readonly CodeTokenizer tokenizer;
@@ -114,6 +116,22 @@ public sealed class CheckpointCompletionEngine : ICompletionEngine, IDisposable
             var text = generator.Generate(prompt, 1, new SamplingOptions(maxNewTokens, 0) { StopSequences = stops }, null, ct)[0].Text;
             ct.ThrowIfCancellationRequested();
             return text;
+        });
+
+    public int PromptTokens(string prompt, string? suffix) =>
+        (tokenizer.BeginOfText is null ? 0 : 1) + tokenizer.Encode(prompt).Length
+        + (suffix is null || !tokenizer.HasFim ? 0 : tokenizer.Encode(suffix).Length + FimLayout.SentinelCount);
+
+    /// <summary>
+    /// The HTTP endpoint's generation, on the engine's own thread. The caller has checked that the prompt fits beside the
+    /// new tokens, so the budget is the whole rest of the context and nothing is cut.
+    /// </summary>
+    public IReadOnlyList<Model.Generation.Completion> Generate(TextRequest request, TextCallback? onText, CancellationToken ct) =>
+        torchThread.Run(() =>
+        {
+            var sampling = request.Sampling with { MaxPromptTokens = Math.Max(1, ContextLength - request.Sampling.MaxNewTokens) };
+            var ids = request.Suffix is null ? generator.BuildPrompt(request.Prompt, sampling) : generator.BuildFimPrompt(request.Prompt, request.Suffix, sampling);
+            return generator.Decode(ids, request.N, sampling, onText, ct);
         });
 
     public void Dispose()

@@ -1,0 +1,29 @@
+using CodeLm.Model.Generation;
+
+namespace CodeLm.Server.Http;
+
+/// <summary>
+/// One prompt as the OpenAI completions API asks for it: plain text to continue, or, with <paramref name="Suffix"/>,
+/// the middle between the two in the model's own fill-in-the-middle layout; <paramref name="N"/> samples.
+/// </summary>
+public sealed record TextRequest(string Prompt, string? Suffix, int N, SamplingOptions Sampling);
+
+/// <summary>
+/// What the HTTP endpoint needs from a model. <see cref="Engine.CheckpointCompletionEngine"/> implements it over the
+/// <see cref="Generator"/>, which does the decoding; the endpoint only queues, checks and words.
+/// </summary>
+public interface ITextGenerator
+{
+    /// <summary>The prompt and new tokens the model can attend to at once.</summary>
+    int ContextLength { get; }
+
+    /// <summary>Tokens the model would read for the request's prompt (and suffix, with its FIM sentinels), uncut.</summary>
+    int PromptTokens(string prompt, string? suffix);
+
+    /// <summary>
+    /// The request's N samples, decoded as one batch from one prefill. Blocks until done; <paramref name="onText"/> is
+    /// told each text delta as <see cref="Generator.Decode"/> tells it. A cancelled request ends after the current step,
+    /// its samples marked <see cref="FinishReason.Cancelled"/>.
+    /// </summary>
+    IReadOnlyList<Model.Generation.Completion> Generate(TextRequest request, TextCallback? onText, CancellationToken ct);
+}
