@@ -42,6 +42,7 @@ public sealed record HttpServeOptions(string Listen = "127.0.0.1:8080")
         _ = Endpoint();
         if (QueueLimit < 1) throw new OptionException(nameof(QueueLimit), $"must be at least 1, got {QueueLimit}");
         if (MaxN is < 1 or > 64) throw new OptionException(nameof(MaxN), $"must be in [1, 64], got {MaxN}");
+        if (BodyGracePeriod <= TimeSpan.FromSeconds(1)) throw new OptionException(nameof(BodyGracePeriod), "must be over 1 second (Kestrel's rule)");
         if (ApiKey is { Length: 0 }) throw new OptionException(nameof(ApiKey), "is empty");
         if (string.IsNullOrWhiteSpace(ModelName)) throw new OptionException(nameof(ModelName), "must not be empty");
         return this;

@@ -95,10 +95,10 @@ public sealed class OpenAiHttpServer : IAsyncDisposable
             throw;
         }
         var bound = server.app.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        server.Address = new Uri(bound.Replace("[::]", "localhost", StringComparison.Ordinal));
+        server.Address = new Uri(bound.Replace("[::]", "localhost", StringComparison.Ordinal).TrimEnd('/'));
         if (options.ApiKey is null && !IPAddress.IsLoopback(options.Endpoint().Address))
-            log.Warn($"listening on {server.Address} without an API key: anyone who can reach it can use the model (--api-key-file)");
-        log.Info($"OpenAI-compatible completions on {server.Address}/v1 as model '{options.ModelName}' (queue limit {options.QueueLimit}, n at most {options.MaxN}, context {generator.ContextLength})");
+            log.Warn($"listening on {server.Address.AbsoluteUri.TrimEnd('/')} without an API key: anyone who can reach it can use the model (--api-key-file)");
+        log.Info($"OpenAI-compatible completions on {server.Address.AbsoluteUri.TrimEnd('/')}/v1 as model '{options.ModelName}' (queue limit {options.QueueLimit}, n at most {options.MaxN}, context {generator.ContextLength})");
         return server;
     }
 
@@ -173,13 +173,13 @@ public sealed class OpenAiHttpServer : IAsyncDisposable
         }
         if (request.Model is { } model && model != options.ModelName)
             throw new OpenAiError(404, $"The model '{model}' does not exist; this server serves '{options.ModelName}'.", OpenAiError.InvalidRequest, "model", "model_not_found");
-        if (request.Suffix is null && FimTemplate.Split(request.Prompt) is var (prefix, suffix)) request = request with { Prompt = prefix, Suffix = suffix };
+        if (request.Suffix is null && FimTemplate.Split(request.Prompt) is { } fim) request = request with { Prompt = fim.Prefix, Suffix = fim.Suffix };
         var promptTokens = generator.PromptTokens(request.Prompt, request.Suffix);
         c.Items["prompt_tokens"] = promptTokens;
         c.Items["n"] = request.N;
         c.Items["stream"] = request.Stream;
-        if (promptTokens + request.MaxTokens > generator.ContextLength)
-            throw OpenAiError.BadRequest($"This model's maximum context length is {generator.ContextLength} tokens, however you requested {promptTokens + request.MaxTokens} tokens " +
+        if ((long)promptTokens + request.MaxTokens > generator.ContextLength)
+            throw OpenAiError.BadRequest($"This model's maximum context length is {generator.ContextLength} tokens, however you requested {(long)promptTokens + request.MaxTokens} tokens " +
                 $"({promptTokens} in your prompt; {request.MaxTokens} for the completion). Please reduce your prompt; or completion length.",
                 promptTokens >= generator.ContextLength ? "prompt" : "max_tokens", "context_length_exceeded");
         var sampling = new SamplingOptions(MaxNewTokens: request.MaxTokens, Temperature: request.Temperature, TopP: request.TopP,
