@@ -32,6 +32,7 @@ public static class ServeCommands
         var maxN = new Option<int>("--max-n") { Description = "With --http: most samples per request (n); they decode as one batch.", DefaultValueFactory = _ => httpDefaults.MaxN };
         var backend = new Option<string?>("--backend") { Description = "Complete from a remote OpenAI-compatible server instead of a local checkpoint: its /v1 URL (vLLM, llama.cpp's server, or another `codelm serve --http`), e.g. http://gpu-node:8000/v1. Needs --model.", HelpName = "URL" };
         var model = new Option<string?>("--model") { Description = "With --backend: the model's name on that server (as its /v1/models lists it)." };
+        var backendFim = new Option<string>("--backend-fim") { Description = "With --backend: how fill-in-the-middle is sent. suffix (default): as the suffix field (codelm serve --http, llama.cpp's server); starcoder, qwen, deepseek or codellama: rendered into the prompt with that family's sentinels, for servers that refuse suffix (vLLM); or a template with {prefix} and {suffix}.", DefaultValueFactory = _ => "suffix" };
 
         var cmd = new Command("serve",
             "Serve inline completions over the Language Server Protocol on stdin/stdout (editors start it: the VS Code " +
@@ -40,7 +41,7 @@ public static class ServeCommands
             "with --backend URL --model NAME, the language server gets its completions from such a server.")
         {
             checkpoint, device, logFile, logJson, verbose, maxNew, temperature, budget, precision, acceptanceLog, noWarmup, stdio,
-            http, apiKeyFile, modelName, queueLimit, maxN, backend, model,
+            http, apiKeyFile, modelName, queueLimit, maxN, backend, model, backendFim,
         };
         cmd.SetAction(async (parse, ct) =>
         {
@@ -60,6 +61,7 @@ public static class ServeCommands
                 ApiKeyFile = parse.GetValue(apiKeyFile),
                 Backend = parse.GetValue(backend),
                 Model = parse.GetValue(model),
+                BackendFim = parse.GetValue(backendFim)!,
                 JsonLog = parse.GetValue(logJson),
             };
             return await ServeRunner.RunAsync(options, ct);

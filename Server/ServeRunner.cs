@@ -29,6 +29,9 @@ public sealed record ServeOptions(string? Checkpoint, string Device = "cpu", str
     /// <summary>The backend's model name (its <c>/v1/models</c> id).</summary>
     public string? Model { get; init; }
 
+    /// <summary>How the backend gets fill-in-the-middle: "suffix" (the field), a family name or a template (see <see cref="FimTemplate"/>).</summary>
+    public string BackendFim { get; init; } = "suffix";
+
     /// <summary>Log lines as JSON objects (for log collectors) instead of text.</summary>
     public bool JsonLog { get; init; }
 }
@@ -57,7 +60,8 @@ public static class ServeRunner
         string model;
         if (backend != null)
         {
-            var remote = await OpenAiBackendEngine.ConnectAsync(new BackendOptions(backend, options.Model!, apiKey), log.Warn, ct);
+            var fim = options.BackendFim == "suffix" ? null : FimTemplate.Parse(options.BackendFim);
+            var remote = await OpenAiBackendEngine.ConnectAsync(new BackendOptions(backend, options.Model!, apiKey) { Fim = fim }, log.Warn, ct);
             log.Info($"completions from {remote.BaseUrl} (model {remote.Model}, context {remote.ContextLength})");
             (engine, model) = (remote, $"{remote.Model} at {remote.BaseUrl}");
         }
@@ -113,6 +117,8 @@ public static class ServeRunner
         if (!Uri.TryCreate(options.Backend, UriKind.Absolute, out var url) || url.Scheme is not ("http" or "https"))
             throw new OptionException(nameof(options.Backend), $"'{options.Backend}' is not an http(s) URL such as http://gpu-node:8000/v1");
         if (string.IsNullOrWhiteSpace(options.Model)) throw new OptionException(nameof(options.Model), "is required with --backend: the name the server lists under /v1/models");
+        if (options.BackendFim != "suffix" && FimTemplate.Parse(options.BackendFim) is null)
+            throw new OptionException(nameof(options.BackendFim), $"'{options.BackendFim}' is not suffix, {string.Join(", ", FimTemplate.Named.Keys)} or a template with {FimTemplate.PrefixSlot} and {FimTemplate.SuffixSlot}");
         return url;
     }
 

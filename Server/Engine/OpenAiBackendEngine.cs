@@ -14,6 +14,12 @@ namespace CodeLm.Server.Engine;
 /// </summary>
 public sealed record BackendOptions(Uri BaseUrl, string Model, string? ApiKey = null, int ContextLength = 0)
 {
+    /// <summary>
+    /// How the two sides travel: null, as <c>prompt</c> and <c>suffix</c> (CodeLm, llama.cpp's server); else rendered into
+    /// the prompt with the model's sentinels, for servers that refuse <c>suffix</c> (vLLM).
+    /// </summary>
+    public FimTemplate? Fim { get; init; }
+
     public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(60);
 
     /// <summary>The context assumed when neither the options nor the server tell it.</summary>
@@ -29,7 +35,8 @@ public sealed class BackendException(string message, int? status = null, Excepti
 /// <summary>
 /// The language server's engine when the model runs elsewhere (vLLM, llama.cpp's server, another `codelm serve --http`):
 /// each completion is one <c>POST /v1/completions</c> with the prefix as <c>prompt</c> and the text after the cursor as
-/// <c>suffix</c>, so the server lays the prompt out in its model's own fill-in-the-middle format. The answer is streamed,
+/// <c>suffix</c>, so the server lays the prompt out in its model's own fill-in-the-middle format (or, for servers that
+/// refuse <c>suffix</c>, both rendered into the prompt by <see cref="BackendOptions.Fim"/>). The answer is streamed,
 /// so the completion service's stop rule ends it as soon as it has enough (closing the stream cancels the remote
 /// generation), exactly where a local model would stop. Without the model's tokenizer, tokens are counted as a third of
 /// the UTF-8 bytes: more than code tokenizers give, so a prompt cut to the budget fits the remote context.
@@ -118,9 +125,11 @@ public sealed class OpenAiBackendEngine : ICompletionEngine, IDisposable
     {
         var body = new JsonObject
         {
-            ["model"] = options.Model, ["prompt"] = prompt.Prefix, ["suffix"] = prompt.Suffix, ["max_tokens"] = engineOptions.MaxNewTokens,
+            ["model"] = options.Model, ["max_tokens"] = engineOptions.MaxNewTokens,
             ["temperature"] = engineOptions.Temperature, ["top_p"] = engineOptions.TopP, ["n"] = n, ["stream"] = true, ["seed"] = 0,
         };
+        if (options.Fim is { } template) body["prompt"] = template.Render(prompt.Prefix, prompt.Suffix);
+        else (body["prompt"], body["suffix"]) = (prompt.Prefix, prompt.Suffix);
         using var response = Send(body, ct);
         var texts = Enumerable.Range(0, n).Select(_ => new StringBuilder()).ToArray();
         var stopped = new bool[n];

@@ -103,3 +103,49 @@ public sealed class HttpQueueTests
         Assert.Equal(0, health.GetProperty("failed").GetInt32());
     }
 }
+
+/// <summary>The remote backend's requests, against a scripted server: what it sends, and that it stops reading when the service says so.</summary>
+public sealed class BackendEngineTests
+{
+    private sealed class Recorder(string answer) : HttpMessageHandler
+    {
+        public List<(string Path, System.Text.Json.Nodes.JsonNode? Body)> Requests { get; } = [];
+
+        // The engine sends synchronously (its callers are synchronous); a handler must then answer Send itself.
+        protected override HttpResponseMessage Send(HttpRequestMessage request, CancellationToken ct) => SendAsync(request, ct).GetAwaiter().GetResult();
+
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken ct)
+        {
+            Requests.Add((request.RequestUri!.AbsolutePath, request.Content is null ? null : System.Text.Json.Nodes.JsonNode.Parse(await request.Content.ReadAsStringAsync(ct))));
+            return new HttpResponseMessage(HttpStatusCode.OK) { Content = new StringContent(answer, System.Text.Encoding.UTF8, "text/event-stream") };
+        }
+    }
+
+    private static string Sse(params string[] pieces) =>
+        string.Concat(pieces.Select(p => "data: " + JsonSerializer.Serialize(new { choices = new[] { new { text = p, index = 0, finish_reason = (string?)null } } }) + "\n\n")) + "data: [DONE]\n\n";
+
+    [Fact]
+    public void Sends_prefix_and_suffix_or_the_rendered_template_and_stops_where_the_service_stops()
+    {
+        var prompt = new CodeLm.Server.Completion.CompletionPrompt("# language: Python\ndef f(x):\n    return ", "\n\nprint(f(2))\n", "Python");
+        var options = new CodeLm.Server.Completion.EngineOptions(16, 0);
+        var plain = new Recorder(Sse("x", " * 2", "\n", "def g"));
+        using (var engine = new CodeLm.Server.Engine.OpenAiBackendEngine(new CodeLm.Server.Engine.BackendOptions(new Uri("http://gpu:8000/v1"), "m"), plain))
+            Assert.Equal("x * 2\n", engine.Complete(prompt, options, soFar => soFar.Contains('\n'), default));
+        var body = plain.Requests.Single().Body!;
+        Assert.Equal("/v1/completions", plain.Requests[0].Path);
+        Assert.Equal(prompt.Prefix, (string?)body["prompt"]);
+        Assert.Equal(prompt.Suffix, (string?)body["suffix"]);
+        Assert.True((bool)body["stream"]!);
+        Assert.Equal("m", (string?)body["model"]);
+
+        var vllm = new Recorder(Sse("x"));
+        using (var engine = new CodeLm.Server.Engine.OpenAiBackendEngine(new CodeLm.Server.Engine.BackendOptions(new Uri("http://gpu:8000/v1/"), "m") { Fim = CodeLm.Server.Completion.FimTemplate.Parse("qwen") }, vllm))
+            Assert.Equal("x", engine.Complete(prompt, options, _ => false, default));
+        Assert.Equal("<|fim_prefix|>" + prompt.Prefix + "<|fim_suffix|>" + prompt.Suffix + "<|fim_middle|>", (string?)vllm.Requests.Single().Body!["prompt"]);
+        Assert.Null(vllm.Requests[0].Body!["suffix"]);
+        Assert.Equal(("a{suffix}b", "s"), CodeLm.Server.Completion.FimTemplate.Split("<fim_prefix>a{suffix}b<fim_suffix>s<fim_middle>"));
+        Assert.Null(CodeLm.Server.Completion.FimTemplate.Split("<fim_prefix>a<fim_suffix>s<fim_middle>tail"));
+        Assert.Null(CodeLm.Server.Completion.FimTemplate.Parse("no slots"));
+    }
+}
