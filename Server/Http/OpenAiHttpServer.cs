@@ -58,6 +58,9 @@ public sealed class OpenAiHttpServer : IAsyncDisposable
             k.Limits.MinRequestBodyDataRate = new MinDataRate(options.MinBodyBytesPerSecond, options.BodyGracePeriod);
             k.Limits.MaxRequestHeadersTotalSize = 32 * 1024;
             k.Limits.KeepAliveTimeout = TimeSpan.FromSeconds(60);
+            // Past the queue a request costs a 429, but each open connection still holds buffers: cap them too, so a
+            // flood of idle or slow sockets cannot grow memory without bound.
+            k.Limits.MaxConcurrentConnections = 1024;
         });
         app = builder.Build();
         Queue = new GenerationQueue(generator, options.QueueLimit);
