@@ -26,6 +26,7 @@ public sealed record CompletionRequest(string? Model, string Prompt, string? Suf
         float temperature = 1, topP = 1;
         bool stream = false, includeUsage = false;
         long? seed = null;
+        int? bestOf = null;
         IReadOnlyList<string> stop = [];
         foreach (var p in body.EnumerateObject())
         {
@@ -52,9 +53,7 @@ public sealed record CompletionRequest(string? Model, string Prompt, string? Suf
                 case "logprobs":
                     if (v.ValueKind != JsonValueKind.Null) throw OpenAiError.BadRequest("logprobs is not supported.", p.Name);
                     break;
-                case "best_of":
-                    if (NullOr<int?>(v, p.Name, Int) is { } bestOf && bestOf != n) throw OpenAiError.BadRequest("best_of is not supported; use n.", p.Name);
-                    break;
+                case "best_of": bestOf = NullOr<int?>(v, p.Name, Int); break;
                 case "logit_bias":
                     if (v.ValueKind == JsonValueKind.Object && v.EnumerateObject().Any()) throw OpenAiError.BadRequest("logit_bias is not supported.", p.Name);
                     break;
@@ -72,6 +71,7 @@ public sealed record CompletionRequest(string? Model, string Prompt, string? Suf
         if (!(temperature is >= 0 and <= 2)) throw OpenAiError.BadRequest($"temperature must be in [0, 2], got {temperature}.", "temperature", "invalid_value");
         if (!(topP is > 0 and <= 1)) throw OpenAiError.BadRequest($"top_p must be in (0, 1], got {topP}.", "top_p", "invalid_value");
         if (n < 1 || n > maxN) throw OpenAiError.BadRequest($"n must be in [1, {maxN}], got {n}.", "n", "invalid_value");
+        if (bestOf is { } b && b != n) throw OpenAiError.BadRequest("best_of is not supported (only equal to n); use n.", "best_of");
         return new CompletionRequest(model, prompt, suffix, maxTokens, temperature, topP, stop, n, stream, includeUsage, seed);
     }
 
