@@ -158,6 +158,16 @@ public sealed class HttpServeProcess : IDisposable
 
     public Task<Uri> AddressAsync() => address.Task.WaitAsync(TimeSpan.FromMinutes(2));
 
+    public int Pid => process.Id;
+
+    public async Task<int> WaitForExitAsync(TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        await process.WaitForExitAsync(cts.Token);
+        process.WaitForExit(); // flushes the stderr reader
+        return process.ExitCode;
+    }
+
     public void Dispose()
     {
         if (!process.HasExited) process.Kill(entireProcessTree: true);
