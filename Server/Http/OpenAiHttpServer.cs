@@ -128,8 +128,13 @@ public sealed class OpenAiHttpServer : IAsyncDisposable
         catch (OpenAiError e) { await Fail(c, e); }
         catch (Microsoft.AspNetCore.Http.BadHttpRequestException e) // Kestrel's: body over the limit (413), too slow (408), malformed framing
         {
-            await Fail(c, new OpenAiError(e.StatusCode, e.StatusCode == 413 ? $"The request body is larger than {options.MaxRequestBytes} bytes." : e.Message,
-                OpenAiError.InvalidRequest, null, e.StatusCode == 413 ? "request_too_large" : null));
+            var (message, code) = e.StatusCode switch
+            {
+                413 => ($"The request body is larger than {options.MaxRequestBytes} bytes.", "request_too_large"),
+                408 => ($"The request body arrived slower than {options.MinBodyBytesPerSecond} bytes/s.", "request_timeout"),
+                _ => (e.Message, (string?)null),
+            };
+            await Fail(c, new OpenAiError(e.StatusCode, message, OpenAiError.InvalidRequest, null, code));
         }
         catch (OperationCanceledException) when (c.RequestAborted.IsCancellationRequested)
         {
