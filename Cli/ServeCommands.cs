@@ -29,6 +29,7 @@ public static class ServeCommands
         var apiKeyFile = new Option<string?>("--api-key-file") { Description = "A file holding an API key. With --http, clients must send it (Authorization: Bearer KEY; others get 401); with --backend, it is sent to the backend." };
         var modelName = new Option<string>("--model-name") { Description = "With --http: the model's name in /v1/models and requests' \"model\" field.", DefaultValueFactory = _ => httpDefaults.ModelName };
         var queueLimit = new Option<int>("--queue-limit") { Description = "With --http: requests that may wait for the model; more get 429 with Retry-After.", DefaultValueFactory = _ => httpDefaults.QueueLimit };
+        var maxBatch = new Option<int>("--max-batch") { Description = "With --http: most waiting requests decoded together as one batch (one model step serves them all); 1 decodes one request at a time.", DefaultValueFactory = _ => httpDefaults.MaxBatch };
         var maxN = new Option<int>("--max-n") { Description = "With --http: most samples per request (n); they decode as one batch.", DefaultValueFactory = _ => httpDefaults.MaxN };
         var backend = new Option<string?>("--backend") { Description = "Complete from a remote OpenAI-compatible server instead of a local checkpoint: its /v1 URL (vLLM, llama.cpp's server, or another `codelm serve --http`), e.g. http://gpu-node:8000/v1. Needs --model.", HelpName = "URL" };
         var model = new Option<string?>("--model") { Description = "With --backend: the model's name on that server (as its /v1/models lists it)." };
@@ -41,7 +42,7 @@ public static class ServeCommands
             "with --backend URL --model NAME, the language server gets its completions from such a server.")
         {
             checkpoint, device, logFile, logJson, verbose, maxNew, temperature, budget, precision, acceptanceLog, noWarmup, stdio,
-            http, apiKeyFile, modelName, queueLimit, maxN, backend, model, backendFim,
+            http, apiKeyFile, modelName, queueLimit, maxBatch, maxN, backend, model, backendFim,
         };
         cmd.SetAction(async (parse, ct) =>
         {
@@ -56,7 +57,7 @@ public static class ServeCommands
                 AcceptanceLogPath: parse.GetValue(acceptanceLog))
             {
                 Http = parse.GetValue(http) is { } listen
-                    ? new HttpServeOptions(listen) { ModelName = parse.GetValue(modelName)!, QueueLimit = parse.GetValue(queueLimit), MaxN = parse.GetValue(maxN) }
+                    ? new HttpServeOptions(listen) { ModelName = parse.GetValue(modelName)!, QueueLimit = parse.GetValue(queueLimit), MaxN = parse.GetValue(maxN), MaxBatch = parse.GetValue(maxBatch) }
                     : null,
                 ApiKeyFile = parse.GetValue(apiKeyFile),
                 Backend = parse.GetValue(backend),

@@ -134,6 +134,20 @@ public sealed class CheckpointCompletionEngine : ICompletionEngine, ITextGenerat
             return generator.Decode(ids, request.N, sampling, onText, ct);
         });
 
+    public bool CanBatch => true;
+
+    public bool FitsOneBatch(IEnumerable<(int PromptTokens, int MaxNewTokens)> requests) => generator.FitsOneBatch(requests);
+
+    /// <summary>Different prompts as one batch through <see cref="Generator.DecodeBatch"/>, on the engine's own thread.</summary>
+    public IReadOnlyList<Model.Generation.Completion> GenerateBatch(IReadOnlyList<(TextRequest Request, TextCallback? OnText, CancellationToken Ct)> requests) =>
+        torchThread.Run(() => generator.DecodeBatch(requests.Select(r =>
+        {
+            var sampling = r.Request.Sampling with { MaxPromptTokens = Math.Max(1, ContextLength - r.Request.Sampling.MaxNewTokens) };
+            var ids = r.Request.Suffix is null ? generator.BuildPrompt(r.Request.Prompt, sampling) : generator.BuildFimPrompt(r.Request.Prompt, r.Request.Suffix, sampling);
+            var onText = r.OnText;
+            return new BatchPrompt(ids, sampling, onText is null ? null : (_, delta) => onText(0, delta), r.Ct);
+        }).ToArray()));
+
     public void Dispose()
     {
         torchThread.Dispose();

@@ -5,27 +5,30 @@ using CodeLm.Model.Generation;
 namespace CodeLm.Server.Http;
 
 /// <summary>
-/// The HTTP endpoint's requests in arrival order, decoded one request at a time by one worker: the generator holds one
-/// KV cache and decodes one prompt per call (its n samples as one batch), so requests with different prompts cannot share
-/// a step, and running them side by side would only split the same cores. At most <paramref name="limit"/> wait; past
-/// that <see cref="TryEnqueue"/> refuses, so a burst costs a 429, not memory. A request whose client is gone is skipped
-/// when its turn comes, or stopped after the current step when it is decoding.
+/// The HTTP endpoint's requests in arrival order, decoded by one worker (one model, one set of cores: running requests
+/// side by side would only split them). When the worker is free it takes the next request and, where the generator can
+/// batch different prompts, up to <paramref name="maxBatch"/> − 1 more of one sample each that are waiting behind it and
+/// fit the context together: they decode as one batch, one model step serving every row (dynamic batching; a request
+/// arriving meanwhile waits for the next batch). A request's n samples always decode as one batch. At most
+/// <paramref name="limit"/> wait; past that <see cref="TryEnqueue"/> refuses, so a burst costs a 429, not memory. A
+/// request whose client is gone is skipped when its turn comes, or leaves its batch after the current step.
 /// </summary>
 public sealed class GenerationQueue : IDisposable
 {
     private readonly ITextGenerator generator;
-    private readonly int limit;
+    private readonly int limit, maxBatch;
     private readonly Channel<Job> jobs = Channel.CreateUnbounded<Job>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Thread worker;
     private int waiting, active;
     private long completed, cancelled, rejected, failed, tokens;
     private double averageMs = 200; // before the first request: a guess for Retry-After only
 
-    public GenerationQueue(ITextGenerator generator, int limit)
+    public GenerationQueue(ITextGenerator generator, int limit, int maxBatch = 1)
     {
         if (limit < 1) throw new ArgumentOutOfRangeException(nameof(limit), limit, "the queue must hold at least one request");
         this.generator = generator;
         this.limit = limit;
+        this.maxBatch = generator.CanBatch ? Math.Max(1, maxBatch) : 1;
         worker = new Thread(Work) { IsBackground = true, Name = "codelm-http-queue" };
         worker.Start();
     }
@@ -53,6 +56,11 @@ public sealed class GenerationQueue : IDisposable
     public long Rejected => Interlocked.Read(ref rejected);
     public long Failed => Interlocked.Read(ref failed);
     public long TokensGenerated => Interlocked.Read(ref tokens);
+    private long batches, batchedRequests;
+
+    /// <summary>Batches of more than one request decoded, and the requests in them.</summary>
+    public long Batches => Interlocked.Read(ref batches);
+    public long BatchedRequests => Interlocked.Read(ref batchedRequests);
 
     /// <summary>Seconds a refused client should wait: about what the requests ahead of it take, 1 to 60.</summary>
     public int RetryAfterSeconds => (int)Math.Clamp(Math.Ceiling(Volatile.Read(ref averageMs) * (Waiting + 1) / 1000), 1, 60);
@@ -78,13 +86,73 @@ public sealed class GenerationQueue : IDisposable
     private void Work()
     {
         while (jobs.Reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
-            while (jobs.Reader.TryRead(out var job))
+            while (Take() is { } job)
             {
-                Interlocked.Decrement(ref waiting);
-                job.QueueMs = job.Clock.Elapsed.TotalMilliseconds;
-                if (job.Ct.IsCancellationRequested) { Interlocked.Increment(ref cancelled); job.Source.TrySetCanceled(job.Ct); continue; }
-                Run(job);
+                var batch = job.Request.N == 1 ? Behind(job) : [job];
+                if (batch.Count == 1) Run(job);
+                else RunBatch(batch);
             }
+    }
+
+    /// <summary>The next waiting request whose client is still there, or null when none waits.</summary>
+    private Job? Take()
+    {
+        while (jobs.Reader.TryRead(out var job))
+        {
+            Interlocked.Decrement(ref waiting);
+            job.QueueMs = job.Clock.Elapsed.TotalMilliseconds;
+            if (!job.Ct.IsCancellationRequested) return job;
+            Interlocked.Increment(ref cancelled);
+            job.Source.TrySetCanceled(job.Ct);
+        }
+        return null;
+    }
+
+    /// <summary>
+    /// <paramref name="first"/> and the one-sample requests waiting right behind it that fit one batch with it, in order;
+    /// the first that does not fit stays at the head of the queue for the next turn.
+    /// </summary>
+    private List<Job> Behind(Job first)
+    {
+        var batch = new List<Job> { first };
+        while (batch.Count < maxBatch && jobs.Reader.TryPeek(out var next) && next.Request.N == 1
+               && generator.FitsOneBatch(batch.Append(next).Select(j => (j.Request.PromptTokens, j.Request.Sampling.MaxNewTokens))))
+        {
+            jobs.Reader.TryRead(out _); // the one peeked: this worker is the only reader
+            Interlocked.Decrement(ref waiting);
+            next.QueueMs = next.Clock.Elapsed.TotalMilliseconds;
+            if (next.Ct.IsCancellationRequested) { Interlocked.Increment(ref cancelled); next.Source.TrySetCanceled(next.Ct); }
+            else batch.Add(next);
+        }
+        return batch;
+    }
+
+    private void RunBatch(List<Job> batch)
+    {
+        Interlocked.Add(ref active, batch.Count);
+        Interlocked.Increment(ref batches);
+        Interlocked.Add(ref batchedRequests, batch.Count);
+        var clock = Stopwatch.StartNew();
+        try
+        {
+            var results = generator.GenerateBatch(batch.Select(j => (j.Request, j.OnText, j.Ct)).ToArray());
+            Interlocked.Add(ref tokens, results.Sum(r => (long)r.Tokens));
+            Volatile.Write(ref averageMs, 0.8 * Volatile.Read(ref averageMs) + 0.2 * clock.Elapsed.TotalMilliseconds / batch.Count);
+            for (var i = 0; i < batch.Count; i++)
+            {
+                if (batch[i].Ct.IsCancellationRequested) { Interlocked.Increment(ref cancelled); batch[i].Source.TrySetCanceled(batch[i].Ct); }
+                else { Interlocked.Increment(ref completed); batch[i].Source.TrySetResult([results[i]]); }
+            }
+        }
+        catch (Exception e)
+        {
+            foreach (var job in batch)
+            {
+                Interlocked.Increment(ref failed);
+                job.Source.TrySetException(e);
+            }
+        }
+        finally { Interlocked.Add(ref active, -batch.Count); }
     }
 
     private void Run(Job job)

@@ -6,7 +6,11 @@ namespace CodeLm.Server.Http;
 /// One prompt as the OpenAI completions API asks for it: plain text to continue, or, with <paramref name="Suffix"/>,
 /// the middle between the two in the model's own fill-in-the-middle layout; <paramref name="N"/> samples.
 /// </summary>
-public sealed record TextRequest(string Prompt, string? Suffix, int N, SamplingOptions Sampling);
+public sealed record TextRequest(string Prompt, string? Suffix, int N, SamplingOptions Sampling)
+{
+    /// <summary>What <see cref="ITextGenerator.PromptTokens"/> counted for it, for the queue's batching (0: unknown).</summary>
+    public int PromptTokens { get; init; }
+}
 
 /// <summary>
 /// What the HTTP endpoint needs from a model. <see cref="Engine.CheckpointCompletionEngine"/> implements it over the
@@ -26,4 +30,17 @@ public interface ITextGenerator
     /// its samples marked <see cref="FinishReason.Cancelled"/>.
     /// </summary>
     IReadOnlyList<Model.Generation.Completion> Generate(TextRequest request, TextCallback? onText, CancellationToken ct);
+
+    /// <summary>Whether <see cref="GenerateBatch"/> decodes different prompts together (else it runs them one by one).</summary>
+    bool CanBatch => false;
+
+    /// <summary>Whether requests with these prompt sizes and token budgets fit one batch.</summary>
+    bool FitsOneBatch(IEnumerable<(int PromptTokens, int MaxNewTokens)> requests) => true;
+
+    /// <summary>
+    /// Requests of one sample each (N = 1), decoded as one batch where the generator can: one completion per request,
+    /// in order; each request's callback is told its own text (as sample 0) and its own token cancels only it.
+    /// </summary>
+    IReadOnlyList<Model.Generation.Completion> GenerateBatch(IReadOnlyList<(TextRequest Request, TextCallback? OnText, CancellationToken Ct)> requests) =>
+        requests.Select(r => Generate(r.Request, r.OnText, r.Ct)[0]).ToArray();
 }

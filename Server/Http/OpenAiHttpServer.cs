@@ -63,7 +63,7 @@ public sealed class OpenAiHttpServer : IAsyncDisposable
             k.Limits.MaxConcurrentConnections = 1024;
         });
         app = builder.Build();
-        Queue = new GenerationQueue(generator, options.QueueLimit);
+        Queue = new GenerationQueue(generator, options.QueueLimit, options.MaxBatch);
         app.Use(Envelope);
         app.MapPost("/v1/completions", Completions);
         app.MapGet("/v1/models", c => Write(c, 200, new ModelList("list", [Card()])));
@@ -81,6 +81,8 @@ public sealed class OpenAiHttpServer : IAsyncDisposable
             rejected = Queue.Rejected,
             failed = Queue.Failed,
             tokens_generated = Queue.TokensGenerated,
+            batches = Queue.Batches,
+            batched_requests = Queue.BatchedRequests,
         }));
         app.MapFallback(c => throw new OpenAiError(404, $"Unknown request URL: {c.Request.Method} {c.Request.Path}. CodeLm serves POST /v1/completions, GET /v1/models and GET /health.", OpenAiError.InvalidRequest, null, "unknown_url"));
     }
@@ -102,7 +104,8 @@ public sealed class OpenAiHttpServer : IAsyncDisposable
         server.Address = new Uri(bound.Replace("[::]", "localhost", StringComparison.Ordinal).TrimEnd('/'));
         if (options.ApiKey is null && !IPAddress.IsLoopback(options.Endpoint().Address))
             log.Warn($"listening on {server.Address.AbsoluteUri.TrimEnd('/')} without an API key: anyone who can reach it can use the model (--api-key-file)");
-        log.Info($"OpenAI-compatible completions on {server.Address.AbsoluteUri.TrimEnd('/')}/v1 as model '{options.ModelName}' (queue limit {options.QueueLimit}, n at most {options.MaxN}, context {generator.ContextLength})");
+        log.Info($"OpenAI-compatible completions on {server.Address.AbsoluteUri.TrimEnd('/')}/v1 as model '{options.ModelName}' (queue limit {options.QueueLimit}, n at most {options.MaxN}, " +
+                 $"batches of up to {(generator.CanBatch ? options.MaxBatch : 1)} requests, context {generator.ContextLength})");
         return server;
     }
 
@@ -193,7 +196,7 @@ public sealed class OpenAiHttpServer : IAsyncDisposable
                 promptTokens >= generator.ContextLength ? "prompt" : "max_tokens", "context_length_exceeded");
         var sampling = new SamplingOptions(MaxNewTokens: request.MaxTokens, Temperature: request.Temperature, TopP: request.TopP,
             StopSequences: request.Stop, Seed: request.Seed ?? Random.Shared.NextInt64(1L << 40)) { FimFormat = options.Fim };
-        var text = new TextRequest(request.Prompt, request.Suffix, request.N, sampling);
+        var text = new TextRequest(request.Prompt, request.Suffix, request.N, sampling) { PromptTokens = promptTokens };
         var id = "cmpl-" + c.Items[RequestId];
         var created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
         if (request.Stream) await StreamAsync(c, request, text, id, created, promptTokens);
