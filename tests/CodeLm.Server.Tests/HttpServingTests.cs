@@ -268,3 +268,25 @@ public sealed class BatchedDecodingTests(TinyCheckpoint tiny)
         Assert.True(health.GetProperty("batched_requests").GetInt32() >= 2, health.ToString());
     }
 }
+
+/// <summary><see cref="Model.Generation.Generator.DecodeBatch"/> on the other position scheme: rotary positions and grouped key/value heads.</summary>
+[Collection(TinyCheckpointCollection.Name)]
+public sealed class BatchedDecodingRotaryTests(TinyCheckpoint tiny)
+{
+    [Fact]
+    public void Rotary_grouped_query_rows_of_different_lengths_decode_as_alone()
+    {
+        var tokenizer = Tokenizer.CodeTokenizer.Load(Model.Checkpoint.TokenizerDirOf(tiny.Dir));
+        TorchSharp.torch.manual_seed(11);
+        var config = new Model.GptConfig(tokenizer.VocabSize, ContextLength: 256, Layers: 2, Heads: 4, Embedding: 64).AsLlama() with { KvHeads = 2 };
+        using var model = new Model.Gpt(config);
+        model.eval();
+        using var generator = new Model.Generation.Generator(model, tokenizer, TorchSharp.torch.CPU);
+        var options = new SamplingOptions(MaxNewTokens: 20);
+        string[] prompts = ["def scale(values, factor):\n    return ", "x = ", "# language: Python\nimport os\n\nclass Store:\n    def __init__(self, root):\n        self.root = "];
+        var ids = prompts.Select(p => generator.BuildPrompt(p, options)).ToArray();
+        var together = generator.DecodeBatch(ids.Select(i => new Model.Generation.BatchPrompt(i, options)).ToArray());
+        var alone = ids.Select(i => generator.Decode(i, 1, options, null)[0]).ToArray();
+        Assert.Equal(alone.Select(a => a.TokenIds.ToArray()), together.Select(t => t.TokenIds.ToArray()));
+    }
+}
