@@ -7,9 +7,10 @@ using System.Text.RegularExpressions;
 
 /// <summary>
 /// `codelm serve --http` under load, over loopback HTTP like its clients. Mode `http`: throughput (generated tokens per
-/// second of wall time) and per-request latency p50/p95 with 1, 4 and 16 concurrent clients, plus one client asking for
-/// n = 4 samples a request, against the anchor in the same run: sequential serving, the same requests one after
-/// another from one client. Each repeat runs every variant in turn (the order rotating between repeats) on one server.
+/// second of wall time) and per-request latency p50/p95 with 1, 4 and 16 concurrent clients, the same with a second
+/// server started with --max-batch 1 (one request at a time), and one client asking for n = 4 samples a request, against
+/// the anchor in the same run: sequential serving, the same requests one after another from one client. Each repeat runs
+/// every variant in turn (the order rotating between repeats).
 /// Mode `soak`: 10,000 requests from 16 clients, a third of them abandoned after 1–50 ms, streamed or not, with RSS
 /// sampled throughout; at the end the server's /health must show nothing queued or decoding. Usage:
 ///   dotnet bench/server/bin/Release/net10.0/CodeLm.Bench.Server.dll http [--requests 48] [--repeats 3] [--max-tokens 32] [--trained DIR]
@@ -19,7 +20,8 @@ static class HttpBench
 {
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
-    private sealed record Variant(string Name, int Clients, int N);
+    /// <summary><paramref name="Unbatched"/>: on the second server, started with --max-batch 1 (one request at a time).</summary>
+    private sealed record Variant(string Name, int Clients, int N, bool Unbatched = false);
 
     private sealed record Result(double Ms, int Tokens, int Status);
 
@@ -50,13 +52,23 @@ static class HttpBench
     {
         // 600 characters before the cursor and 200 after: about 250 prompt tokens, so prompt and answer fit `small`'s 512.
         var cases = BenchSupport.MakeCases(sources, requests, 600, 200);
-        Variant[] variants = [new("sequential (anchor)", 1, 1), new("1 client", 1, 1), new("4 clients", 4, 1), new("16 clients", 16, 1), new("1 client, n = 4", 1, 4)];
+        Variant[] variants =
+        [
+            new("sequential (anchor)", 1, 1), new("1 client", 1, 1), new("4 clients", 4, 1), new("16 clients", 16, 1),
+            new("4 clients, --max-batch 1", 4, 1, Unbatched: true), new("16 clients, --max-batch 1", 16, 1, Unbatched: true), new("1 client, n = 4", 1, 4),
+        ];
         Console.WriteLine($"# codelm serve --http: {checkpoint}; {cases.Count} FIM requests per variant, ≤ {maxTokens} tokens each (temperature 0; n = 4 at 0.8), " +
                           $"{repeats} repeats; {Environment.ProcessorCount} cores, load average {BenchSupport.LoadAverage()}, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
         using var server = await HttpChild.StartAsync(codelm, checkpoint, "--queue-limit", "64");
+        using var unbatchedServer = await HttpChild.StartAsync(codelm, checkpoint, "--queue-limit", "64", "--max-batch", "1");
         using var http = new HttpClient { BaseAddress = server.Address, Timeout = TimeSpan.FromMinutes(5) };
-        // Warm up the request path and the model (JIT, first prefill).
-        for (var i = 0; i < 8; i++) await SendAsync(http, cases[i % cases.Count], maxTokens, 1, CancellationToken.None);
+        using var unbatched = new HttpClient { BaseAddress = unbatchedServer.Address, Timeout = TimeSpan.FromMinutes(5) };
+        // Warm up the request path and the model (JIT, first prefill, a batch).
+        foreach (var client in new[] { http, unbatched })
+        {
+            for (var i = 0; i < 8; i++) await SendAsync(client, cases[i % cases.Count], maxTokens, 1, CancellationToken.None);
+            await Task.WhenAll(Enumerable.Range(0, 4).Select(i => SendAsync(client, cases[i], maxTokens, 1, CancellationToken.None)));
+        }
         var runs = variants.ToDictionary(v => v.Name, _ => new List<(double TokensPerSecond, double P50, double P95)>());
         var loadBefore = BenchSupport.LoadAverage();
         for (var rep = 0; rep < repeats; rep++)
@@ -70,7 +82,7 @@ static class HttpBench
                 {
                     for (int i; (i = Interlocked.Increment(ref next)) < cases.Count;)
                     {
-                        var r = await SendAsync(http, cases[i], maxTokens, v.N, CancellationToken.None);
+                        var r = await SendAsync(v.Unbatched ? unbatched : http, cases[i], maxTokens, v.N, CancellationToken.None);
                         lock (results) results.Add(r);
                     }
                 }));
@@ -93,6 +105,7 @@ static class HttpBench
         }
         Console.WriteLine();
         Console.WriteLine($"server: {await http.GetStringAsync("/health")}");
+        Console.WriteLine($"server with --max-batch 1: {await unbatched.GetStringAsync("/health")}");
         return 0;
     }
 
