@@ -3,7 +3,9 @@ using static TorchSharp.torch;
 namespace CodeLm.Model.Generation;
 
 /// <summary>One prompt of a <see cref="Generator.DecodeBatch"/>: one sample, its own options, text callback and cancellation.</summary>
-public sealed record BatchPrompt(IReadOnlyList<int> Prompt, SamplingOptions Options, TextCallback? OnText = null, CancellationToken Ct = default);
+/// <paramref name="OnFinished"/> is told the prompt's completion as soon as its row ends, while the others may go on.
+public sealed record BatchPrompt(IReadOnlyList<int> Prompt, SamplingOptions Options, TextCallback? OnText = null, CancellationToken Ct = default,
+    Action<Completion>? OnFinished = null);
 
 /// <summary>Different prompts decoded together: one step of the model serves every row.</summary>
 public sealed partial class Generator
@@ -45,8 +47,10 @@ public sealed partial class Generator
             try { RunBatch(ids, prompts, samples, capacity); }
             finally { if (_options.OneThreadSteps) set_num_threads(_promptThreads); }
         }
-        return samples.Select((s, i) => new Completion(s.Text.Text, s.Tokens.Count, s.FinishReason) { TokenIds = s.Tokens, PromptTokens = ids[i].Length }).ToArray();
+        return samples.Select((s, i) => Result(s, ids[i].Length)).ToArray();
     }
+
+    private static Completion Result(Sample s, int promptTokens) => new(s.Text.Text, s.Tokens.Count, s.FinishReason) { TokenIds = s.Tokens, PromptTokens = promptTokens };
 
     private void RunBatch(int[][] ids, IReadOnlyList<BatchPrompt> prompts, Sample[] samples, int capacity)
     {
@@ -74,10 +78,16 @@ public sealed partial class Generator
                 {
                     int i = live[j];
                     var p = prompts[i];
-                    if (p.Ct.IsCancellationRequested) { Finish(samples[i], i, FinishReason.Cancelled, p.OnText); continue; }
-                    double[] uniform = [samples[i].Random.NextOpenUnit()];
-                    long token = TokenSampler.Sample(logits.narrow(0, j, 1), null, p.Options, uniform)[0];
-                    if (AcceptOne(samples[i], i, token, p.Options, ids[i].Length + samples[i].Tokens.Count + 1 >= ContextLength, p.OnText)) { keep.Add(j); feed.Add(token); }
+                    bool goesOn;
+                    if (p.Ct.IsCancellationRequested) { Finish(samples[i], i, FinishReason.Cancelled, p.OnText); goesOn = false; }
+                    else
+                    {
+                        double[] uniform = [samples[i].Random.NextOpenUnit()];
+                        long token = TokenSampler.Sample(logits.narrow(0, j, 1), null, p.Options, uniform)[0];
+                        goesOn = AcceptOne(samples[i], i, token, p.Options, ids[i].Length + samples[i].Tokens.Count + 1 >= ContextLength, p.OnText);
+                        if (goesOn) { keep.Add(j); feed.Add(token); }
+                    }
+                    if (!goesOn) p.OnFinished?.Invoke(Result(samples[i], ids[i].Length));
                 }
                 if (keep.Count == 0) break;
                 if (keep.Count < live.Count)

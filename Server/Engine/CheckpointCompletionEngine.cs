@@ -23,10 +23,12 @@ public sealed class CheckpointCompletionEngine : ICompletionEngine, ITextGenerat
     private readonly CodeTokenizer tokenizer;
     private readonly Generator generator;
     private readonly TorchThread torchThread;
+    private readonly Device device;
 
     public CheckpointCompletionEngine(Gpt model, CodeTokenizer tokenizer, Device device, bool reuseKvCache = true)
     {
         this.model = model;
+        this.device = device;
         this.tokenizer = tokenizer;
         generator = new Generator(model, tokenizer, device, new GeneratorOptions(ReuseKvCache: reuseKvCache, OneThreadSteps: true));
         torchThread = new TorchThread("codelm-model"); // last: nothing after it can throw and leak the thread
@@ -136,16 +138,24 @@ public sealed class CheckpointCompletionEngine : ICompletionEngine, ITextGenerat
 
     public bool CanBatch => true;
 
+    /// <summary>
+    /// 1 on the CPU: there the one-sequence int8 step (<see cref="CpuDecodeStep"/>) outruns a batched libtorch step per
+    /// token, and batching measured 0.89× the throughput of one request at a time (docs/benchmarks.md); 8 elsewhere.
+    /// </summary>
+    public int PreferredBatch => device.type == TorchSharp.DeviceType.CPU ? 1 : 8;
+
     public bool FitsOneBatch(IEnumerable<(int PromptTokens, int MaxNewTokens)> requests) => generator.FitsOneBatch(requests);
 
     /// <summary>Different prompts as one batch through <see cref="Generator.DecodeBatch"/>, on the engine's own thread.</summary>
-    public IReadOnlyList<Model.Generation.Completion> GenerateBatch(IReadOnlyList<(TextRequest Request, TextCallback? OnText, CancellationToken Ct)> requests) =>
-        torchThread.Run(() => generator.DecodeBatch(requests.Select(r =>
+    public IReadOnlyList<Model.Generation.Completion> GenerateBatch(IReadOnlyList<(TextRequest Request, TextCallback? OnText, CancellationToken Ct)> requests,
+        Action<int, Model.Generation.Completion>? finished = null) =>
+        torchThread.Run(() => generator.DecodeBatch(requests.Select((r, i) =>
         {
             var sampling = r.Request.Sampling with { MaxPromptTokens = Math.Max(1, ContextLength - r.Request.Sampling.MaxNewTokens) };
             var ids = r.Request.Suffix is null ? generator.BuildPrompt(r.Request.Prompt, sampling) : generator.BuildFimPrompt(r.Request.Prompt, r.Request.Suffix, sampling);
             var onText = r.OnText;
-            return new BatchPrompt(ids, sampling, onText is null ? null : (_, delta) => onText(0, delta), r.Ct);
+            return new BatchPrompt(ids, sampling, onText is null ? null : (_, delta) => onText(0, delta), r.Ct,
+                finished is null ? null : c => finished(i, c));
         }).ToArray()));
 
     public void Dispose()

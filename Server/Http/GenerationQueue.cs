@@ -23,12 +23,13 @@ public sealed class GenerationQueue : IDisposable
     private long completed, cancelled, rejected, failed, tokens;
     private double averageMs = 200; // before the first request: a guess for Retry-After only
 
-    public GenerationQueue(ITextGenerator generator, int limit, int maxBatch = 1)
+    /// <param name="maxBatch">Most requests per batch; 0: what the generator prefers on its device.</param>
+    public GenerationQueue(ITextGenerator generator, int limit, int maxBatch = 0)
     {
         if (limit < 1) throw new ArgumentOutOfRangeException(nameof(limit), limit, "the queue must hold at least one request");
         this.generator = generator;
         this.limit = limit;
-        this.maxBatch = generator.CanBatch ? Math.Max(1, maxBatch) : 1;
+        this.maxBatch = !generator.CanBatch ? 1 : maxBatch > 0 ? maxBatch : generator.PreferredBatch;
         worker = new Thread(Work) { IsBackground = true, Name = "codelm-http-queue" };
         worker.Start();
     }
@@ -51,6 +52,9 @@ public sealed class GenerationQueue : IDisposable
     public int Waiting => Volatile.Read(ref waiting);
     public int Active => Volatile.Read(ref active);
     public int Limit => limit;
+
+    /// <summary>Most requests decoded together (1: one at a time).</summary>
+    public int MaxBatch => maxBatch;
     public long Completed => Interlocked.Read(ref completed);
     public long Cancelled => Interlocked.Read(ref cancelled);
     public long Rejected => Interlocked.Read(ref rejected);
@@ -135,24 +139,28 @@ public sealed class GenerationQueue : IDisposable
         var clock = Stopwatch.StartNew();
         try
         {
-            var results = generator.GenerateBatch(batch.Select(j => (j.Request, j.OnText, j.Ct)).ToArray());
-            Interlocked.Add(ref tokens, results.Sum(r => (long)r.Tokens));
+            // Each request is answered as soon as its own row ends: a short answer does not wait for the batch's longest.
+            var results = generator.GenerateBatch(batch.Select(j => (j.Request, j.OnText, j.Ct)).ToArray(), (i, result) => Finish(batch[i], result));
             Volatile.Write(ref averageMs, 0.8 * Volatile.Read(ref averageMs) + 0.2 * clock.Elapsed.TotalMilliseconds / batch.Count);
-            for (var i = 0; i < batch.Count; i++)
-            {
-                if (batch[i].Ct.IsCancellationRequested) { Interlocked.Increment(ref cancelled); batch[i].Source.TrySetCanceled(batch[i].Ct); }
-                else { Interlocked.Increment(ref completed); batch[i].Source.TrySetResult([results[i]]); }
-            }
+            for (var i = 0; i < batch.Count; i++) Finish(batch[i], results[i]); // no-ops for those already answered
         }
         catch (Exception e)
         {
             foreach (var job in batch)
-            {
-                Interlocked.Increment(ref failed);
-                job.Source.TrySetException(e);
-            }
+                if (job.Source.TrySetException(e)) Interlocked.Increment(ref failed);
         }
         finally { Interlocked.Add(ref active, -batch.Count); }
+    }
+
+    /// <summary>Answers a batched request once (its tokens counted then), or cancels it when its client left.</summary>
+    private void Finish(Job job, Model.Generation.Completion result)
+    {
+        if (job.Done.IsCompleted) return;
+        if (job.Ct.IsCancellationRequested)
+        {
+            if (job.Source.TrySetCanceled(job.Ct)) { Interlocked.Increment(ref cancelled); Interlocked.Add(ref tokens, result.Tokens); }
+        }
+        else if (job.Source.TrySetResult([result])) { Interlocked.Increment(ref completed); Interlocked.Add(ref tokens, result.Tokens); }
     }
 
     private void Run(Job job)

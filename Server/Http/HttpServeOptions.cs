@@ -22,8 +22,11 @@ public sealed record HttpServeOptions(string Listen = "127.0.0.1:8080")
     /// <summary>Most samples per request (<c>n</c>); they decode as one batch.</summary>
     public int MaxN { get; init; } = 8;
 
-    /// <summary>Most waiting requests (of one sample each) decoded together as one batch; 1 decodes one request at a time.</summary>
-    public int MaxBatch { get; init; } = 8;
+    /// <summary>
+    /// Most waiting requests (of one sample each) decoded together as one batch; 1 decodes one request at a time; 0
+    /// lets the model's engine choose for its device (1 on the CPU, where batching measured slower; 8 on a GPU).
+    /// </summary>
+    public int MaxBatch { get; init; }
 
     /// <summary>Largest request body (413 past it): far more than any model's context holds.</summary>
     public long MaxRequestBytes { get; init; } = 1 << 20;
@@ -45,7 +48,7 @@ public sealed record HttpServeOptions(string Listen = "127.0.0.1:8080")
         _ = Endpoint();
         if (QueueLimit < 1) throw new OptionException(nameof(QueueLimit), $"must be at least 1, got {QueueLimit}");
         if (MaxN is < 1 or > 64) throw new OptionException(nameof(MaxN), $"must be in [1, 64], got {MaxN}");
-        if (MaxBatch is < 1 or > 64) throw new OptionException(nameof(MaxBatch), $"must be in [1, 64], got {MaxBatch}");
+        if (MaxBatch is < 0 or > 64) throw new OptionException(nameof(MaxBatch), $"must be in [0, 64], got {MaxBatch}");
         if (BodyGracePeriod <= TimeSpan.FromSeconds(1)) throw new OptionException(nameof(BodyGracePeriod), "must be over 1 second (Kestrel's rule)");
         if (ApiKey is { Length: 0 }) throw new OptionException(nameof(ApiKey), "is empty");
         if (string.IsNullOrWhiteSpace(ModelName)) throw new OptionException(nameof(ModelName), "must not be empty");

@@ -34,13 +34,23 @@ public interface ITextGenerator
     /// <summary>Whether <see cref="GenerateBatch"/> decodes different prompts together (else it runs them one by one).</summary>
     bool CanBatch => false;
 
+    /// <summary>The batch size to use when the server is not told one: where batching pays on this device.</summary>
+    int PreferredBatch => 1;
+
     /// <summary>Whether requests with these prompt sizes and token budgets fit one batch.</summary>
     bool FitsOneBatch(IEnumerable<(int PromptTokens, int MaxNewTokens)> requests) => true;
 
     /// <summary>
     /// Requests of one sample each (N = 1), decoded as one batch where the generator can: one completion per request,
-    /// in order; each request's callback is told its own text (as sample 0) and its own token cancels only it.
+    /// in order, each also handed to <paramref name="finished"/> (with its index) as soon as its row ends; each
+    /// request's callback is told its own text (as sample 0) and its own token cancels only it.
     /// </summary>
-    IReadOnlyList<Model.Generation.Completion> GenerateBatch(IReadOnlyList<(TextRequest Request, TextCallback? OnText, CancellationToken Ct)> requests) =>
-        requests.Select(r => Generate(r.Request, r.OnText, r.Ct)[0]).ToArray();
+    IReadOnlyList<Model.Generation.Completion> GenerateBatch(IReadOnlyList<(TextRequest Request, TextCallback? OnText, CancellationToken Ct)> requests,
+        Action<int, Model.Generation.Completion>? finished = null) =>
+        requests.Select((r, i) =>
+        {
+            var c = Generate(r.Request, r.OnText, r.Ct)[0];
+            finished?.Invoke(i, c);
+            return c;
+        }).ToArray();
 }

@@ -105,7 +105,7 @@ public sealed class OpenAiHttpServer : IAsyncDisposable
         if (options.ApiKey is null && !IPAddress.IsLoopback(options.Endpoint().Address))
             log.Warn($"listening on {server.Address.AbsoluteUri.TrimEnd('/')} without an API key: anyone who can reach it can use the model (--api-key-file)");
         log.Info($"OpenAI-compatible completions on {server.Address.AbsoluteUri.TrimEnd('/')}/v1 as model '{options.ModelName}' (queue limit {options.QueueLimit}, n at most {options.MaxN}, " +
-                 $"batches of up to {(generator.CanBatch ? options.MaxBatch : 1)} requests, context {generator.ContextLength})");
+                 $"batches of up to {server.Queue.MaxBatch} requests, context {generator.ContextLength})");
         return server;
     }
 

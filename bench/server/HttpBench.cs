@@ -7,14 +7,15 @@ using System.Text.RegularExpressions;
 
 /// <summary>
 /// `codelm serve --http` under load, over loopback HTTP like its clients. Mode `http`: throughput (generated tokens per
-/// second of wall time) and per-request latency p50/p95 with 1, 4 and 16 concurrent clients, the same with a second
-/// server started with --max-batch 1 (one request at a time), and one client asking for n = 4 samples a request, against
+/// second of wall time) and per-request latency p50/p95 with 1, 4 and 16 concurrent clients on a server started with
+/// --max-batch 8 (waiting requests decoded together), the same on a second server with --max-batch 1 (one at a time), and one client asking for n = 4 samples a request, against
 /// the anchor in the same run: sequential serving, the same requests one after another from one client. Each repeat runs
 /// every variant in turn (the order rotating between repeats).
-/// Mode `soak`: 10,000 requests from 16 clients, a third of them abandoned after 1–50 ms, streamed or not, with RSS
+/// Mode `soak`: 10,000 requests from 16 clients to a server with --max-batch 8 (so batches lose rows to abandoned
+/// clients mid-decode), a third of them abandoned after 1–50 ms, streamed or not, with RSS
 /// sampled throughout; at the end the server's /health must show nothing queued or decoding. Usage:
 ///   dotnet bench/server/bin/Release/net10.0/CodeLm.Bench.Server.dll http [--requests 48] [--repeats 3] [--max-tokens 32] [--trained DIR]
-///   dotnet bench/server/bin/Release/net10.0/CodeLm.Bench.Server.dll soak [--requests 10000] [--clients 16] [--preset tiny|small] [--trained DIR]
+///   dotnet bench/server/bin/Release/net10.0/CodeLm.Bench.Server.dll soak [--requests 10000] [--clients 16] [--max-batch 8] [--preset tiny|small] [--trained DIR]
 /// </summary>
 static class HttpBench
 {
@@ -38,7 +39,7 @@ static class HttpBench
             var preset = Arg("--preset") ?? (soak ? "tiny" : "small");
             var checkpoint = Arg("--trained") is { } t ? Path.GetFullPath(t) : BenchSupport.MakeCheckpoint(temp, sources, preset);
             return soak
-                ? await SoakAsync(codelm, checkpoint, sources, int.Parse(Arg("--requests") ?? "10000", Inv), int.Parse(Arg("--clients") ?? "16", Inv))
+                ? await SoakAsync(codelm, checkpoint, sources, int.Parse(Arg("--requests") ?? "10000", Inv), int.Parse(Arg("--clients") ?? "16", Inv), Arg("--max-batch") ?? "8")
                 : await ThroughputAsync(codelm, checkpoint, sources, int.Parse(Arg("--requests") ?? "48", Inv), int.Parse(Arg("--repeats") ?? "3", Inv),
                     int.Parse(Arg("--max-tokens") ?? "32", Inv));
         }
@@ -59,7 +60,7 @@ static class HttpBench
         ];
         Console.WriteLine($"# codelm serve --http: {checkpoint}; {cases.Count} FIM requests per variant, ≤ {maxTokens} tokens each (temperature 0; n = 4 at 0.8), " +
                           $"{repeats} repeats; {Environment.ProcessorCount} cores, load average {BenchSupport.LoadAverage()}, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
-        using var server = await HttpChild.StartAsync(codelm, checkpoint, "--queue-limit", "64");
+        using var server = await HttpChild.StartAsync(codelm, checkpoint, "--queue-limit", "64", "--max-batch", "8");
         using var unbatchedServer = await HttpChild.StartAsync(codelm, checkpoint, "--queue-limit", "64", "--max-batch", "1");
         using var http = new HttpClient { BaseAddress = server.Address, Timeout = TimeSpan.FromMinutes(5) };
         using var unbatched = new HttpClient { BaseAddress = unbatchedServer.Address, Timeout = TimeSpan.FromMinutes(5) };
@@ -109,12 +110,12 @@ static class HttpBench
         return 0;
     }
 
-    private static async Task<int> SoakAsync(string codelm, string checkpoint, List<string> sources, int requests, int clients)
+    private static async Task<int> SoakAsync(string codelm, string checkpoint, List<string> sources, int requests, int clients, string maxBatch)
     {
         var cases = BenchSupport.MakeCases(sources, 200, 300, 100);
-        Console.WriteLine($"# codelm serve --http soak: {checkpoint}; {requests} requests from {clients} clients, ~1/3 abandoned after 1–50 ms; " +
+        Console.WriteLine($"# codelm serve --http --max-batch {maxBatch} soak: {checkpoint}; {requests} requests from {clients} clients, ~1/3 abandoned after 1–50 ms; " +
                           $"{Environment.ProcessorCount} cores, load average {BenchSupport.LoadAverage()}, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
-        using var server = await HttpChild.StartAsync(codelm, checkpoint, "--queue-limit", "64");
+        using var server = await HttpChild.StartAsync(codelm, checkpoint, "--queue-limit", "64", "--max-batch", maxBatch);
         using var http = new HttpClient(new SocketsHttpHandler { MaxResponseDrainSize = 0 }) { BaseAddress = server.Address, Timeout = TimeSpan.FromMinutes(5) };
         for (var i = 0; i < 50; i++) await SendAsync(http, cases[i % cases.Count], 8, 1, CancellationToken.None);
         var rssStart = server.RssMiB();
