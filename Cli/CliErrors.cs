@@ -21,7 +21,8 @@ public static class CliErrors
         ["KeepLast"] = "--keep", ["OutDir"] = "--out", ["SequenceLength"] = "--seq-len", ["Sources"] = "--source",
         ["StopAtStep"] = "--stop-at", ["PeakFlops"] = "--peak-tflops", ["SkipMemoryCheck"] = "--skip-memory-check",
         ["Rank"] = "--lora-rank", ["Alpha"] = "--lora-alpha", ["Dropout"] = "--lora-dropout", ["Targets"] = "--lora-targets",
-        ["TrainEmbeddings"] = "--lora-embeddings", ["CollectiveTimeoutSeconds"] = "--collective-timeout",
+        ["TrainEmbeddings"] = "--lora-embeddings", ["CollectiveTimeoutSeconds"] = "--collective-timeout", ["Listen"] = "--http",
+        ["ApiKey"] = "--api-key-file",
     };
 
     public static string Describe(Exception e) => e switch

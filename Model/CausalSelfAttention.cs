@@ -33,14 +33,21 @@ public sealed class CausalSelfAttention : nn.Module
         var v = qkv[2].view(b, t, _kvHeads, d).transpose(1, 2);
 
         int past = cache?.Length ?? 0;
-        if (_rotary != null) (q, k) = (_rotary.Apply(q, past), _rotary.Apply(k, past));
+        // Rows of different lengths (a padded cache, one new token each): each row at its own position, and a mask
+        // that hides the empty slots before its prompt.
+        var step = cache?.NextStep();
+        if (step is not null && t != 1) throw new InvalidOperationException("A padded KV cache takes one new token per row.");
+        using var positions = step?.Positions;
+        using var visible = step?.Visible;
+        if (_rotary != null)
+            (q, k) = positions is null ? (_rotary.Apply(q, past), _rotary.Apply(k, past)) : (_rotary.Apply(q, positions), _rotary.Apply(k, positions));
         if (cache != null) (k, v) = cache.Append(layer, k, v);
         int group = _heads / _kvHeads;
         if (group > 1 && t == 1 && past > 0)
         {
             // One new token: each key/value head's group of queries attends as rows of one head, so the cache is read as
             // it is rather than copied group-fold every step.
-            var grouped = nn.functional.scaled_dot_product_attention(q.view(b, _kvHeads, group, d), k, v);
+            var grouped = nn.functional.scaled_dot_product_attention(q.view(b, _kvHeads, group, d), k, v, visible);
             return c_proj.forward(grouped.view(b, 1, _heads * d));
         }
         if (group > 1) (k, v) = (k.repeat_interleave(group, 1), v.repeat_interleave(group, 1));
@@ -49,7 +56,7 @@ public sealed class CausalSelfAttention : nn.Module
         if (past == 0)
             y = nn.functional.scaled_dot_product_attention(q, k, v, null, 0.0, t > 1);
         else if (t == 1)
-            y = nn.functional.scaled_dot_product_attention(q, k, v); // one new token sees every cached position
+            y = nn.functional.scaled_dot_product_attention(q, k, v, visible); // one new token sees every cached position (of its row)
         else
         {
             // A chunk after a cached prefix: row i may see keys 0..past+i (causal aligned bottom-right).

@@ -76,7 +76,13 @@ public sealed class Gpt : nn.Module<Tensor, Tensor>
             throw new ArgumentException($"Sequence of {start + t} positions exceeds the model context {Config.ContextLength}.");
         if (t == 1 && cache != null && DecodeStep is { } step && step.Accepts(idx, cache)) return step.Forward(idx, cache);
         var x = wte.forward(idx);
-        if (wpe != null)
+        if (wpe != null && cache?.Padding is { } padding)
+        {
+            // Rows of different lengths: each new token at its own row's position (t is 1, as the attention checks).
+            using var pos = (start - padding).view(-1, 1);
+            x = x + wpe.forward(pos);
+        }
+        else if (wpe != null)
         {
             using var pos = arange(start, start + t, dtype: ScalarType.Int64, device: idx.device);
             x = x + wpe.forward(pos);

@@ -30,8 +30,15 @@ public sealed class KvCache : IDisposable
         }
     }
 
-    /// <summary>Positions already filled (the same for every sequence in the batch).</summary>
+    /// <summary>Slots filled (the same for every row of the batch; with <see cref="Padding"/>, row i's first ones are empty).</summary>
     public int Length { get; private set; }
+
+    /// <summary>
+    /// Per row, the empty slots before its first position (int64 [B]), when the rows hold prompts of different lengths
+    /// right-aligned (<see cref="Stack"/>); null when every row starts at slot 0. Row i's token in slot s sits at position
+    /// s − Padding[i], and no query attends to its empty slots.
+    /// </summary>
+    public Tensor? Padding { get; private set; }
     public int Capacity { get; }
     public int Batch { get; private set; }
 
@@ -76,6 +83,52 @@ public sealed class KvCache : IDisposable
             _keys[i] = k; _values[i] = v;
         }
         Batch = (int)rows.shape[0];
+        if (Padding is { } padding)
+        {
+            Padding = padding.index_select(0, rows).DetachFromDisposeScope();
+            padding.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// One cache of the one-row caches <paramref name="rows"/> (prompts of different lengths), each right-aligned so that
+    /// all end at the same slot and the next token of every row goes to the same slot; the empty slots before a shorter
+    /// prompt are its <see cref="Padding"/>. The positions are the rows' own: keys keep the rotation they were computed
+    /// with, and the model places each row's new tokens after its own prompt.
+    /// </summary>
+    public static KvCache Stack(IReadOnlyList<KvCache> rows, int capacity)
+    {
+        if (rows.Count == 0 || rows.Any(r => r.Batch != 1)) throw new ArgumentException("Stack takes one-row caches.", nameof(rows));
+        int length = rows.Max(r => r.Length);
+        if (capacity < length) throw new ArgumentOutOfRangeException(nameof(capacity), $"Capacity {capacity} is below the {length} slots needed.");
+        var first = rows[0];
+        var stacked = new KvCache(first._config, rows.Count, capacity, first._keys[0].device, first._keys[0].dtype);
+        using (no_grad())
+            for (int i = 0; i < rows.Count; i++)
+            {
+                int pad = length - rows[i].Length;
+                for (int layer = 0; layer < stacked._keys.Length; layer++)
+                {
+                    stacked._keys[layer][i].narrow(1, pad, rows[i].Length).copy_(rows[i]._keys[layer][0].narrow(1, 0, rows[i].Length));
+                    stacked._values[layer][i].narrow(1, pad, rows[i].Length).copy_(rows[i]._values[layer][0].narrow(1, 0, rows[i].Length));
+                }
+            }
+        stacked.Length = length;
+        stacked.Padding = tensor(rows.Select(r => (long)(length - r.Length)).ToArray(), device: first._keys[0].device).DetachFromDisposeScope();
+        return stacked;
+    }
+
+    /// <summary>
+    /// For a padded cache: each row's position for the next token (int64 [B]), and which slots each row's new query may
+    /// see (bool [B, 1, 1, Length + 1]: its own positions and the new one). Null for a cache without padding.
+    /// </summary>
+    internal (Tensor Positions, Tensor Visible)? NextStep()
+    {
+        if (Padding is not { } padding) return null;
+        var positions = (Length - padding).DetachFromDisposeScope();
+        using var slots = arange(Length + 1, dtype: ScalarType.Int64, device: padding.device).unsqueeze(0);
+        var visible = slots.ge(padding.unsqueeze(1)).view(Batch, 1, 1, Length + 1).DetachFromDisposeScope();
+        return (positions, visible);
     }
 
     /// <summary>
@@ -99,6 +152,8 @@ public sealed class KvCache : IDisposable
 
     public void Dispose()
     {
+        Padding?.Dispose();
+        Padding = null;
         foreach (var t in _keys) t.Dispose();
         foreach (var t in _values) t.Dispose();
         _keys = []; _values = [];

@@ -38,6 +38,19 @@ public sealed class RotaryEmbedding : IDisposable
         return a + b;
     }
 
+    /// <summary>Rotates one new query or key per row [B, H, 1, D], row i at position <paramref name="positions"/>[i] (rows of different lengths).</summary>
+    public Tensor Apply(Tensor x, Tensor positions)
+    {
+        long b = x.shape[0];
+        Ensure((int)positions.max().item<long>() + 1, x.device, x.dtype);
+        using var cos = _cos!.index_select(0, positions).view(b, 1, 1, -1);
+        using var sin = _signedSin!.index_select(0, positions).view(b, 1, 1, -1);
+        using var rolled = x.roll(_halfWidth, -1);
+        using var a = x * cos;
+        using var c = rolled * sin;
+        return a + c;
+    }
+
     /// <summary>The float32 CPU tables [positions or more, D] (cos, and sin negated on the first half), for managed decoding.</summary>
     internal (Tensor Cos, Tensor SignedSin) CpuTables(int positions)
     {

@@ -62,7 +62,7 @@ public sealed class CpuDecodeStep
 
     /// <summary>Whether this step can take <paramref name="idx"/>: one token of one sequence, with a float32 CPU cache.</summary>
     internal bool Accepts(Tensor idx, KvCache cache) =>
-        idx.shape[0] == 1 && cache.Batch == 1 && idx.device_type == DeviceType.CPU && cache.KeysOf(0) is { } k
+        idx.shape[0] == 1 && cache.Batch == 1 && cache.Padding is null && idx.device_type == DeviceType.CPU && cache.KeysOf(0) is { } k
         && k.dtype == ScalarType.Float32 && k.device_type == DeviceType.CPU && k.is_contiguous() && !is_grad_enabled();
 
     /// <summary>Logits [1, 1, V] for the token in <paramref name="idx"/> [1, 1] at the cache's next position; advances the cache.</summary>

@@ -97,6 +97,13 @@ public sealed class CompletionService(ICompletionEngine engine, ServerLog log, i
             Interlocked.Increment(ref superseded);
             return new CompletionOutcome([], false, true, clock.Elapsed.TotalMilliseconds);
         }
+        catch (Engine.BackendException e)
+        {
+            // A remote model that is down or refuses: the editor shows nothing, as when the model has nothing to say;
+            // the next keystroke tries again.
+            log.Warn($"completion {uri}: {e.Message}");
+            return new CompletionOutcome([], false, false, clock.Elapsed.TotalMilliseconds);
+        }
         finally
         {
             inFlight.TryRemove(new KeyValuePair<string, CancellationTokenSource>(uri, mine));

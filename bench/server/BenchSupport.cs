@@ -15,7 +15,10 @@ static class BenchSupport
     }
 
     /// <summary>The `small` preset with random weights; <paramref name="contextLength"/> other than 0 replaces its 512.</summary>
-    public static string MakeSmallCheckpoint(string temp, List<string> sources, int contextLength = 0)
+    public static string MakeSmallCheckpoint(string temp, List<string> sources, int contextLength = 0) => MakeCheckpoint(temp, sources, "small", contextLength);
+
+    /// <summary>A preset (`tiny`, `small`, ...) with random weights and a tokenizer trained on this repository's sources.</summary>
+    public static string MakeCheckpoint(string temp, List<string> sources, string preset, int contextLength = 0)
     {
         TorchNativeLoader.EnsureLoaded();
         var tokDir = Path.Combine(temp, "tokenizer");
@@ -23,9 +26,9 @@ static class BenchSupport
         TorchSharp.torch.manual_seed(1);
         // The preset's 32,768-row embedding and head are kept (the extra rows past the tokenizer are never sampled), so the
         // compute per token is the preset's.
-        var config = GptConfig.Preset("small");
+        var config = GptConfig.Preset(preset);
         using var model = new Gpt(contextLength > 0 ? config with { ContextLength = contextLength } : config);
-        var dir = Path.Combine(temp, "small");
+        var dir = Path.Combine(temp, preset);
         Checkpoint.Save(dir, model, tokDir);
         return dir;
     }

@@ -9,6 +9,7 @@
 //     [--before 1500] [--after 400] (characters around the cursor)
 //   dotnet run -c Release --project bench/server -- editor ...   (several candidates and typing along: see EditorBench.cs)
 //   dotnet run -c Release --project bench/server -- context ...  (repository context recall and prefill: see ContextBench.cs)
+//   dotnet run -c Release --project bench/server -- http|soak ... (`codelm serve --http` under concurrent clients: see HttpBench.cs)
 // The `small` preset with random weights (and a tokenizer trained on this repo's sources) is always measured unless
 // --no-random; each --trained DIR (e.g. the quickstart's run/best) is measured too.
 using System.Diagnostics;
@@ -23,6 +24,7 @@ using StreamJsonRpc;
 
 if (args.Length > 0 && args[0] == "editor") return await EditorBench.RunAsync(args[1..]);
 if (args.Length > 0 && args[0] == "context") return await ContextBench.RunAsync(args[1..]);
+if (args.Length > 0 && args[0] is "http" or "soak") return await HttpBench.RunAsync(args[1..], soak: args[0] == "soak");
 var inv = CultureInfo.InvariantCulture;
 var requests = int.Parse(Arg("--requests") ?? "200", inv);
 var repeats = int.Parse(Arg("--repeats") ?? "3", inv);

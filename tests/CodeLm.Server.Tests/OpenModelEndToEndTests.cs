@@ -14,8 +14,18 @@ namespace CodeLm.Server.Tests;
 /// Qwen2.5-Coder's tokenizer layout) and driven over its stdin/stdout by the LSP client: the completion it answers is
 /// the one the same folder gives through the same pipeline in this process, with the family's FIM sentinels.
 /// </summary>
-public sealed class OpenModelEndToEndTests(TinyQwenFolder folder) : IClassFixture<TinyQwenFolder>
+public sealed class OpenModelEndToEndTests : IClassFixture<TinyQwenFolder>
 {
+    private readonly TinyQwenFolder folder;
+
+    public OpenModelEndToEndTests(TinyQwenFolder folder)
+    {
+        // Load libtorch before anything touches TorchSharp: when this class runs first in the process, the type
+        // initializer would otherwise fail, and stay failed for every later test.
+        CodeLm.Model.Native.TorchNativeLoader.EnsureLoaded();
+        this.folder = folder;
+    }
+
     private static readonly CompletionSettings Settings = new() { MaxNewTokens = 16 };
 
     // Candidate documents, cursor at the end of the first line's "= ": a random model may well answer a given one with

@@ -16,7 +16,7 @@ export interface LaunchEnvironment {
   readonly workspaceFolder?: string;
 }
 
-export type LaunchProblem = 'server' | 'checkpoint';
+export type LaunchProblem = 'server' | 'checkpoint' | 'backend';
 
 export type LaunchPlan =
   | { readonly ok: true; readonly command: string; readonly args: string[]; readonly checkpoint: string }
@@ -39,6 +39,30 @@ export function planLaunch(settings: CodeLmSettings, env: LaunchEnvironment, pro
       setting: 'codelm.serverPath',
       message: `CodeLm: the server "${settings.serverPath}" was not found. Set "CodeLm: Server Path" to the codelm executable (or codelm.dll).`,
     };
+  }
+  if (settings.backendUrl !== '') {
+    // The model runs on another server: this one only speaks LSP and forwards the prompts (no checkpoint needed).
+    if (!/^https?:\/\/[^/\s]+/.test(settings.backendUrl)) {
+      return {
+        ok: false,
+        problem: 'backend',
+        setting: 'codelm.backendUrl',
+        message: `CodeLm: the backend "${settings.backendUrl}" is not an http(s) URL. Set "CodeLm: Backend Url" to the server's /v1 URL, e.g. http://gpu-node:8000/v1.`,
+      };
+    }
+    if (settings.backendModel === '') {
+      return {
+        ok: false,
+        problem: 'backend',
+        setting: 'codelm.backendModel',
+        message: 'CodeLm: a backend is set but no model. Set "CodeLm: Backend Model" to the model\'s name on that server (as its /v1/models lists it).',
+      };
+    }
+    const backendArgs = ['serve', '--backend', settings.backendUrl, '--model', settings.backendModel, ...(settings.verboseLog ? ['--verbose'] : [])];
+    const model = `${settings.backendModel} at ${settings.backendUrl}`;
+    return server.endsWith('.dll')
+      ? { ok: true, command: 'dotnet', args: [server, ...backendArgs], checkpoint: model }
+      : { ok: true, command: server, args: backendArgs, checkpoint: model };
   }
   if (settings.checkpointPath === '') {
     return {

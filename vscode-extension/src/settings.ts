@@ -5,6 +5,10 @@ export interface CodeLmSettings {
   readonly enabled: boolean;
   readonly serverPath: string;
   readonly checkpointPath: string;
+  /** An OpenAI-compatible server's /v1 URL (vLLM, llama.cpp's server, `codelm serve --http`): used instead of the checkpoint. */
+  readonly backendUrl: string;
+  /** The model's name on that server. */
+  readonly backendModel: string;
   readonly enabledLanguages: readonly string[];
   readonly maxNewTokens: number;
   readonly temperature: number;
@@ -55,6 +59,8 @@ export const DEFAULTS: CodeLmSettings = {
   enabled: true,
   serverPath: 'codelm',
   checkpointPath: '',
+  backendUrl: '',
+  backendModel: '',
   enabledLanguages: ['python', 'csharp', 'javascript', 'typescript', 'java', 'go', 'rust', 'cpp', 'c'],
   maxNewTokens: 64,
   temperature: 0,
@@ -77,6 +83,8 @@ export function readSettings(config: ConfigReader): CodeLmSettings {
     enabled: typeof config.get('enabled') === 'boolean' ? (config.get<boolean>('enabled') as boolean) : DEFAULTS.enabled,
     serverPath: trimmedOr(config.get('serverPath'), DEFAULTS.serverPath),
     checkpointPath: trimmedOr(config.get('checkpointPath'), DEFAULTS.checkpointPath),
+    backendUrl: trimmedOr(config.get('backendUrl'), DEFAULTS.backendUrl),
+    backendModel: trimmedOr(config.get('backendModel'), DEFAULTS.backendModel),
     enabledLanguages: Array.isArray(languages)
       ? [...new Set(languages.filter((l): l is string => typeof l === 'string').map((l) => l.trim()).filter((l) => l.length > 0))]
       : DEFAULTS.enabledLanguages,
@@ -121,6 +129,8 @@ export function needsRestart(before: CodeLmSettings, after: CodeLmSettings): boo
   return (
     before.serverPath !== after.serverPath ||
     before.checkpointPath !== after.checkpointPath ||
+    before.backendUrl !== after.backendUrl ||
+    before.backendModel !== after.backendModel ||
     before.verboseLog !== after.verboseLog ||
     before.enabledLanguages.join('\n') !== after.enabledLanguages.join('\n')
   );

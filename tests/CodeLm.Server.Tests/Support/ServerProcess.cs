@@ -10,13 +10,16 @@ public sealed class ServerProcess : IDisposable
     private readonly Process process;
     private readonly StringBuilder stderr = new();
 
-    public ServerProcess(string checkpoint, params string[] extraArgs)
+    public ServerProcess(string checkpoint, params string[] extraArgs) : this(new[] { "--checkpoint", checkpoint }.Concat(extraArgs)) { }
+
+    /// <summary>`codelm serve` with exactly <paramref name="args"/> (e.g. --backend URL --model NAME, no checkpoint).</summary>
+    public ServerProcess(IEnumerable<string> args)
     {
         var psi = new ProcessStartInfo("dotnet")
         {
             RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
         };
-        foreach (var a in new[] { CodeLmCli.DllPath, "serve", "--checkpoint", checkpoint }.Concat(extraArgs)) psi.ArgumentList.Add(a);
+        foreach (var a in new[] { CodeLmCli.DllPath, "serve" }.Concat(args)) psi.ArgumentList.Add(a);
         process = Process.Start(psi)!;
         process.ErrorDataReceived += (_, e) => { if (e.Data != null) lock (stderr) stderr.AppendLine(e.Data); };
         process.BeginErrorReadLine();

@@ -73,6 +73,8 @@ describe('vsce package', function () {
     const props = Object.keys(manifest.contributes.configuration.properties).sort();
     assert.deepStrictEqual(props, [
       'codelm.acceptanceLog',
+      'codelm.backendModel',
+      'codelm.backendUrl',
       'codelm.candidateMode',
       'codelm.candidateTemperature',
       'codelm.candidates',

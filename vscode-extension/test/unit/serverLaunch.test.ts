@@ -47,6 +47,20 @@ describe('planLaunch', () => {
     assert.deepStrictEqual(verbose.args.slice(-1), ['--verbose']);
   });
 
+  it('passes serve --backend --model instead of a checkpoint when a backend is set', () => {
+    const plan = planLaunch({ ...DEFAULTS, backendUrl: 'http://gpu-node:8000/v1', backendModel: 'qwen-coder' }, env, probe);
+    assert.deepStrictEqual(plan, {
+      ok: true,
+      command: path.join(root, 'bin', 'codelm'),
+      args: ['serve', '--backend', 'http://gpu-node:8000/v1', '--model', 'qwen-coder'],
+      checkpoint: 'qwen-coder at http://gpu-node:8000/v1',
+    });
+    const noModel = planLaunch({ ...DEFAULTS, backendUrl: 'http://gpu-node:8000/v1' }, env, probe);
+    assert.ok(!noModel.ok && noModel.problem === 'backend' && noModel.setting === 'codelm.backendModel');
+    const notUrl = planLaunch({ ...DEFAULTS, backendUrl: 'gpu-node:8000', backendModel: 'm' }, env, probe);
+    assert.ok(!notUrl.ok && notUrl.setting === 'codelm.backendUrl');
+  });
+
   it('reports a missing server binary against the serverPath setting', () => {
     for (const serverPath of ['codelm-missing', '/nowhere/codelm', '${workspaceFolder}/codelm']) {
       const plan = planLaunch({ ...DEFAULTS, serverPath, checkpointPath: path.join(root, 'ws', 'ckpt') }, env, probe);
