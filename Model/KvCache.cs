@@ -39,6 +39,9 @@ public sealed class KvCache : IDisposable
     /// s − Padding[i], and no query attends to its empty slots.
     /// </summary>
     public Tensor? Padding { get; private set; }
+
+    /// <summary>Slots from the first that some row fills: what <see cref="Join"/> keeps of this cache.</summary>
+    public int TrimmedLength => Padding is { } p ? Length - (int)p.min().item<long>() : Length;
     public int Capacity { get; }
     public int Batch { get; private set; }
 
@@ -96,26 +99,49 @@ public sealed class KvCache : IDisposable
     /// prompt are its <see cref="Padding"/>. The positions are the rows' own: keys keep the rotation they were computed
     /// with, and the model places each row's new tokens after its own prompt.
     /// </summary>
-    public static KvCache Stack(IReadOnlyList<KvCache> rows, int capacity)
+    public static KvCache Stack(IReadOnlyList<KvCache> rows, int capacity) => Join(null, rows, capacity);
+
+    /// <summary>
+    /// <paramref name="running"/>'s rows followed by the one-row caches <paramref name="rows"/>, right-aligned as in
+    /// <see cref="Stack"/>: requests join a batch that is decoding. The slots every running row leaves empty are dropped
+    /// first, so a batch that keeps taking newcomers does not grow by the padding of rows that have left.
+    /// The result's <see cref="Length"/> is the longest of the running rows (so trimmed, <see cref="TrimmedLength"/>) and the newcomers.
+    /// </summary>
+    public static KvCache Join(KvCache? running, IReadOnlyList<KvCache> rows, int capacity)
     {
-        if (rows.Count == 0 || rows.Any(r => r.Batch != 1)) throw new ArgumentException("Stack takes one-row caches.", nameof(rows));
-        int length = rows.Max(r => r.Length);
+        if ((running == null && rows.Count == 0) || rows.Any(r => r.Batch != 1)) throw new ArgumentException("Join takes one-row caches to add.", nameof(rows));
+        int kept = running?.TrimmedLength ?? 0, trim = running == null ? 0 : running.Length - kept;
+        int length = Math.Max(kept, rows.Count == 0 ? 0 : rows.Max(r => r.Length));
         if (capacity < length) throw new ArgumentOutOfRangeException(nameof(capacity), $"Capacity {capacity} is below the {length} slots needed.");
-        var first = rows[0];
-        var stacked = new KvCache(first._config, rows.Count, capacity, first._keys[0].device, first._keys[0].dtype);
+        var first = running ?? rows[0];
+        var device = first._keys[0].device;
+        int before = running?.Batch ?? 0;
+        var joined = new KvCache(first._config, before + rows.Count, capacity, device, first._keys[0].dtype);
         using (no_grad())
-            for (int i = 0; i < rows.Count; i++)
+            for (int layer = 0; layer < joined._keys.Length; layer++)
             {
-                int pad = length - rows[i].Length;
-                for (int layer = 0; layer < stacked._keys.Length; layer++)
+                if (running != null)
                 {
-                    stacked._keys[layer][i].narrow(1, pad, rows[i].Length).copy_(rows[i]._keys[layer][0].narrow(1, 0, rows[i].Length));
-                    stacked._values[layer][i].narrow(1, pad, rows[i].Length).copy_(rows[i]._values[layer][0].narrow(1, 0, rows[i].Length));
+                    joined._keys[layer].narrow(0, 0, before).narrow(2, length - kept, kept).copy_(running._keys[layer].narrow(2, trim, kept));
+                    joined._values[layer].narrow(0, 0, before).narrow(2, length - kept, kept).copy_(running._values[layer].narrow(2, trim, kept));
+                }
+                for (int i = 0; i < rows.Count; i++)
+                {
+                    joined._keys[layer][before + i].narrow(1, length - rows[i].Length, rows[i].Length).copy_(rows[i]._keys[layer][0].narrow(1, 0, rows[i].Length));
+                    joined._values[layer][before + i].narrow(1, length - rows[i].Length, rows[i].Length).copy_(rows[i]._values[layer][0].narrow(1, 0, rows[i].Length));
                 }
             }
-        stacked.Length = length;
-        stacked.Padding = tensor(rows.Select(r => (long)(length - r.Length)).ToArray(), device: first._keys[0].device).DetachFromDisposeScope();
-        return stacked;
+        joined.Length = length;
+        var pads = new long[before + rows.Count];
+        if (running != null)
+        {
+            using var padding = running.Padding is { } rp ? rp.cpu() : zeros(before, ScalarType.Int64);
+            var old = padding.data<long>().ToArray();
+            for (int i = 0; i < before; i++) pads[i] = old[i] - trim + (length - kept);
+        }
+        for (int i = 0; i < rows.Count; i++) pads[before + i] = length - rows[i].Length;
+        joined.Padding = tensor(pads, device: device).DetachFromDisposeScope();
+        return joined;
     }
 
     /// <summary>

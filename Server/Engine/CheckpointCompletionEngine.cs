@@ -146,17 +146,22 @@ public sealed class CheckpointCompletionEngine : ICompletionEngine, ITextGenerat
 
     public bool FitsOneBatch(IEnumerable<(int PromptTokens, int MaxNewTokens)> requests) => generator.FitsOneBatch(requests);
 
-    /// <summary>Different prompts as one batch through <see cref="Generator.DecodeBatch"/>, on the engine's own thread.</summary>
+    /// <summary>
+    /// Different prompts as one batch through <see cref="Generator.DecodeBatch"/>, on the engine's own thread; requests
+    /// the <paramref name="offer"/> gives join it between steps.
+    /// </summary>
     public IReadOnlyList<Model.Generation.Completion> GenerateBatch(IReadOnlyList<(TextRequest Request, TextCallback? OnText, CancellationToken Ct)> requests,
-        Action<int, Model.Generation.Completion>? finished = null) =>
-        torchThread.Run(() => generator.DecodeBatch(requests.Select((r, i) =>
-        {
-            var sampling = r.Request.Sampling with { MaxPromptTokens = Math.Max(1, ContextLength - r.Request.Sampling.MaxNewTokens) };
-            var ids = r.Request.Suffix is null ? generator.BuildPrompt(r.Request.Prompt, sampling) : generator.BuildFimPrompt(r.Request.Prompt, r.Request.Suffix, sampling);
-            var onText = r.OnText;
-            return new BatchPrompt(ids, sampling, onText is null ? null : (_, delta) => onText(0, delta), r.Ct,
-                finished is null ? null : c => finished(i, c));
-        }).ToArray()));
+        Action<int, Model.Generation.Completion>? finished = null, BatchOffer? offer = null) =>
+        torchThread.Run(() => generator.DecodeBatch(
+            requests.Select((r, i) => Prompt(r.Request, r.OnText, r.Ct, finished is null ? null : c => finished(i, c))).ToArray(),
+            offer is null ? null : take => offer(joining => take(Prompt(joining.Request, joining.OnText, joining.Ct, joining.Finished)))));
+
+    private BatchPrompt Prompt(TextRequest request, TextCallback? onText, CancellationToken ct, Action<Model.Generation.Completion>? finished)
+    {
+        var sampling = request.Sampling with { MaxPromptTokens = Math.Max(1, ContextLength - request.Sampling.MaxNewTokens) };
+        var ids = request.Suffix is null ? generator.BuildPrompt(request.Prompt, sampling) : generator.BuildFimPrompt(request.Prompt, request.Suffix, sampling);
+        return new BatchPrompt(ids, sampling, onText is null ? null : (_, delta) => onText(0, delta), ct, finished);
+    }
 
     public void Dispose()
     {

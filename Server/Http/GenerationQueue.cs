@@ -8,8 +8,9 @@ namespace CodeLm.Server.Http;
 /// The HTTP endpoint's requests in arrival order, decoded by one worker (one model, one set of cores: running requests
 /// side by side would only split them). When the worker is free it takes the next request and, where the generator can
 /// batch different prompts, up to <paramref name="maxBatch"/> − 1 more of one sample each that are waiting behind it and
-/// fit the context together: they decode as one batch, one model step serving every row (dynamic batching; a request
-/// arriving meanwhile waits for the next batch). A request's n samples always decode as one batch. At most
+/// fit the context together: they decode as one batch, one model step serving every row. Requests that arrive while a
+/// batch decodes join it between two steps, as rows leave or while it has room (continuous batching), so nobody waits
+/// for the longest answer of a batch. A request's n samples always decode as one batch. At most
 /// <paramref name="limit"/> wait; past that <see cref="TryEnqueue"/> refuses, so a burst costs a 429, not memory. A
 /// request whose client is gone is skipped when its turn comes, or leaves its batch after the current step.
 /// </summary>
@@ -19,7 +20,7 @@ public sealed class GenerationQueue : IDisposable
     private readonly int limit, maxBatch;
     private readonly Channel<Job> jobs = Channel.CreateUnbounded<Job>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Thread worker;
-    private int waiting, active;
+    private int waiting, active, rows; // rows: requests in the batch decoding now
     private long completed, cancelled, rejected, failed, tokens;
     private double averageMs = 200; // before the first request: a guess for Retry-After only
 
@@ -60,11 +61,14 @@ public sealed class GenerationQueue : IDisposable
     public long Rejected => Interlocked.Read(ref rejected);
     public long Failed => Interlocked.Read(ref failed);
     public long TokensGenerated => Interlocked.Read(ref tokens);
-    private long batches, batchedRequests;
+    private long batches, batchedRequests, joined;
 
     /// <summary>Batches of more than one request decoded, and the requests in them.</summary>
     public long Batches => Interlocked.Read(ref batches);
     public long BatchedRequests => Interlocked.Read(ref batchedRequests);
+
+    /// <summary>Of those, the requests that joined a batch while it was decoding.</summary>
+    public long JoinedRequests => Interlocked.Read(ref joined);
 
     /// <summary>Seconds a refused client should wait: about what the requests ahead of it take, 1 to 60.</summary>
     public int RetryAfterSeconds => (int)Math.Clamp(Math.Ceiling(Volatile.Read(ref averageMs) * (Waiting + 1) / 1000), 1, 60);
@@ -92,9 +96,9 @@ public sealed class GenerationQueue : IDisposable
         while (jobs.Reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
             while (Take() is { } job)
             {
-                var batch = job.Request.N == 1 ? Behind(job) : [job];
-                if (batch.Count == 1) Run(job);
-                else RunBatch(batch);
+                // With batching on, even a lone request starts a batch: those that come while it decodes can join it.
+                if (job.Request.N == 1 && maxBatch > 1) RunBatch(Behind(job));
+                else Run(job);
             }
     }
 
@@ -133,29 +137,67 @@ public sealed class GenerationQueue : IDisposable
 
     private void RunBatch(List<Job> batch)
     {
+        var first = batch.ToArray();
         Interlocked.Add(ref active, batch.Count);
+        Volatile.Write(ref rows, batch.Count);
         Interlocked.Increment(ref batches);
         Interlocked.Add(ref batchedRequests, batch.Count);
         var clock = Stopwatch.StartNew();
         try
         {
             // Each request is answered as soon as its own row ends: a short answer does not wait for the batch's longest.
-            var results = generator.GenerateBatch(batch.Select(j => (j.Request, j.OnText, j.Ct)).ToArray(), (i, result) => Finish(batch[i], result));
+            var results = generator.GenerateBatch(first.Select(j => (j.Request, j.OnText, j.Ct)).ToArray(), (i, result) => Finish(first[i], result),
+                take => Offer(take, batch));
             Volatile.Write(ref averageMs, 0.8 * Volatile.Read(ref averageMs) + 0.2 * clock.Elapsed.TotalMilliseconds / batch.Count);
-            for (var i = 0; i < batch.Count; i++) Finish(batch[i], results[i]); // no-ops for those already answered
+            for (var i = 0; i < first.Length; i++) Finish(first[i], results[i]); // no-ops for those already answered
         }
         catch (Exception e)
         {
             foreach (var job in batch)
                 if (job.Source.TrySetException(e)) Interlocked.Increment(ref failed);
         }
-        finally { Interlocked.Add(ref active, -batch.Count); }
+        finally
+        {
+            Interlocked.Add(ref active, -batch.Count);
+            Volatile.Write(ref rows, 0);
+        }
+    }
+
+    /// <summary>
+    /// Continuous batching: the head of the queue, offered to the running <paramref name="batch"/> while it has fewer
+    /// than <see cref="MaxBatch"/> rows; dequeued and counted in it when the generator takes it.
+    /// </summary>
+    private bool Offer(Func<JoiningRequest, bool> take, List<Job> batch)
+    {
+        while (Volatile.Read(ref rows) < maxBatch && jobs.Reader.TryPeek(out var next))
+        {
+            if (next.Ct.IsCancellationRequested)
+            {
+                jobs.Reader.TryRead(out _); // the one peeked: this worker's thread is the only reader now
+                Interlocked.Decrement(ref waiting);
+                Interlocked.Increment(ref cancelled);
+                next.Source.TrySetCanceled(next.Ct);
+                continue;
+            }
+            if (next.Request.N != 1 || !take(new JoiningRequest(next.Request, next.OnText, next.Ct, result => Finish(next, result)))) return false;
+            jobs.Reader.TryRead(out _);
+            Interlocked.Decrement(ref waiting);
+            next.QueueMs = next.Clock.Elapsed.TotalMilliseconds;
+            batch.Add(next);
+            Interlocked.Increment(ref active);
+            Interlocked.Increment(ref rows);
+            Interlocked.Increment(ref batchedRequests);
+            Interlocked.Increment(ref joined);
+            return true;
+        }
+        return false;
     }
 
     /// <summary>Answers a batched request once (its tokens counted then), or cancels it when its client left.</summary>
     private void Finish(Job job, Model.Generation.Completion result)
     {
         if (job.Done.IsCompleted) return;
+        Interlocked.Decrement(ref rows); // its row has left the batch: room for one more
         if (job.Ct.IsCancellationRequested)
         {
             if (job.Source.TrySetCanceled(job.Ct)) { Interlocked.Increment(ref cancelled); Interlocked.Add(ref tokens, result.Tokens); }

@@ -12,6 +12,16 @@ public sealed record TextRequest(string Prompt, string? Suffix, int N, SamplingO
     public int PromptTokens { get; init; }
 }
 
+/// <summary>A request that joins a running batch, and who is told its completion when its row ends.</summary>
+public sealed record JoiningRequest(TextRequest Request, TextCallback? OnText, CancellationToken Ct, Action<Model.Generation.Completion> Finished);
+
+/// <summary>
+/// The queue's side of continuous batching: called between steps with the generator's <c>take</c>, it hands
+/// <c>take</c> the request at the head of the queue, dequeues it when <c>take</c> accepts it (it fits the batch), and
+/// answers whether it did; false ends this round of joining.
+/// </summary>
+public delegate bool BatchOffer(Func<JoiningRequest, bool> take);
+
 /// <summary>
 /// What the HTTP endpoint needs from a model. <see cref="Engine.CheckpointCompletionEngine"/> implements it over the
 /// <see cref="Generator"/>, which does the decoding; the endpoint only queues, checks and words.
@@ -43,10 +53,12 @@ public interface ITextGenerator
     /// <summary>
     /// Requests of one sample each (N = 1), decoded as one batch where the generator can: one completion per request,
     /// in order, each also handed to <paramref name="finished"/> (with its index) as soon as its row ends; each
-    /// request's callback is told its own text (as sample 0) and its own token cancels only it.
+    /// request's callback is told its own text (as sample 0) and its own token cancels only it. With
+    /// <paramref name="offer"/>, more requests join the batch while it decodes (continuous batching): before each step the
+    /// generator asks for them (see <see cref="BatchOffer"/>).
     /// </summary>
     IReadOnlyList<Model.Generation.Completion> GenerateBatch(IReadOnlyList<(TextRequest Request, TextCallback? OnText, CancellationToken Ct)> requests,
-        Action<int, Model.Generation.Completion>? finished = null) =>
+        Action<int, Model.Generation.Completion>? finished = null, BatchOffer? offer = null) =>
         requests.Select((r, i) =>
         {
             var c = Generate(r.Request, r.OnText, r.Ct)[0];

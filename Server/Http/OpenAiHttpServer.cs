@@ -83,6 +83,7 @@ public sealed class OpenAiHttpServer : IAsyncDisposable
             tokens_generated = Queue.TokensGenerated,
             batches = Queue.Batches,
             batched_requests = Queue.BatchedRequests,
+            joined_requests = Queue.JoinedRequests,
         }));
         app.MapFallback(c => throw new OpenAiError(404, $"Unknown request URL: {c.Request.Method} {c.Request.Path}. CodeLm serves POST /v1/completions, GET /v1/models and GET /health.", OpenAiError.InvalidRequest, null, "unknown_url"));
     }

@@ -219,14 +219,16 @@ public sealed class BatchedDecodingTests(TinyCheckpoint tiny)
         Fim("# language: C#\npublic static int Twice(int x) => ", ";\n", 20, temperature: 0.8f, seed: 3),
     ];
 
-    /// <summary>Same first token (exact: it comes from the row's own prefill), and at least three rows of four identical.</summary>
+    /// <summary>
+    /// Same first token (exact: it comes from the row's own prefill). Later tokens are not compared here: in float32 a
+    /// step of four rows rounds differently from a step of one (and MKL picks its threads by the machine's load), which
+    /// flips near-ties of this small model; <see cref="BatchedDecodingExactTests"/> checks them token for token in float64.
+    /// </summary>
     private static void AssertAgree(IReadOnlyList<Model.Generation.Completion> expected, IReadOnlyList<Model.Generation.Completion> actual)
     {
         Assert.Equal(expected.Count, actual.Count);
         for (var i = 0; i < expected.Count; i++)
             Assert.Equal(expected[i].TokenIds.Take(1), actual[i].TokenIds.Take(1));
-        var same = expected.Zip(actual).Count(p => p.First.TokenIds.SequenceEqual(p.Second.TokenIds));
-        Assert.True(same >= expected.Count - 1, $"{same} of {expected.Count} rows identical");
     }
 
     [Fact]
@@ -254,7 +256,7 @@ public sealed class BatchedDecodingTests(TinyCheckpoint tiny)
     }
 
     [Fact]
-    public async Task Requests_waiting_together_are_decoded_as_one_batch()
+    public async Task Requests_arriving_while_a_batch_decodes_join_it()
     {
         using var engine = tiny.LoadEngine();
         // On the CPU the engine prefers one request at a time (batching measured slower there): ask for batches.
@@ -263,7 +265,7 @@ public sealed class BatchedDecodingTests(TinyCheckpoint tiny)
         {
             prompt = r.Prompt, suffix = r.Suffix, max_tokens = r.Sampling.MaxNewTokens, temperature = r.Sampling.Temperature, seed = r.Sampling.Seed, stream,
         });
-        // A long request first; the others arrive while it decodes and wait together behind it.
+        // A long request first; the others arrive while it decodes and join its batch between two steps.
         for (var attempt = 0; attempt < 5 && (await http.HealthAsync()).GetProperty("batches").GetInt32() == 0; attempt++)
         {
             var head = http.PostAsync(Body(Fim(TinyCheckpoint.ProbePrefix, "\n", TinyCheckpoint.LongRun), false));
@@ -283,6 +285,7 @@ public sealed class BatchedDecodingTests(TinyCheckpoint tiny)
         var health = await http.HealthAsync();
         Assert.True(health.GetProperty("batches").GetInt32() >= 1, health.ToString());
         Assert.True(health.GetProperty("batched_requests").GetInt32() >= 2, health.ToString());
+        Assert.True(health.GetProperty("joined_requests").GetInt32() >= 1, health.ToString());
         Assert.Equal(0, health.GetProperty("active_generations").GetInt32());
     }
 }
@@ -320,5 +323,56 @@ public sealed class BatchedDecodingExactTests(TinyCheckpoint tiny)
         var alone = ids.Select((i, k) => generator.Decode(i, 1, prompts[k].Options, null)[0]).ToArray();
         Assert.Equal(alone.Select(a => a.TokenIds.ToArray()), together.Select(t => t.TokenIds.ToArray()));
         Assert.Equal(alone.Select(a => a.FinishReason), together.Select(t => t.FinishReason));
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Prompts_that_join_a_running_batch_decode_token_for_token_as_alone(bool rotary)
+    {
+        var tokenizer = Tokenizer.CodeTokenizer.Load(Model.Checkpoint.TokenizerDirOf(tiny.Dir));
+        TorchSharp.torch.manual_seed(13);
+        var config = new Model.GptConfig(tokenizer.VocabSize, ContextLength: 128, Layers: 2, Heads: 4, Embedding: 64);
+        if (rotary) config = config.AsLlama() with { KvHeads = 2 };
+        using var model = new Model.Gpt(config);
+        model.eval();
+        model.to(TorchSharp.torch.ScalarType.Float64);
+        using var generator = new Model.Generation.Generator(model, tokenizer, TorchSharp.torch.CPU);
+        var greedy = new SamplingOptions(MaxNewTokens: 16);
+        var sampled = new SamplingOptions(MaxNewTokens: 10, Temperature: 0.9f, TopP: 0.9f, Seed: 8);
+        var first = generator.BuildPrompt("def scale(values, factor):\n    return ", greedy);
+        // Joiners: two at the third round of offers, one with a long prompt at the sixth, and one that can never fit
+        // beside the others in the 128-position context (it must be left in the queue).
+        var joiners = new List<(int Round, int[] Ids, SamplingOptions Options)>
+        {
+            (3, generator.BuildPrompt("x = ", greedy), greedy),
+            (3, generator.BuildPrompt("import os\n\nclass Store:\n    def __init__(self, root):\n        self.root = ", sampled), sampled),
+            (6, generator.BuildPrompt("# language: Python\nfor item in items:\n    if item.ready:\n        total += item.size\n    else:\n        ", greedy), greedy),
+            (6, Enumerable.Repeat(generator.BuildPrompt("a", greedy)[^1], 120).ToArray(), greedy),
+        };
+        var finished = new Dictionary<int, Model.Generation.Completion>();
+        int round = 0, next = 0;
+        bool Offer(Func<Model.Generation.BatchPrompt, bool> take)
+        {
+            if (next < joiners.Count && joiners[next].Round <= round)
+            {
+                int k = next;
+                if (take(new Model.Generation.BatchPrompt(joiners[k].Ids, joiners[k].Options, OnFinished: c => finished[k] = c))) { next++; return true; }
+            }
+            round++;
+            return false;
+        }
+        var together = generator.DecodeBatch([new Model.Generation.BatchPrompt(first, greedy)], Offer);
+
+        Assert.Equal(3, next); // the fourth never fits
+        Assert.Equal([0, 1, 2], finished.Keys.Order());
+        var alone = generator.Decode(first, 1, greedy, null)[0];
+        Assert.Equal(alone.TokenIds.ToArray(), together[0].TokenIds.ToArray());
+        for (int k = 0; k < 3; k++)
+        {
+            var expected = generator.Decode(joiners[k].Ids, 1, joiners[k].Options, null)[0];
+            Assert.Equal(expected.TokenIds.ToArray(), finished[k].TokenIds.ToArray());
+            Assert.Equal(expected.FinishReason, finished[k].FinishReason);
+        }
     }
 }
