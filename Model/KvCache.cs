@@ -140,7 +140,8 @@ public sealed class KvCache : IDisposable
             for (int i = 0; i < before; i++) pads[i] = old[i] - trim + (length - kept);
         }
         for (int i = 0; i < rows.Count; i++) pads[before + i] = length - rows[i].Length;
-        joined.Padding = tensor(pads, device: device).DetachFromDisposeScope();
+        // Rows that all start at slot 0 need no padding; a lone row then keeps the one-sequence decoding step.
+        joined.Padding = pads.All(x => x == 0) ? null : tensor(pads, device: device).DetachFromDisposeScope();
         return joined;
     }
 
