@@ -298,19 +298,27 @@ public sealed class BatchedDecodingTests(TinyCheckpoint tiny)
 [Collection(TinyCheckpointCollection.Name)]
 public sealed class BatchedDecodingExactTests(TinyCheckpoint tiny)
 {
+    /// <summary>A small random model on the tiny checkpoint's tokenizer, in float64: learned positions and full heads, or rotary with grouped heads.</summary>
+    private (Model.Gpt Model, Model.Generation.Generator Generator) Float64Model(bool rotary, int context, int seed)
+    {
+        var tokenizer = Tokenizer.CodeTokenizer.Load(Model.Checkpoint.TokenizerDirOf(tiny.Dir));
+        TorchSharp.torch.manual_seed(seed);
+        var config = new Model.GptConfig(tokenizer.VocabSize, ContextLength: context, Layers: 2, Heads: 4, Embedding: 64);
+        if (rotary) config = config.AsLlama() with { KvHeads = 2 };
+        var model = new Model.Gpt(config);
+        model.eval();
+        model.to(TorchSharp.torch.ScalarType.Float64);
+        return (model, new Model.Generation.Generator(model, tokenizer, TorchSharp.torch.CPU));
+    }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
     public void Rows_of_different_lengths_decode_token_for_token_as_alone(bool rotary)
     {
-        var tokenizer = Tokenizer.CodeTokenizer.Load(Model.Checkpoint.TokenizerDirOf(tiny.Dir));
-        TorchSharp.torch.manual_seed(11);
-        var config = new Model.GptConfig(tokenizer.VocabSize, ContextLength: 256, Layers: 2, Heads: 4, Embedding: 64);
-        if (rotary) config = config.AsLlama() with { KvHeads = 2 };
-        using var model = new Model.Gpt(config);
-        model.eval();
-        model.to(TorchSharp.torch.ScalarType.Float64);
-        using var generator = new Model.Generation.Generator(model, tokenizer, TorchSharp.torch.CPU);
+        var (model, generator) = Float64Model(rotary, 256, seed: 11);
+        using var _ = model;
+        using var __ = generator;
         var greedy = new SamplingOptions(MaxNewTokens: 20);
         var sampled = new SamplingOptions(MaxNewTokens: 12, Temperature: 0.9f, TopP: 0.9f, Seed: 4);
         (string Prompt, SamplingOptions Options)[] prompts =
@@ -330,14 +338,9 @@ public sealed class BatchedDecodingExactTests(TinyCheckpoint tiny)
     [InlineData(true)]
     public void Prompts_that_join_a_running_batch_decode_token_for_token_as_alone(bool rotary)
     {
-        var tokenizer = Tokenizer.CodeTokenizer.Load(Model.Checkpoint.TokenizerDirOf(tiny.Dir));
-        TorchSharp.torch.manual_seed(13);
-        var config = new Model.GptConfig(tokenizer.VocabSize, ContextLength: 128, Layers: 2, Heads: 4, Embedding: 64);
-        if (rotary) config = config.AsLlama() with { KvHeads = 2 };
-        using var model = new Model.Gpt(config);
-        model.eval();
-        model.to(TorchSharp.torch.ScalarType.Float64);
-        using var generator = new Model.Generation.Generator(model, tokenizer, TorchSharp.torch.CPU);
+        var (model, generator) = Float64Model(rotary, 128, seed: 13);
+        using var _ = model;
+        using var __ = generator;
         var greedy = new SamplingOptions(MaxNewTokens: 16);
         var sampled = new SamplingOptions(MaxNewTokens: 10, Temperature: 0.9f, TopP: 0.9f, Seed: 8);
         var first = generator.BuildPrompt("def scale(values, factor):\n    return ", greedy);

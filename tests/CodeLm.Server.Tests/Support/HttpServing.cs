@@ -132,45 +132,29 @@ public sealed class PacedGenerator : ITextGenerator
 }
 
 /// <summary>A spawned `codelm serve --http 127.0.0.1:0` child; its address is read from its log.</summary>
-public sealed class HttpServeProcess : IDisposable
+public sealed class HttpServeProcess : ChildServer
 {
-    private readonly Process process;
-    private readonly StringBuilder stderr = new();
     private readonly TaskCompletionSource<Uri> address = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    public HttpServeProcess(string checkpoint, params string[] extraArgs)
+    public HttpServeProcess(string checkpoint, params string[] extraArgs) : base(Start(checkpoint, extraArgs))
     {
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in new[] { CodeLmCli.DllPath, "serve", "--checkpoint", checkpoint, "--http", "127.0.0.1:0" }.Concat(extraArgs)) psi.ArgumentList.Add(a);
-        process = Process.Start(psi)!;
-        process.ErrorDataReceived += (_, e) =>
+        Process.ErrorDataReceived += (_, e) =>
         {
             if (e.Data == null) { address.TrySetException(new InvalidOperationException("codelm serve --http exited: " + Stderr)); return; }
             lock (stderr) stderr.AppendLine(e.Data);
             if (Regex.Match(e.Data, @"completions on (http://[^ /]+)/v1") is { Success: true } m) address.TrySetResult(new Uri(m.Groups[1].Value));
         };
-        process.OutputDataReceived += (_, e) => { if (e.Data != null) lock (stderr) stderr.AppendLine("stdout: " + e.Data); };
-        process.BeginErrorReadLine();
-        process.BeginOutputReadLine();
+        Process.OutputDataReceived += (_, e) => { if (e.Data != null) lock (stderr) stderr.AppendLine("stdout: " + e.Data); };
+        Process.BeginErrorReadLine();
+        Process.BeginOutputReadLine();
     }
 
-    public string Stderr { get { lock (stderr) return stderr.ToString(); } }
+    private static ProcessStartInfo Start(string checkpoint, string[] extraArgs)
+    {
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in new[] { CodeLmCli.DllPath, "serve", "--checkpoint", checkpoint, "--http", "127.0.0.1:0" }.Concat(extraArgs)) psi.ArgumentList.Add(a);
+        return psi;
+    }
 
     public Task<Uri> AddressAsync() => address.Task.WaitAsync(TimeSpan.FromMinutes(2));
-
-    public int Pid => process.Id;
-
-    public async Task<int> WaitForExitAsync(TimeSpan timeout)
-    {
-        using var cts = new CancellationTokenSource(timeout);
-        await process.WaitForExitAsync(cts.Token);
-        process.WaitForExit(); // flushes the stderr reader
-        return process.ExitCode;
-    }
-
-    public void Dispose()
-    {
-        if (!process.HasExited) process.Kill(entireProcessTree: true);
-        process.Dispose();
-    }
 }
