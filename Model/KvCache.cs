@@ -41,7 +41,15 @@ public sealed class KvCache : IDisposable
     public Tensor? Padding { get; private set; }
 
     /// <summary>Slots from the first that some row fills: what <see cref="Join"/> keeps of this cache.</summary>
-    public int TrimmedLength => Padding is { } p ? Length - (int)p.min().item<long>() : Length;
+    public int TrimmedLength
+    {
+        get
+        {
+            if (Padding is not { } p) return Length;
+            using var least = p.min();
+            return Length - (int)least.item<long>();
+        }
+    }
     public int Capacity { get; }
     public int Batch { get; private set; }
 
@@ -113,6 +121,8 @@ public sealed class KvCache : IDisposable
         int kept = running?.TrimmedLength ?? 0, trim = running == null ? 0 : running.Length - kept;
         int length = Math.Max(kept, rows.Count == 0 ? 0 : rows.Max(r => r.Length));
         if (capacity < length) throw new ArgumentOutOfRangeException(nameof(capacity), $"Capacity {capacity} is below the {length} slots needed.");
+        // The copies go through views of the old caches; left to the finalizer, they would keep those caches' memory alive.
+        using var scope = NewDisposeScope();
         var first = running ?? rows[0];
         var device = first._keys[0].device;
         int before = running?.Batch ?? 0;

@@ -145,6 +145,7 @@ public sealed partial class Generator
     private void Join(ref KvCache? cache, ref Tensor? logits, List<BatchRow> live, List<BatchRow> rows)
     {
         if (rows.Count == 0) return;
+        using var scope = NewDisposeScope(); // what the copies and prefills leave behind goes with the join
         var caches = new List<KvCache>(rows.Count);
         var parts = new List<Tensor>(rows.Count);
         try
@@ -159,7 +160,7 @@ public sealed partial class Generator
             var joined = KvCache.Join(running, caches, length + live.Concat(rows).Max(r => r.Remaining));
             cache?.Dispose();
             cache = joined;
-            var stacked = running == null ? cat(parts, 0) : cat([logits!, .. parts], 0);
+            var stacked = (running == null ? cat(parts, 0) : cat([logits!, .. parts], 0)).DetachFromDisposeScope();
             logits?.Dispose();
             logits = stacked;
             live.AddRange(rows);
