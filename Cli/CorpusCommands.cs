@@ -197,7 +197,7 @@ public static class CorpusCommands
             Console.WriteLine("decontaminated: " + string.Join(", ", decon.Benchmarks.Select(b => $"{b.Name} {b.DroppedFiles} files")));
         Console.WriteLine($"split by {s.SplitBy}: train {s.Train.Files} files from {s.Train.Repos.Count} repos, validation {s.Validation.Files} files from {s.Validation.Repos.Count} repos");
         if (s.Timings is { } t)
-            Console.Error.WriteLine($"time: crawl {t.Crawl.TotalSeconds:F1}s, clean {t.Scan.TotalSeconds:F1}s, dedup {t.Dedup.TotalSeconds:F1}s, write {t.Write.TotalSeconds:F1}s");
+            Console.Error.WriteLine($"time: crawl {t.Crawl.TotalSeconds:F2}s, clean {t.Scan.TotalSeconds:F2}s, dedup {t.Dedup.TotalSeconds:F2}s, write {t.Write.TotalSeconds:F2}s");
         Console.WriteLine($"corpus: {Path.GetFullPath(o.OutDir)}");
         // Reaching here means the failures were within --allow-failures: say so, and succeed.
         if (s.Repos.Failed > 0)

@@ -6,4 +6,9 @@ var root = new RootCommand("codelm-data: codelm's corpus commands, compiled ahea
 var data = new Command("data", "Crawl repositories and clean them into a language-tagged, deduplicated corpus.");
 CorpusCommands.AddTo(data);
 root.Add(data);
-return await CliRunner.InvokeAsync(root, args);
+var rc = await CliRunner.InvokeAsync(root, args);
+// What the collector cost, for performance work: codelm-data runs non-concurrent, so every pause stops both scan workers.
+if (Environment.GetEnvironmentVariable("CODELM_DEBUG") == "1")
+    Console.Error.WriteLine($"gc: {GC.CollectionCount(0)}/{GC.CollectionCount(1)}/{GC.CollectionCount(2)} collections (gen0/1/2), " +
+                            $"{GC.GetTotalPauseDuration().TotalMilliseconds:F0} ms paused, {GC.GetTotalAllocatedBytes() / 1e6:F0} MB allocated");
+return rc;

@@ -40,7 +40,11 @@ public static class Redactor
         { "png", "jpg", "jpeg", "gif", "svg", "webp", "ico", "js", "ts", "css", "py", "rb", "go", "rs", "cs", "java", "json", "html", "md", "txt" };
 
     /// <summary>Redacts <paramref name="text"/>; adds per-kind counts to <paramref name="counts"/> (length <see cref="KindCount"/>).</summary>
-    public static string Redact(string text, Span<int> counts)
+    public static string Redact(string text, Span<int> counts) => TryRedact(text, counts) ?? text;
+
+    /// <summary>The redacted text, or null when <paramref name="text"/> holds nothing to redact (then no copy is made);
+    /// adds per-kind counts to <paramref name="counts"/> (length <see cref="KindCount"/>).</summary>
+    public static string? TryRedact(ReadOnlySpan<char> text, Span<int> counts)
     {
         List<Hit>? hits = null;
         ScanTokens(text, ref hits);
@@ -48,7 +52,7 @@ public static class Redactor
         ScanEmails(text, ref hits);
         ScanIPv4(text, ref hits);
         ScanIPv6(text, ref hits);
-        if (hits == null) return text;
+        if (hits == null) return null;
 
         // One left-to-right pass replaces each hit that does not overlap an earlier one. On equal starts the longer hit goes
         // first, so no part of a secret is left behind. On the same span the lower kind goes first: SecretAssignment, the
@@ -62,7 +66,7 @@ public static class Redactor
         foreach (var h in hits)
         {
             if (h.Start < pos) continue;
-            sb.Append(text, pos, h.Start - pos).Append(h.Kind switch
+            sb.Append(text.Slice(pos, h.Start - pos)).Append(h.Kind switch
             {
                 RedactionKind.Email => EmailPlaceholder,
                 RedactionKind.IpAddress => IpPlaceholder,
@@ -71,7 +75,7 @@ public static class Redactor
             counts[(int)h.Kind]++;
             pos = h.Start + h.Length;
         }
-        return sb.Append(text, pos, text.Length - pos).ToString();
+        return sb.Append(text[pos..]).ToString();
     }
 
     private static void Add(ref List<Hit>? hits, int start, int length, RedactionKind kind) => (hits ??= []).Add(new Hit(start, length, kind));
@@ -88,9 +92,8 @@ public static class Redactor
 
     // ---- Keys and tokens with a literal prefix ----
 
-    private static void ScanTokens(string text, ref List<Hit>? hits)
+    private static void ScanTokens(ReadOnlySpan<char> s, ref List<Hit>? hits)
     {
-        var s = text.AsSpan();
         int pos = 0;
         while (pos < s.Length)
         {
@@ -154,9 +157,8 @@ public static class Redactor
 
     // ---- High-entropy values assigned to key/secret/password/token names ----
 
-    private static void ScanSecretAssignments(string text, ref List<Hit>? hits)
+    private static void ScanSecretAssignments(ReadOnlySpan<char> s, ref List<Hit>? hits)
     {
-        var s = text.AsSpan();
         int pos = 0;
         while (pos < s.Length)
         {
@@ -270,9 +272,8 @@ public static class Redactor
     private static bool IsLocalPart(char c) => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '%' or '+' or '-';
     private static bool IsDomain(char c) => char.IsAsciiLetterOrDigit(c) || c is '.' or '-';
 
-    private static void ScanEmails(string text, ref List<Hit>? hits)
+    private static void ScanEmails(ReadOnlySpan<char> s, ref List<Hit>? hits)
     {
-        var s = text.AsSpan();
         int pos = 0;
         while (pos < s.Length)
         {
@@ -301,9 +302,8 @@ public static class Redactor
 
     // ---- IPv4 ----
 
-    private static void ScanIPv4(string text, ref List<Hit>? hits)
+    private static void ScanIPv4(ReadOnlySpan<char> s, ref List<Hit>? hits)
     {
-        var s = text.AsSpan();
         int pos = 0;
         Span<int> octets = stackalloc int[4];
         while (pos < s.Length)
@@ -351,9 +351,8 @@ public static class Redactor
 
     private static bool IsV6Char(char c) => char.IsAsciiHexDigit(c) || c is ':' or '.';
 
-    private static void ScanIPv6(string text, ref List<Hit>? hits)
+    private static void ScanIPv6(ReadOnlySpan<char> s, ref List<Hit>? hits)
     {
-        var s = text.AsSpan();
         int pos = 0;
         while (pos < s.Length)
         {

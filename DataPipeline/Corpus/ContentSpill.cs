@@ -30,9 +30,8 @@ internal sealed class ContentSpill : IDisposable
     }
 
     /// <summary>Appends the UTF-8 text and returns where it lies.</summary>
-    public (long Offset, int Length) Append(string text)
+    public (long Offset, int Length) Append(ReadOnlySpan<byte> bytes)
     {
-        var bytes = Encoding.UTF8.GetBytes(text);
         lock (_lock)
         {
             long offset = _stream.Position;
@@ -46,17 +45,16 @@ internal sealed class ContentSpill : IDisposable
         lock (_lock) _stream.Flush();
     }
 
-    public string Read(long offset, int length)
+    /// <summary>Reads the UTF-8 bytes at <paramref name="offset"/> into all of <paramref name="into"/>.</summary>
+    public void ReadInto(long offset, Span<byte> into)
     {
-        var buf = new byte[length];
         int read = 0;
-        while (read < length)
+        while (read < into.Length)
         {
-            int n = RandomAccess.Read(_stream.SafeFileHandle, buf.AsSpan(read), offset + read);
+            int n = RandomAccess.Read(_stream.SafeFileHandle, into[read..], offset + read);
             if (n == 0) throw new IOException($"spill file {Path} is truncated");
             read += n;
         }
-        return Encoding.UTF8.GetString(buf);
     }
 
     public void Dispose() => _stream.Dispose();

@@ -6,26 +6,15 @@ namespace CodeLm.DataPipeline.Corpus;
 
 /// <summary>
 /// Reads and writes the corpus Parquet files (<c>train.parquet</c>, <c>validation.parquet</c>): six non-null UTF-8 columns
-/// repo, path, language, license, sha, content. Writing streams rows in bounded row groups and is atomic
-/// (a temp file in the same directory, then a rename), so a reader never sees a half-written corpus.
+/// repo, path, language, license, sha, content. Reading goes through Parquet.Net, writing through
+/// <see cref="CorpusParquetWriter"/>; writing streams rows in bounded row groups and is atomic (a temp file in the same
+/// directory, then a rename), so a reader never sees a half-written corpus.
 /// </summary>
 public static class CorpusFiles
 {
     public const string Train = "train.parquet", Validation = "validation.parquet";
 
-    /// <summary>A row group is closed when it reaches this many rows or <see cref="RowGroupBytes"/> characters of content.</summary>
-    private const int RowGroupRows = 50_000;
-    private const long RowGroupBytes = 16L << 20;
-
-    private static readonly DataField RepoField = new DataField<string>("repo", nullable: false);
-    private static readonly DataField PathField = new DataField<string>("path", nullable: false);
-    private static readonly DataField LanguageField = new DataField<string>("language", nullable: false);
-    private static readonly DataField LicenseField = new DataField<string>("license", nullable: false);
-    private static readonly DataField ShaField = new DataField<string>("sha", nullable: false);
-    private static readonly DataField ContentField = new DataField<string>("content", nullable: false);
-    private static readonly ParquetSchema Schema = new(RepoField, PathField, LanguageField, LicenseField, ShaField, ContentField);
-
-    private static ParquetOptions Options => new() { CompressionMethod = CompressionMethod.Zstd, CompressionLevel = System.IO.Compression.CompressionLevel.Fastest };
+    private static ParquetOptions Options => new();
 
     /// <summary>Streams the rows of a corpus Parquet file in file order.</summary>
     public static async IAsyncEnumerable<CorpusRecord> ReadAsync(string parquetPath, [EnumeratorCancellation] CancellationToken ct = default)
@@ -69,7 +58,20 @@ public static class CorpusFiles
     /// Writes rows in the order given (callers sort by repo, path) to <paramref name="parquetPath"/> atomically.
     /// Rows are consumed lazily, so memory is bounded by one row group.
     /// </summary>
-    public static async Task WriteAsync(string parquetPath, IEnumerable<CorpusRecord> rows, CancellationToken ct = default)
+    public static Task WriteAsync(string parquetPath, IEnumerable<CorpusRecord> rows, CancellationToken ct = default) =>
+        Task.Run(() => Write(parquetPath, writer =>
+        {
+            foreach (var row in rows)
+            {
+                ct.ThrowIfCancellationRequested();
+                Validate(row);
+                writer.Add(row);
+            }
+        }), ct);
+
+    /// <summary>Writes the rows that <paramref name="fill"/> adds to <paramref name="parquetPath"/> atomically: a temp file
+    /// in the same directory, flushed to disk, then renamed over the target.</summary>
+    internal static void Write(string parquetPath, Action<CorpusParquetWriter> fill)
     {
         var full = System.IO.Path.GetFullPath(parquetPath);
         var dir = System.IO.Path.GetDirectoryName(full)!;
@@ -77,30 +79,13 @@ public static class CorpusFiles
         var temp = System.IO.Path.Combine(dir, $".{System.IO.Path.GetFileName(full)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
         try
         {
-            await using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1 << 16))
+            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1 << 16))
             {
-                await using (var writer = await ParquetWriter.CreateAsync(Schema, stream, Options, append: false, cancellationToken: ct))
+                using (var writer = new CorpusParquetWriter(stream))
                 {
-                    var batch = new List<CorpusRecord>();
-                    long bytes = 0;
-                    bool wroteAny = false;
-                    foreach (var row in rows)
-                    {
-                        ct.ThrowIfCancellationRequested();
-                        Validate(row);
-                        batch.Add(row);
-                        bytes += row.Content.Length;
-                        if (batch.Count >= RowGroupRows || bytes >= RowGroupBytes)
-                        {
-                            await WriteGroupAsync(writer, batch);
-                            wroteAny = true;
-                            batch.Clear();
-                            bytes = 0;
-                        }
-                    }
-                    if (batch.Count > 0 || !wroteAny) await WriteGroupAsync(writer, batch);
+                    fill(writer);
+                    writer.Finish();
                 }
-                await stream.FlushAsync(ct);
                 stream.Flush(flushToDisk: true);
             }
             File.Move(temp, full, overwrite: true);
@@ -110,17 +95,6 @@ public static class CorpusFiles
             TryDelete(temp);
             throw;
         }
-    }
-
-    private static async Task WriteGroupAsync(ParquetWriter writer, List<CorpusRecord> batch)
-    {
-        using var group = writer.CreateRowGroup();
-        await group.WriteAsync(RepoField, batch.ConvertAll(r => r.Repo), null);
-        await group.WriteAsync(PathField, batch.ConvertAll(r => r.Path), null);
-        await group.WriteAsync(LanguageField, batch.ConvertAll(r => r.Language), null);
-        await group.WriteAsync(LicenseField, batch.ConvertAll(r => r.License), null);
-        await group.WriteAsync(ShaField, batch.ConvertAll(r => r.Sha), null);
-        await group.WriteAsync(ContentField, batch.ConvertAll(r => r.Content), null);
     }
 
     private static void Validate(CorpusRecord row)

@@ -10,23 +10,23 @@ public static class ExactHash
     public static UInt128 Compute(ReadOnlySpan<char> text)
     {
         var buf = ArrayPool<char>.Shared.Rent(Math.Max(1, text.Length));
-        try
+        try { return Compute(text, buf); }
+        finally { ArrayPool<char>.Shared.Return(buf); }
+    }
+
+    /// <param name="scratch">At least as long as <paramref name="text"/>.</param>
+    public static UInt128 Compute(ReadOnlySpan<char> text, Span<char> scratch)
+    {
+        int n = 0;
+        bool space = false;
+        foreach (var c in text)
         {
-            int n = 0;
-            bool space = false;
-            foreach (var c in text)
-            {
-                if (char.IsWhiteSpace(c)) { space = n > 0; continue; }
-                if (space) { buf[n++] = ' '; space = false; }
-                buf[n++] = c;
-            }
-            Span<byte> digest = stackalloc byte[32];
-            SHA256.HashData(MemoryMarshal.AsBytes(buf.AsSpan(0, n)), digest);
-            return MemoryMarshal.Read<UInt128>(digest);
+            if (char.IsWhiteSpace(c)) { space = n > 0; continue; }
+            if (space) { scratch[n++] = ' '; space = false; }
+            scratch[n++] = c;
         }
-        finally
-        {
-            ArrayPool<char>.Shared.Return(buf);
-        }
+        Span<byte> digest = stackalloc byte[32];
+        SHA256.HashData(MemoryMarshal.AsBytes(scratch[..n]), digest);
+        return MemoryMarshal.Read<UInt128>(digest);
     }
 }

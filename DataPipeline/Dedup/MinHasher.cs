@@ -48,22 +48,25 @@ public sealed class MinHasher
     /// <summary>Fills <paramref name="signature"/> (length <see cref="Permutations"/>) and returns the number of shingles (0: no words).</summary>
     public int Compute(ReadOnlySpan<char> text, Span<uint> signature)
     {
+        var shingles = ArrayPool<uint>.Shared.Rent(ScratchLength(text.Length));
+        try { return Compute(text, signature, shingles); }
+        finally { ArrayPool<uint>.Shared.Return(shingles); }
+    }
+
+    /// <summary>How long the scratch of <see cref="Compute(ReadOnlySpan{char}, Span{uint}, Span{uint})"/> must be for a text this long.</summary>
+    public static int ScratchLength(int textLength) => Math.Max(16, textLength / 2 + 1);
+
+    /// <param name="scratch">At least <see cref="ScratchLength"/> long.</param>
+    public int Compute(ReadOnlySpan<char> text, Span<uint> signature, Span<uint> scratch)
+    {
         if (signature.Length != Permutations) throw new ArgumentException("signature length must equal the permutation count");
-        var shingles = ArrayPool<uint>.Shared.Rent(Math.Max(16, text.Length / 2 + 1));
-        try
-        {
-            int n = Shingles(text, shingles);
-            signature.Fill(uint.MaxValue);
-            if (n == 0) return 0;
-            var xs = shingles.AsSpan(0, n);
-            if (Vector512.IsHardwareAccelerated) Permute512(xs, signature);
-            else Permute256(xs, signature);
-            return n;
-        }
-        finally
-        {
-            ArrayPool<uint>.Shared.Return(shingles);
-        }
+        int n = Shingles(text, scratch);
+        signature.Fill(uint.MaxValue);
+        if (n == 0) return 0;
+        var xs = scratch[..n];
+        if (Vector512.IsHardwareAccelerated) Permute512(xs, signature);
+        else Permute256(xs, signature);
+        return n;
     }
 
     private void Permute256(ReadOnlySpan<uint> xs, Span<uint> signature)
@@ -112,7 +115,7 @@ public sealed class MinHasher
     private static readonly SearchValues<char> AsciiNonWordChars = SearchValues.Create(
         Enumerable.Range(0, 128).Select(c => (char)c).Where(c => !char.IsAsciiLetterOrDigit(c) && c != '_').ToArray());
 
-    private int Shingles(ReadOnlySpan<char> text, uint[] output)
+    private int Shingles(ReadOnlySpan<char> text, Span<uint> output)
     {
         int k = ShingleSize;
         // The last k word hashes, oldest first.

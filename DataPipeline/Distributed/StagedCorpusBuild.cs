@@ -160,7 +160,7 @@ public static class StagedCorpusBuild
         var spills = Enumerable.Range(0, world).Select(r => ContentSpill.Open(Path.Combine(work.CleanRank(r), WorkDirectory.Content))).ToArray();
         try
         {
-            await WriteStep.RunAsync(run, records.Files, f => spills[f.SpillRank].Read(f.SpillOffset, f.SpillLength), stats.Kept.Files);
+            await WriteStep.RunAsync(run, records.Files, f => spills[f.SpillRank], stats.Kept.Files);
         }
         finally
         {

@@ -4,38 +4,82 @@ using CodeLm.DataPipeline.Clean;
 
 namespace CodeLm.DataPipeline.Corpus.Steps;
 
-/// <summary>The result of cleaning one file: a drop reason, or the cleaned text with its language and redaction counts.</summary>
-internal readonly record struct CleanedFile(DropReason? Drop, string? Language, string? Text, int[]? Redactions);
+/// <summary>
+/// The result of cleaning one file: a drop reason, or the cleaned text with its language and redaction counts. Text and
+/// Utf8 (the same text as UTF-8) lie in the cleaner's buffers or the input: valid until that cleaner's next file.
+/// </summary>
+internal readonly record struct CleanedFile(DropReason? Drop, string? Language, int[]? Redactions, ReadOnlyMemory<char> Text, ReadOnlyMemory<byte> Utf8);
 
-/// <summary>Runs the content filters, the C# syntax check and redaction on one file's bytes.</summary>
-internal static class FileCleaner
+/// <summary>
+/// Runs the content filters, the C# syntax check and redaction on one file's bytes. One per scan worker: the text is
+/// decoded into buffers the worker reuses, so a large file costs no large-object allocation (each of those triggered a
+/// full, blocking collection of the whole heap).
+/// </summary>
+/// <param name="largest">The largest file it will see, in bytes: its buffers are allocated once, at that size.</param>
+internal sealed class FileCleaner(int largest)
 {
-    public static CleanedFile Clean(string path, string? pathLanguage, ReadOnlySpan<byte> bytes, CleaningOptions o, CancellationToken ct)
+    private char[] _chars = new char[largest + 1];
+    private byte[] _utf8 = new byte[largest + 16];
+
+    public CleanedFile Clean(string path, string? pathLanguage, ReadOnlyMemory<byte> input, CleaningOptions o, CancellationToken ct)
     {
+        var bytes = input.Span;
         if (FileFilters.IsLfsPointer(bytes)) return Drop(DropReason.LfsPointer);
         if (FileFilters.IsBinary(bytes)) return Drop(DropReason.Binary);
         if (!Utf8.IsValid(bytes)) return Drop(DropReason.InvalidUtf8);
-        if (bytes.StartsWith("\xEF\xBB\xBF"u8)) bytes = bytes[3..];
-        var text = Encoding.UTF8.GetString(bytes);
-        if (text.Contains('\r')) text = text.Replace("\r\n", "\n", StringComparison.Ordinal);
+        if (bytes.StartsWith("\xEF\xBB\xBF"u8)) input = input[3..];
+        var decoded = Decode(input.Span);
+        ReadOnlyMemory<char> text = WithoutCarriageReturns(decoded);
+        bool unchanged = text.Length == decoded.Length;
 
-        var language = pathLanguage == "C" || pathLanguage == null ? LanguageDetector.Detect(path, text) : pathLanguage;
+        var language = pathLanguage == "C" || pathLanguage == null ? LanguageDetector.Detect(path, text.Span) : pathLanguage;
         if (language == null) return Drop(DropReason.UnknownLanguage);
         if (o.Languages != null && !o.Languages.Contains(language, StringComparer.OrdinalIgnoreCase)) return Drop(DropReason.LanguageNotSelected);
 
-        var stats = FileFilters.Measure(text);
-        if (FileFilters.ByContent(path, language, text, stats, o) is { } reason) return Drop(reason);
+        var stats = FileFilters.Measure(text.Span);
+        if (FileFilters.ByContent(path, language, text.Span, stats, o) is { } reason) return Drop(reason);
         if (o.CheckCSharpSyntax && language == "C#" && CSharpSyntaxCheck.FirstError(text, ct) != null) return Drop(DropReason.CSharpSyntaxError);
 
         int[]? counts = null;
         if (o.Redact)
         {
             Span<int> c = stackalloc int[Redactor.KindCount];
-            var redacted = Redactor.Redact(text, c);
-            if (!ReferenceEquals(redacted, text)) { text = redacted; counts = c.ToArray(); }
+            if (Redactor.TryRedact(text.Span, c) is { } redacted)
+            {
+                text = redacted.AsMemory();
+                counts = c.ToArray();
+                unchanged = false;
+            }
         }
-        return new CleanedFile(null, language, text, counts);
+        // Unchanged text is the input's own UTF-8 (less a BOM): no need to encode it again.
+        return new CleanedFile(null, language, counts, text, unchanged ? input : Encode(text.Span));
     }
 
-    private static CleanedFile Drop(DropReason reason) => new(reason, null, null, null);
+    private Memory<char> Decode(ReadOnlySpan<byte> bytes)
+    {
+        // A UTF-8 text never has more UTF-16 characters than bytes.
+        if (_chars.Length < bytes.Length) _chars = new char[bytes.Length];
+        return _chars.AsMemory(0, Encoding.UTF8.GetChars(bytes, _chars));
+    }
+
+    /// <summary>CRLF → LF, in place.</summary>
+    private static Memory<char> WithoutCarriageReturns(Memory<char> text)
+    {
+        var s = text.Span;
+        int i = s.IndexOf("\r\n");
+        if (i < 0) return text;
+        int w = i;
+        for (; i < s.Length; i++)
+            if (!(s[i] == '\r' && i + 1 < s.Length && s[i + 1] == '\n')) s[w++] = s[i];
+        return text[..w];
+    }
+
+    private ReadOnlyMemory<byte> Encode(ReadOnlySpan<char> text)
+    {
+        int n = Encoding.UTF8.GetByteCount(text);
+        if (_utf8.Length < n) _utf8 = new byte[n];
+        return _utf8.AsMemory(0, Encoding.UTF8.GetBytes(text, _utf8));
+    }
+
+    private static CleanedFile Drop(DropReason reason) => new(reason, null, null, default, default);
 }

@@ -32,12 +32,16 @@ internal static class ListStep
     {
         var repos = run.Repos;
         var order = only?.ToList() ?? Order(repos);
-        var files = new List<CorpusFile>();
-        var drops = new List<ListedDrop>();
-        foreach (var repo in order)
+        // Repositories are listed concurrently, each into its own lists, and joined in order.
+        var parts = new (List<CorpusFile> Files, List<ListedDrop> Drops)[order.Count];
+        Parallel.For(0, order.Count, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, run.Options.Parallelism), CancellationToken = run.Ct },
+            k => ListRepo(run, order[k], parts[k] = ([], [])));
+        var files = new List<CorpusFile>(parts.Sum(p => p.Files.Count));
+        var drops = new List<ListedDrop>(parts.Sum(p => p.Drops.Count));
+        foreach (var (f, d) in parts)
         {
-            run.Ct.ThrowIfCancellationRequested();
-            ListRepo(run, repo, files, drops);
+            files.AddRange(f);
+            drops.AddRange(d);
         }
         // A wrong cache directory must not replace a good corpus with an empty one.
         if (order.Count > 0 && order.All(run.HasFailed))
@@ -47,8 +51,9 @@ internal static class ListStep
         return new Listing(files, drops, order.Count);
     }
 
-    private static void ListRepo(CorpusRun run, int ri, List<CorpusFile> files, List<ListedDrop> drops)
+    private static void ListRepo(CorpusRun run, int ri, (List<CorpusFile> Files, List<ListedDrop> Drops) into)
     {
+        var (files, drops) = into;
         if (run.Repos[ri].Dataset != null) { ListDataset(run, ri, files, drops); return; }
         var path = run.CachePath(ri);
         if (!Directory.Exists(path))

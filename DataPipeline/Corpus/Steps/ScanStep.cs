@@ -24,64 +24,91 @@ internal static class ScanStep
         var hasher = new MinHasher(p, o.Dedup.ShingleSize, 0x9E3779B97F4A7C15UL ^ o.Seed);
         var signatures = new uint[(long)n * p];
         long totalBytes = files.Sum(f => f.Size), doneBytes = 0, doneFiles = 0;
+        int largest = (int)Math.Min(o.Cleaning.MaxFileBytes, files.Count == 0 ? 0 : files.Max(f => f.Size));
         using (var timer = run.Progress == null ? null : new Timer(_ =>
                    run.Progress.Report(new CorpusProgress("scan", null, 0, listing.Repos, Interlocked.Read(ref doneFiles), n, Interlocked.Read(ref doneBytes), totalBytes)),
                    null, 200, 250))
         {
             int workers = Math.Max(1, o.Parallelism);
-            // Each worker opens its own Repository per repository it meets: libgit2 handles are not shared across threads.
-            if (n > 0) Parallel.ForEach(Partitioner.Create(0, n, Math.Clamp(n / (8 * workers) + 1, 1, 64)),
+            if (n > 0) Parallel.ForEach(Partitioner.Create(0, n, Math.Clamp(n / (8 * workers) + 1, 1, 16)),
                 new ParallelOptions { MaxDegreeOfParallelism = workers, CancellationToken = run.Ct },
-                () => new Dictionary<int, Repository>(),
-                (range, _, open) =>
+                () => new Worker(largest),
+                (range, _, worker) =>
                 {
                     for (int i = range.Item1; i < range.Item2; i++)
                     {
                         run.Ct.ThrowIfCancellationRequested();
-                        ScanOne(run, files[i], open, spill, hasher, signatures.AsSpan((int)((long)i * p), p));
+                        ScanOne(run, files[i], worker, spill, hasher, signatures.AsSpan((int)((long)i * p), p));
                         Interlocked.Add(ref doneBytes, files[i].Size);
                         Interlocked.Increment(ref doneFiles);
                     }
-                    return open;
+                    return worker;
                 },
-                open => { foreach (var r in open.Values) r.Dispose(); });
+                worker => worker.Dispose());
         }
         spill.FinishWriting();
         run.Progress?.Report(new CorpusProgress("scan", null, listing.Repos, listing.Repos, n, n, totalBytes, totalBytes));
         return signatures;
     }
 
-    private static void ScanOne(CorpusRun run, CorpusFile f, Dictionary<int, Repository> open, ContentSpill spill, MinHasher hasher, Span<uint> signature)
+    private static void ScanOne(CorpusRun run, CorpusFile f, Worker worker, ContentSpill spill, MinHasher hasher, Span<uint> signature)
     {
         var o = run.Options;
-        var bytes = run.HasFailed(f.Repo) ? null : f.Inline ?? Read(run, f, open);
+        var bytes = run.HasFailed(f.Repo) ? null : f.Inline ?? Read(run, f, worker);
         f.Inline = null;
-        if (bytes == null) { f.Reject(DropReason.RepoFailed); return; }
-        var cleaned = FileCleaner.Clean(f.Path, f.Language, bytes, o.Cleaning, run.Ct);
+        if (bytes is not { } input) { f.Reject(DropReason.RepoFailed); return; }
+        var cleaned = worker.Cleaner.Clean(f.Path, f.Language, input, o.Cleaning, run.Ct);
         if (cleaned.Drop is { } reason) { f.Reject(reason); return; }
-        var text = cleaned.Text!;
-        if (run.Matcher?.Find(text) is { } match) { f.RejectContaminated(match.Benchmark); return; }
-        var hash = o.Dedup.Exact ? ExactHash.Compute(text) : default;
-        int shingles = o.Dedup.Near ? hasher.Compute(text, signature) : 0;
-        f.Cleaned(cleaned, hash, shingles, spill.Append(text));
+        var text = cleaned.Text.Span;
+        if (run.Matcher?.Find(text.ToString()) is { } match) { f.RejectContaminated(match.Benchmark); return; }
+        var hash = o.Dedup.Exact ? ExactHash.Compute(text, worker.Chars(text.Length)) : default;
+        int shingles = o.Dedup.Near ? hasher.Compute(text, signature, worker.Shingles(text.Length)) : 0;
+        f.Cleaned(cleaned, hash, shingles, spill.Append(cleaned.Utf8.Span));
     }
 
-    /// <summary>The blob's bytes, or null when the clone is broken, which fails the whole repository.</summary>
-    private static byte[]? Read(CorpusRun run, CorpusFile f, Dictionary<int, Repository> open)
+    /// <summary>The blob's bytes (in the worker's buffer), or null when the clone is broken, which fails the whole repository.</summary>
+    private static ReadOnlyMemory<byte>? Read(CorpusRun run, CorpusFile f, Worker worker)
     {
         try
         {
-            if (!open.TryGetValue(f.Repo, out var repo)) open[f.Repo] = repo = new Repository(run.CachePath(f.Repo));
+            if (!worker.Open.TryGetValue(f.Repo, out var repo)) worker.Open[f.Repo] = repo = new Repository(run.CachePath(f.Repo));
             var blob = repo.Lookup<Blob>(f.Blob) ?? throw new InvalidDataException($"blob {f.Blob} of {f.Path} is missing");
-            var bytes = new byte[blob.Size];
+            var bytes = worker.Buffer(checked((int)blob.Size));
             using var stream = blob.GetContentStream();
-            stream.ReadExactly(bytes);
+            stream.ReadExactly(bytes.Span);
             return bytes;
         }
         catch (Exception e) when (e is LibGit2SharpException or IOException or InvalidDataException or EndOfStreamException)
         {
             run.Fail(f.Repo, $"corrupt repository: cannot read {f.Path}: {e.Message.Trim()}");
             return null;
+        }
+    }
+
+    /// <summary>
+    /// One scan thread's state. It opens its own Repository per repository it meets (libgit2 handles are not shared
+    /// across threads) and keeps its buffers, sized once for the largest listed file: fresh arrays per file put every
+    /// large file on the large-object heap several times over, and its budget then forced a full, blocking collection
+    /// every few megabytes.
+    /// </summary>
+    private sealed class Worker(int largest) : IDisposable
+    {
+        public readonly Dictionary<int, Repository> Open = [];
+        public readonly FileCleaner Cleaner = new(largest);
+        private byte[] _bytes = new byte[largest];
+        private char[] _chars = new char[largest + 1];
+        private uint[] _shingles = new uint[MinHasher.ScratchLength(largest + 1)];
+
+        public Memory<byte> Buffer(int length) => Grown(ref _bytes, length).AsMemory(0, length);
+        public Span<char> Chars(int length) => Grown(ref _chars, length);
+        public Span<uint> Shingles(int textLength) => Grown(ref _shingles, MinHasher.ScratchLength(textLength));
+
+        /// <summary>A file can outgrow its listed size only as a dataset row or a blob changed since listing.</summary>
+        private static T[] Grown<T>(ref T[] buffer, int length) => buffer.Length >= length ? buffer : buffer = new T[length];
+
+        public void Dispose()
+        {
+            foreach (var r in Open.Values) r.Dispose();
         }
     }
 }
