@@ -41,6 +41,23 @@ public class LanguageDetectorTests
 
 public class FileFiltersTests
 {
+    /// <summary>The letter counts go sixteen ASCII characters at a time; text mixing ASCII with letters, digits and
+    /// symbols from elsewhere in Unicode must count as it does one character at a time.</summary>
+    [Fact]
+    public void MeasureCountsLikeACharacterLoop()
+    {
+        var rng = new Random(7);
+        string[] pieces = ["int x = 42;", "    ", "\n", "αβγ", "日本語", "٣٤", "😀", "_id", "\t{}", "Ünïcode", "0x1F", "—", "½"];
+        for (int trial = 0; trial < 300; trial++)
+        {
+            var text = string.Concat(Enumerable.Range(0, rng.Next(0, 40)).Select(_ => pieces[rng.Next(pieces.Length)]));
+            long alnum = text.Count(char.IsLetterOrDigit), alpha = text.Count(char.IsLetter);
+            var s = FileFilters.Measure(text);
+            Assert.Equal(text.Length == 0 ? 0 : (double)alnum / text.Length, s.AlphanumericFraction);
+            Assert.Equal(text.Length == 0 ? 0 : (double)alpha / text.Length, s.AlphaFraction);
+        }
+    }
+
     private static readonly CleaningOptions O = new();
 
     private static DropReason? Check(string path, string text)
