@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using CodeLm.DataPipeline.Clean;
+using CodeLm.DataPipeline.Crawl;
 using CodeLm.DataPipeline.Dedup;
 using LibGit2Sharp;
 
@@ -71,14 +72,10 @@ internal static class ScanStep
     {
         try
         {
-            if (!worker.Open.TryGetValue(f.Repo, out var repo)) worker.Open[f.Repo] = repo = new Repository(run.CachePath(f.Repo));
-            var blob = repo.Lookup<Blob>(f.Blob) ?? throw new InvalidDataException($"blob {f.Blob} of {f.Path} is missing");
-            var bytes = worker.Buffer(checked((int)blob.Size));
-            using var stream = blob.GetContentStream();
-            stream.ReadExactly(bytes.Span);
-            return bytes;
+            if (!worker.Open.TryGetValue(f.Repo, out var reader)) worker.Open[f.Repo] = reader = new BlobReader(run.CachePath(f.Repo));
+            return worker.Read(reader, f.Blob);
         }
-        catch (Exception e) when (e is LibGit2SharpException or IOException or InvalidDataException or EndOfStreamException)
+        catch (Exception e) when (e is LibGit2SharpException or IOException or InvalidDataException)
         {
             run.Fail(f.Repo, $"corrupt repository: cannot read {f.Path}: {e.Message.Trim()}");
             return null;
@@ -86,20 +83,20 @@ internal static class ScanStep
     }
 
     /// <summary>
-    /// One scan thread's state. It opens its own Repository per repository it meets (libgit2 handles are not shared
-    /// across threads) and keeps its buffers, sized once for the largest listed file: fresh arrays per file put every
+    /// One scan thread's state. It opens its own reader per repository it meets (libgit2 handles are not shared across
+    /// threads) and keeps its buffers, sized once for the largest listed file: fresh arrays per file put every
     /// large file on the large-object heap several times over, and its budget then forced a full, blocking collection
     /// every few megabytes.
     /// </summary>
     private sealed class Worker(int largest) : IDisposable
     {
-        public readonly Dictionary<int, Repository> Open = [];
+        public readonly Dictionary<int, BlobReader> Open = [];
         public readonly FileCleaner Cleaner = new(largest);
         private byte[] _bytes = new byte[largest];
         private char[] _chars = new char[largest + 1];
         private uint[] _shingles = new uint[MinHasher.ScratchLength(largest + 1)];
 
-        public Memory<byte> Buffer(int length) => Grown(ref _bytes, length).AsMemory(0, length);
+        public Memory<byte> Read(BlobReader reader, ObjectId blob) => reader.Read(blob, ref _bytes);
         public Span<char> Chars(int length) => Grown(ref _chars, length);
         public Span<uint> Shingles(int textLength) => Grown(ref _shingles, MinHasher.ScratchLength(textLength));
 
