@@ -8,9 +8,9 @@ namespace CodeLm.DataPipeline.Corpus;
 /// <summary>
 /// The data pages of one Parquet file being written: column buffers cut into pages of about <see cref="PageBytes"/>,
 /// each compressed with zstd on the thread pool while the rows after it are added, so reading the spill and compressing
-/// overlap on every core. Page buffers and compressed frames are reused from page to page and row group to row group:
-/// fresh arrays this size land on the large-object heap, and its budget forced a full, blocking collection every few
-/// megabytes written.
+/// overlap on every core. Page buffers and compressed frames live outside the GC heap (<see cref="NativeBuffer{T}"/>) and
+/// are reused from page to page and row group to row group: fresh arrays this size land on the large-object heap, and
+/// its budget forced a full, blocking collection every few megabytes written.
 /// </summary>
 internal sealed class ParquetPages : IDisposable
 {
@@ -21,11 +21,17 @@ internal sealed class ParquetPages : IDisposable
     private static readonly int MaxInFlight = Environment.ProcessorCount;
 
     private readonly ConcurrentBag<Zstd> _compressors = [];
-    private readonly ConcurrentBag<byte[]> _buffers = [];
+    private readonly ConcurrentBag<NativeBuffer<byte>> _buffers = [];
     private readonly Queue<Page> _inFlight = new();
     private readonly FrameArena _frames = new();
+    private readonly List<ColumnBuffer> _columns = [];
 
-    public ColumnBuffer NewColumn() => new(this);
+    public ColumnBuffer NewColumn()
+    {
+        var column = new ColumnBuffer(this);
+        _columns.Add(column);
+        return column;
+    }
 
     /// <summary>Queues a full page for compression. Reading the spill outruns compressing, so past a page per core the
     /// caller waits for (or does) the oldest one itself: that bounds the buffers held.</summary>
@@ -45,18 +51,24 @@ internal sealed class ParquetPages : IDisposable
 
     public void Dispose()
     {
-        // After a failure mid-file, pages may still be compressing on pool threads with these compressors.
+        // After a failure mid-file, pages may still be compressing on pool threads with these compressors and buffers.
         while (_inFlight.TryDequeue(out var page)) page.Abandon();
-        foreach (var c in _compressors) c.Compressor.Dispose();
+        foreach (var c in _columns) c.DropOpenPage();
+        foreach (var c in _compressors) c.Dispose();
         _compressors.Clear();
+        while (_buffers.TryTake(out var b)) Free(b);
+        _frames.Dispose();
     }
 
-    private byte[] RentBuffer(int size) => size == PageBytes && _buffers.TryTake(out var b) ? b : new byte[size];
+    private NativeBuffer<byte> RentBuffer(int size) => size == PageBytes && _buffers.TryTake(out var b) ? b : new NativeBuffer<byte>(size);
 
-    private void ReturnBuffer(byte[] buffer)
+    private void ReturnBuffer(NativeBuffer<byte> buffer)
     {
         if (buffer.Length == PageBytes) _buffers.Add(buffer);
+        else Free(buffer);
     }
+
+    private static void Free(IDisposable buffer) => buffer.Dispose();
 
     /// <summary>One column's PLAIN-encoded values of the open row group (a little-endian length before each value), in pages.</summary>
     public sealed class ColumnBuffer(ParquetPages owner)
@@ -79,8 +91,9 @@ internal sealed class ParquetPages : IDisposable
             int needed = 4 + length;
             if (_open != null && _open.Length + needed > _open.Data.Length) Cut();
             _open ??= new Page(owner, owner.RentBuffer(Math.Max(_nextPage, needed)));
-            BinaryPrimitives.WriteInt32LittleEndian(_open.Data.AsSpan(_open.Length), length);
-            var span = _open.Data.AsSpan(_open.Length + 4, length);
+            var data = _open.Data.GetSpan();
+            BinaryPrimitives.WriteInt32LittleEndian(data[_open.Length..], length);
+            var span = data.Slice(_open.Length + 4, length);
             _open.Length += needed;
             _open.Values++;
             Bytes += needed;
@@ -97,6 +110,13 @@ internal sealed class ParquetPages : IDisposable
             return pages;
         }
 
+        /// <summary>After a failure: the page being filled is never written.</summary>
+        public void DropOpenPage()
+        {
+            if (_open != null) owner.ReturnBuffer(_open.Data);
+            _open = null;
+        }
+
         private void Cut()
         {
             var page = _open!;
@@ -108,9 +128,9 @@ internal sealed class ParquetPages : IDisposable
     }
 
     /// <summary>One data page: its values, then its zstd frame, made by whichever thread claims the page first.</summary>
-    public sealed class Page(ParquetPages owner, byte[] data)
+    public sealed class Page(ParquetPages owner, NativeBuffer<byte> data)
     {
-        public readonly byte[] Data = data;
+        public readonly NativeBuffer<byte> Data = data;
         public int Length, Values;
         private ReadOnlyMemory<byte> _compressed;
         private int _claimed;
@@ -121,7 +141,7 @@ internal sealed class ParquetPages : IDisposable
         {
             if (Interlocked.Exchange(ref _claimed, 1) != 0) return;
             var zstd = owner._compressors.TryTake(out var z) ? z : new Zstd();
-            try { _compressed = owner._frames.Store(zstd.Compress(Data.AsSpan(0, Length))); }
+            try { _compressed = owner._frames.Store(zstd.Compress(Data.GetSpan()[..Length])); }
             catch (Exception e) { _error = e; }
             finally
             {
@@ -143,30 +163,40 @@ internal sealed class ParquetPages : IDisposable
         /// <summary>Drops the page unwritten, once no pool thread is compressing it.</summary>
         public void Abandon()
         {
-            if (Interlocked.Exchange(ref _claimed, 1) == 0) _done.Set();
+            if (Interlocked.Exchange(ref _claimed, 1) == 0)
+            {
+                owner.ReturnBuffer(Data);
+                _done.Set();
+            }
             _done.Wait();
         }
     }
 
     /// <summary>A compressor and its output buffer, used by one thread at a time.</summary>
-    private sealed class Zstd
+    private sealed class Zstd : IDisposable
     {
-        public readonly Compressor Compressor = new(ZstdLevel);
-        private byte[] _scratch = new byte[Compressor.GetCompressBound(PageBytes)];
+        private readonly Compressor _compressor = new(ZstdLevel);
+        private NativeBuffer<byte> _scratch = new(Compressor.GetCompressBound(PageBytes));
 
         public ReadOnlySpan<byte> Compress(ReadOnlySpan<byte> source)
         {
-            int bound = Compressor.GetCompressBound(source.Length);
-            if (_scratch.Length < bound) _scratch = new byte[bound]; // a page of one value larger than a standard page
-            return _scratch.AsSpan(0, Compressor.Wrap(source, _scratch));
+            // A page of one value larger than a standard page grows the buffer.
+            var scratch = NativeBuffer<byte>.AtLeast(ref _scratch, Compressor.GetCompressBound(source.Length)).GetSpan();
+            return scratch[.._compressor.Wrap(source, scratch)];
+        }
+
+        public void Dispose()
+        {
+            _compressor.Dispose();
+            Free(_scratch);
         }
     }
 
     /// <summary>The compressed frames of the open row group, packed into 1 MB segments that the next row group reuses.</summary>
-    private sealed class FrameArena
+    private sealed class FrameArena : IDisposable
     {
         private const int SegmentBytes = 1 << 20;
-        private readonly List<byte[]> _segments = [];
+        private readonly List<NativeBuffer<byte>> _segments = [];
         private readonly Lock _lock = new();
         private int _segment, _used;
 
@@ -177,8 +207,8 @@ internal sealed class ParquetPages : IDisposable
             lock (_lock)
             {
                 if (_segment < _segments.Count && _used + frame.Length > SegmentBytes) (_segment, _used) = (_segment + 1, 0);
-                if (_segment == _segments.Count) _segments.Add(new byte[SegmentBytes]);
-                into = _segments[_segment].AsMemory(_used, frame.Length);
+                if (_segment == _segments.Count) _segments.Add(new NativeBuffer<byte>(SegmentBytes));
+                into = _segments[_segment].Memory.Slice(_used, frame.Length);
                 _used += frame.Length;
             }
             frame.CopyTo(into.Span);
@@ -186,5 +216,11 @@ internal sealed class ParquetPages : IDisposable
         }
 
         public void Reset() => (_segment, _used) = (0, 0);
+
+        public void Dispose()
+        {
+            foreach (var s in _segments) Free(s);
+            _segments.Clear();
+        }
     }
 }

@@ -44,9 +44,9 @@ public sealed partial class BlobReader : IDisposable
         Check(git_repository_odb(out _odb, _repo), $"cannot open the object database of {repositoryPath}");
     }
 
-    /// <summary>The blob's content, copied into <paramref name="buffer"/> (replaced by a larger one when it is too small).</summary>
+    /// <summary>The blob's content, copied into the memory <paramref name="buffer"/> gives for its size (at least that long).</summary>
     /// <exception cref="LibGit2SharpException">The object is missing or cannot be read.</exception>
-    public unsafe Memory<byte> Read(ObjectId id, ref byte[] buffer)
+    public unsafe Memory<byte> Read(ObjectId id, Func<int, Memory<byte>> buffer)
     {
         ObjectDisposedException.ThrowIf(_odb == 0, this);
         var oid = id.RawId;
@@ -55,9 +55,9 @@ public sealed partial class BlobReader : IDisposable
         try
         {
             int size = checked((int)git_odb_object_size(obj));
-            if (buffer.Length < size) buffer = new byte[size];
-            new ReadOnlySpan<byte>((void*)git_odb_object_data(obj), size).CopyTo(buffer);
-            return buffer.AsMemory(0, size);
+            var into = buffer(size)[..size];
+            new ReadOnlySpan<byte>((void*)git_odb_object_data(obj), size).CopyTo(into.Span);
+            return into;
         }
         finally
         {

@@ -115,13 +115,14 @@ public static class DataBench
         GlobalSettings.SetStrictHashVerification(false);
         var sw = Stopwatch.StartNew();
         Parallel.ForEach(System.Collections.Concurrent.Partitioner.Create(0, blobs.Count, 16), new ParallelOptions { MaxDegreeOfParallelism = jobs },
-            () => (Open: new Dictionary<string, BlobReader>(), Buffer: new byte[1 << 16]),
+            () => (Open: new Dictionary<string, BlobReader>(), Buffer: new byte[1][]),
             (range, _, state) =>
             {
                 for (int i = range.Item1; i < range.Item2; i++)
                 {
                     if (!state.Open.TryGetValue(blobs[i].Repo, out var reader)) state.Open[blobs[i].Repo] = reader = new BlobReader(blobs[i].Repo);
-                    Interlocked.Add(ref bytes, reader.Read(blobs[i].Id, ref state.Buffer).Length);
+                    var buffer = state.Buffer;
+                    Interlocked.Add(ref bytes, reader.Read(blobs[i].Id, size => buffer[0] is { } b && b.Length >= size ? b : buffer[0] = new byte[size]).Length);
                 }
                 return state;
             },

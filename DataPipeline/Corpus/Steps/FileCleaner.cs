@@ -12,14 +12,13 @@ internal readonly record struct CleanedFile(DropReason? Drop, string? Language, 
 
 /// <summary>
 /// Runs the content filters, the C# syntax check and redaction on one file's bytes. One per scan worker: the text is
-/// decoded into buffers the worker reuses, so a large file costs no large-object allocation (each of those triggered a
-/// full, blocking collection of the whole heap).
+/// decoded into buffers it reuses, outside the GC heap (<see cref="NativeBuffer{T}"/>).
 /// </summary>
 /// <param name="largest">The largest file it will see, in bytes: its buffers are allocated once, at that size.</param>
-internal sealed class FileCleaner(int largest)
+internal sealed class FileCleaner(int largest) : IDisposable
 {
-    private char[] _chars = new char[largest + 1];
-    private byte[] _utf8 = new byte[largest + 16];
+    private NativeBuffer<char> _chars = new(largest + 1);
+    private NativeBuffer<byte> _utf8 = new(largest + 16);
 
     public CleanedFile Clean(string path, string? pathLanguage, ReadOnlyMemory<byte> input, CleaningOptions o, CancellationToken ct)
     {
@@ -58,8 +57,8 @@ internal sealed class FileCleaner(int largest)
     private Memory<char> Decode(ReadOnlySpan<byte> bytes)
     {
         // A UTF-8 text never has more UTF-16 characters than bytes.
-        if (_chars.Length < bytes.Length) _chars = new char[bytes.Length];
-        return _chars.AsMemory(0, Encoding.UTF8.GetChars(bytes, _chars));
+        var chars = NativeBuffer<char>.AtLeast(ref _chars, bytes.Length);
+        return chars.Memory[..Encoding.UTF8.GetChars(bytes, chars.GetSpan())];
     }
 
     /// <summary>CRLF → LF, in place.</summary>
@@ -76,10 +75,15 @@ internal sealed class FileCleaner(int largest)
 
     private ReadOnlyMemory<byte> Encode(ReadOnlySpan<char> text)
     {
-        int n = Encoding.UTF8.GetByteCount(text);
-        if (_utf8.Length < n) _utf8 = new byte[n];
-        return _utf8.AsMemory(0, Encoding.UTF8.GetBytes(text, _utf8));
+        var utf8 = NativeBuffer<byte>.AtLeast(ref _utf8, Encoding.UTF8.GetByteCount(text));
+        return utf8.Memory[..Encoding.UTF8.GetBytes(text, utf8.GetSpan())];
     }
 
     private static CleanedFile Drop(DropReason reason) => new(reason, null, null, default, default);
+
+    public void Dispose()
+    {
+        ((IDisposable)_chars).Dispose();
+        ((IDisposable)_utf8).Dispose();
+    }
 }

@@ -92,20 +92,21 @@ internal static class ScanStep
     {
         public readonly Dictionary<int, BlobReader> Open = [];
         public readonly FileCleaner Cleaner = new(largest);
-        private byte[] _bytes = new byte[largest];
-        private char[] _chars = new char[largest + 1];
-        private uint[] _shingles = new uint[MinHasher.ScratchLength(largest + 1)];
+        private NativeBuffer<byte> _bytes = new(largest);
+        private NativeBuffer<char> _chars = new(largest + 1);
+        private NativeBuffer<uint> _shingles = new(MinHasher.ScratchLength(largest + 1));
+        private Func<int, Memory<byte>>? _blobBuffer;
 
-        public Memory<byte> Read(BlobReader reader, ObjectId blob) => reader.Read(blob, ref _bytes);
-        public Span<char> Chars(int length) => Grown(ref _chars, length);
-        public Span<uint> Shingles(int textLength) => Grown(ref _shingles, MinHasher.ScratchLength(textLength));
-
-        /// <summary>A file can outgrow its listed size only as a dataset row or a blob changed since listing.</summary>
-        private static T[] Grown<T>(ref T[] buffer, int length) => buffer.Length >= length ? buffer : buffer = new T[length];
+        // (A file outgrows its listed size only as a blob changed since listing; the buffers then grow.)
+        public Memory<byte> Read(BlobReader reader, ObjectId blob) => reader.Read(blob, _blobBuffer ??= size => NativeBuffer<byte>.AtLeast(ref _bytes, size).Memory);
+        public Span<char> Chars(int length) => NativeBuffer<char>.AtLeast(ref _chars, length).GetSpan();
+        public Span<uint> Shingles(int textLength) => NativeBuffer<uint>.AtLeast(ref _shingles, MinHasher.ScratchLength(textLength)).GetSpan();
 
         public void Dispose()
         {
             foreach (var r in Open.Values) r.Dispose();
+            Cleaner.Dispose();
+            foreach (var b in (IDisposable[])[_bytes, _chars, _shingles]) b.Dispose();
         }
     }
 }
