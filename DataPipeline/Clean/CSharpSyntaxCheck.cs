@@ -1,6 +1,6 @@
+using System.Text;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
-using System.Text;
 using Microsoft.CodeAnalysis.Text;
 
 namespace CodeLm.DataPipeline.Clean;

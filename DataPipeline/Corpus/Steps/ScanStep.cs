@@ -84,9 +84,9 @@ internal static class ScanStep
 
     /// <summary>
     /// One scan thread's state. It opens its own reader per repository it meets (libgit2 handles are not shared across
-    /// threads) and keeps its buffers, sized once for the largest listed file: fresh arrays per file put every
-    /// large file on the large-object heap several times over, and its budget then forced a full, blocking collection
-    /// every few megabytes.
+    /// threads) and keeps its buffers, sized once for the largest listed file and held outside the GC heap
+    /// (<see cref="NativeBuffer{T}"/>): fresh arrays per file put every large file on the large-object heap several times
+    /// over, and its budget then forced a full, blocking collection every few megabytes.
     /// </summary>
     private sealed class Worker(int largest) : IDisposable
     {

@@ -37,5 +37,4 @@ public sealed class ServerProcess : ChildServer
                 return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) / 1024.0;
         throw new InvalidOperationException("no VmRSS");
     }
-
 }
