@@ -63,7 +63,7 @@ public sealed class GenerationQueue : IDisposable
     public long TokensGenerated => Interlocked.Read(ref tokens);
     private long batches, batchedRequests, joined;
 
-    /// <summary>Batches of more than one request decoded, and the requests in them.</summary>
+    /// <summary>Batches that held more than one request (from the start, or once one joined), and the requests in them.</summary>
     public long Batches => Interlocked.Read(ref batches);
     public long BatchedRequests => Interlocked.Read(ref batchedRequests);
 
@@ -140,8 +140,7 @@ public sealed class GenerationQueue : IDisposable
         var first = batch.ToArray();
         Interlocked.Add(ref active, batch.Count);
         Volatile.Write(ref rows, batch.Count);
-        Interlocked.Increment(ref batches);
-        Interlocked.Add(ref batchedRequests, batch.Count);
+        if (batch.Count > 1) CountBatched(batch.Count, newBatch: true);
         var clock = Stopwatch.StartNew();
         try
         {
@@ -153,14 +152,13 @@ public sealed class GenerationQueue : IDisposable
         }
         catch (Exception e)
         {
-            foreach (var job in batch)
+            foreach (var job in batch.Where(j => !j.Done.IsCompleted))
+            {
+                Interlocked.Decrement(ref active);
                 if (job.Source.TrySetException(e)) Interlocked.Increment(ref failed);
+            }
         }
-        finally
-        {
-            Interlocked.Add(ref active, -batch.Count);
-            Volatile.Write(ref rows, 0);
-        }
+        finally { Volatile.Write(ref rows, 0); }
     }
 
     /// <summary>
@@ -186,11 +184,18 @@ public sealed class GenerationQueue : IDisposable
             batch.Add(next);
             Interlocked.Increment(ref active);
             Interlocked.Increment(ref rows);
-            Interlocked.Increment(ref batchedRequests);
             Interlocked.Increment(ref joined);
+            // A lone request that someone joins becomes a batch of two here.
+            CountBatched(batch.Count == 2 ? 2 : 1, newBatch: batch.Count == 2);
             return true;
         }
         return false;
+    }
+
+    private void CountBatched(int requests, bool newBatch)
+    {
+        if (newBatch) Interlocked.Increment(ref batches);
+        Interlocked.Add(ref batchedRequests, requests);
     }
 
     /// <summary>Answers a batched request once (its tokens counted then), or cancels it when its client left.</summary>
@@ -198,32 +203,43 @@ public sealed class GenerationQueue : IDisposable
     {
         if (job.Done.IsCompleted) return;
         Interlocked.Decrement(ref rows); // its row has left the batch: room for one more
+        // Counted before the answer: a client holding its answer must see itself in the health counters, not active.
+        Interlocked.Decrement(ref active);
+        Interlocked.Add(ref tokens, result.Tokens);
         if (job.Ct.IsCancellationRequested)
         {
-            if (job.Source.TrySetCanceled(job.Ct)) { Interlocked.Increment(ref cancelled); Interlocked.Add(ref tokens, result.Tokens); }
+            Interlocked.Increment(ref cancelled);
+            job.Source.TrySetCanceled(job.Ct);
         }
-        else if (job.Source.TrySetResult([result])) { Interlocked.Increment(ref completed); Interlocked.Add(ref tokens, result.Tokens); }
+        else
+        {
+            Interlocked.Increment(ref completed);
+            job.Source.TrySetResult([result]);
+        }
     }
 
     private void Run(Job job)
     {
         Interlocked.Increment(ref active);
         var clock = Stopwatch.StartNew();
-        try
+        IReadOnlyList<Model.Generation.Completion>? results = null;
+        Exception? error = null;
+        try { results = generator.Generate(job.Request, job.OnText, job.Ct); }
+        catch (Exception e) { error = e; }
+        Interlocked.Decrement(ref active); // before the answer, as in Finish
+        if (results is not null) Interlocked.Add(ref tokens, results.Sum(r => (long)r.Tokens));
+        if (error is OperationCanceledException || (error is null && job.Ct.IsCancellationRequested))
         {
-            var results = generator.Generate(job.Request, job.OnText, job.Ct);
-            Interlocked.Add(ref tokens, results.Sum(r => (long)r.Tokens));
-            if (job.Ct.IsCancellationRequested) { Interlocked.Increment(ref cancelled); job.Source.TrySetCanceled(job.Ct); }
-            else
-            {
-                Interlocked.Increment(ref completed);
-                Volatile.Write(ref averageMs, 0.8 * Volatile.Read(ref averageMs) + 0.2 * clock.Elapsed.TotalMilliseconds);
-                job.Source.TrySetResult(results);
-            }
+            Interlocked.Increment(ref cancelled);
+            job.Source.TrySetCanceled(job.Ct);
         }
-        catch (OperationCanceledException) { Interlocked.Increment(ref cancelled); job.Source.TrySetCanceled(job.Ct); }
-        catch (Exception e) { Interlocked.Increment(ref failed); job.Source.TrySetException(e); }
-        finally { Interlocked.Decrement(ref active); }
+        else if (error is not null) { Interlocked.Increment(ref failed); job.Source.TrySetException(error); }
+        else
+        {
+            Interlocked.Increment(ref completed);
+            Volatile.Write(ref averageMs, 0.8 * Volatile.Read(ref averageMs) + 0.2 * clock.Elapsed.TotalMilliseconds);
+            job.Source.TrySetResult(results!);
+        }
     }
 
     /// <summary>Stops taking requests; those still waiting are cancelled, the one decoding finishes its step first.</summary>

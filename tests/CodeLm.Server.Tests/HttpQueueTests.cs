@@ -102,6 +102,53 @@ public sealed class HttpQueueTests
         Assert.True(ok >= plan.Count(p => p.CancelAfterMs < 0) / 2, $"{ok} answered; {health}");
         Assert.Equal(0, health.GetProperty("failed").GetInt32());
     }
+
+    /// <summary>
+    /// A client that holds its answer is counted out of the active generations and into the completed ones, even while
+    /// the rest of its batch still decodes (a health check right after an answer used to see the whole batch active).
+    /// </summary>
+    [Fact]
+    public async Task An_answered_request_no_longer_counts_as_active_while_its_batch_goes_on()
+    {
+        var model = new TwoRowBatch();
+        using var queue = new GenerationQueue(model, limit: 4, maxBatch: 2);
+        TextRequest Request(string prompt) => new(prompt, null, 1, new Model.Generation.SamplingOptions(MaxNewTokens: 1));
+        var hold = queue.TryEnqueue(Request("hold"), null, default)!;
+        while (queue.Active == 0) await Task.Delay(5);
+        var first = queue.TryEnqueue(Request("a"), null, default)!;
+        var second = queue.TryEnqueue(Request("b"), null, default)!;
+        model.Hold.Release(); // the two waiting behind it now decode as one batch
+        await hold.Done.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal("a", (await first.Done.WaitAsync(TimeSpan.FromSeconds(30)))[0].Text);
+        Assert.Equal((1, 2L), (queue.Active, queue.Completed));
+        model.Rest.Release();
+        Assert.Equal("b", (await second.Done.WaitAsync(TimeSpan.FromSeconds(30)))[0].Text);
+        Assert.Equal((0, 3L, 1L, 2L), (queue.Active, queue.Completed, queue.Batches, queue.BatchedRequests));
+    }
+
+    /// <summary>A lone request waits at <see cref="Hold"/>; in a batch of two the first row ends at once, the second at <see cref="Rest"/>.</summary>
+    private sealed class TwoRowBatch : ITextGenerator
+    {
+        public SemaphoreSlim Hold { get; } = new(0);
+        public SemaphoreSlim Rest { get; } = new(0);
+        public int ContextLength => 64;
+        public bool CanBatch => true;
+        public int PromptTokens(string prompt, string? suffix) => prompt.Length;
+
+        public IReadOnlyList<Model.Generation.Completion> Generate(TextRequest request, Model.Generation.TextCallback? onText, CancellationToken ct) =>
+            throw new InvalidOperationException("with batching on, the queue decodes one-sample requests as batches");
+
+        public IReadOnlyList<Model.Generation.Completion> GenerateBatch(IReadOnlyList<(TextRequest Request, Model.Generation.TextCallback? OnText, CancellationToken Ct)> requests,
+            Action<int, Model.Generation.Completion>? finished = null, BatchOffer? offer = null)
+        {
+            var results = requests.Select(r => new Model.Generation.Completion(r.Request.Prompt, 1, Model.Generation.FinishReason.Length)).ToArray();
+            if (results.Length == 1) Hold.Wait();
+            finished?.Invoke(0, results[0]);
+            if (results.Length == 2) Rest.Wait();
+            for (var i = 1; i < results.Length; i++) finished?.Invoke(i, results[i]);
+            return results;
+        }
+    }
 }
 
 /// <summary>The remote backend's requests, against a scripted server: what it sends, and that it stops reading when the service says so.</summary>
