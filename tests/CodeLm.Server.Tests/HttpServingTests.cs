@@ -265,11 +265,15 @@ public sealed class BatchedDecodingTests(TinyCheckpoint tiny)
         {
             prompt = r.Prompt, suffix = r.Suffix, max_tokens = r.Sampling.MaxNewTokens, temperature = r.Sampling.Temperature, seed = r.Sampling.Seed, stream,
         });
-        // A long request first; the others arrive while it decodes and join its batch between two steps.
-        for (var attempt = 0; attempt < 5 && (await http.HealthAsync()).GetProperty("batches").GetInt32() == 0; attempt++)
+        // A long request first; the others arrive while it decodes and join its batch between two steps. Its 200 tokens
+        // take tens of milliseconds, so it may be over before the others arrive (then they batch among themselves, and
+        // nobody joins): try again.
+        for (var attempt = 0; attempt < 10 && (await http.HealthAsync()).GetProperty("joined_requests").GetInt32() == 0; attempt++)
         {
+            var answered = (await http.HealthAsync()).GetProperty("completed").GetInt32();
             var head = http.PostAsync(Body(Fim(TinyCheckpoint.ProbePrefix, "\n", TinyCheckpoint.LongRun), false));
-            await http.WaitForHealthAsync(h => h.GetProperty("active_generations").GetInt32() == 1, TimeSpan.FromSeconds(30));
+            await http.WaitForHealthAsync(h => h.GetProperty("active_generations").GetInt32() == 1 || h.GetProperty("completed").GetInt32() > answered,
+                TimeSpan.FromSeconds(30));
             var rest = Requests.Select((r, i) => http.PostAsync(Body(r, stream: i % 2 == 1))).ToArray();
             (await head).Dispose();
             for (var i = 0; i < rest.Length; i++)
