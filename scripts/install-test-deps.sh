@@ -6,11 +6,12 @@ cd "$(dirname "$0")/.."
 
 # python3-torch: independent reader of exported checkpoints and the PyTorch reference loops (with OpenBLAS).
 # neovim: a second, independent LSP client. The rest are the languages the eval harness executes, with what
-# HumanEval-X's own harness provides them: Boost and OpenSSL for C++, testify for Go, regex and md5 for Rust.
+# HumanEval-X's own harness provides them: Boost and OpenSSL for C++, testify for Go, regex and md5 for Rust
+# (regex's default features, which bring aho-corasick and memchr, come only as a recommendation: named here).
 # slurm-wlm and munge: a real single-node Slurm for the staged data build (scripts/start-slurm.sh starts it).
 # openmpi-bin: the collectives of data-parallel CPU training, launched by mpirun and by srun --mpi=pmix.
 apt_packages=(python3-torch libopenblas0-pthread neovim g++ default-jdk-headless util-linux git
-  libboost-dev libssl-dev golang-go golang-github-stretchr-testify-dev rustc cargo librust-regex-dev librust-md5-dev
+  libboost-dev libssl-dev golang-go golang-github-stretchr-testify-dev rustc cargo librust-regex-dev librust-regex+default-dev librust-md5-dev
   slurm-wlm munge openmpi-bin libopenmpi-dev)
 missing=()
 for p in "${apt_packages[@]}"; do

@@ -14,7 +14,7 @@ namespace CodeLm.Eval.Languages;
 public static class RustCrates
 {
     public const string DebianRegistry = "/usr/share/cargo/registry";
-    public const string InstallHint = "apt-get install rustc cargo librust-regex-dev librust-md5-dev";
+    public const string InstallHint = "apt-get install rustc cargo librust-regex-dev librust-regex+default-dev librust-md5-dev";
 
     /// <summary>The crate directory (building it on first use), or why it cannot be built.</summary>
     public static async Task<(string? Dir, string? Error)> EnsureAsync(string rustc, CancellationToken ct)
