@@ -244,11 +244,12 @@ public sealed class BatchedDecodingTests(TinyCheckpoint tiny)
         Assert.Equal(Enumerable.Range(0, Requests.Length), finished.Select(f => f.Index).Order());
         foreach (var (i, result) in finished) Assert.Equal(together[i].Text, result.Text);
 
-        // A row whose client left ends there; the others go on.
+        // A row whose client left ends there; the others go on. The client leaves at the row's first token: that one is
+        // exact (its own prefill), so the row cannot have ended on a flipped end-of-text before the cancel lands.
         using var cts = new CancellationTokenSource();
-        var pieces = 0;
-        var withCancel = engine.GenerateBatch(Requests.Select((r, i) => (r, i == 0 ? (Model.Generation.TextCallback?)((_, _) => { if (++pieces == 2) cts.Cancel(); return false; }) : null,
+        var withCancel = engine.GenerateBatch(Requests.Select((r, i) => (r, i == 0 ? (Model.Generation.TextCallback?)((_, _) => { cts.Cancel(); return false; }) : null,
             i == 0 ? cts.Token : CancellationToken.None)).ToArray());
+        Assert.Equal(1, withCancel[0].Tokens);
         Assert.Equal(Model.Generation.FinishReason.Cancelled, withCancel[0].FinishReason);
         Assert.True(withCancel[0].Tokens < alone[0].Tokens);
         Assert.All(withCancel.Skip(1), c => Assert.NotEqual(Model.Generation.FinishReason.Cancelled, c.FinishReason));
