@@ -56,7 +56,7 @@ internal sealed class ParquetPages : IDisposable
         foreach (var c in _columns) c.DropOpenPage();
         foreach (var c in _compressors) c.Dispose();
         _compressors.Clear();
-        while (_buffers.TryTake(out var b)) Free(b);
+        while (_buffers.TryTake(out var b)) b.Free();
         _frames.Dispose();
     }
 
@@ -65,10 +65,8 @@ internal sealed class ParquetPages : IDisposable
     private void ReturnBuffer(NativeBuffer<byte> buffer)
     {
         if (buffer.Length == PageBytes) _buffers.Add(buffer);
-        else Free(buffer);
+        else buffer.Free();
     }
-
-    private static void Free(IDisposable buffer) => buffer.Dispose();
 
     /// <summary>One column's PLAIN-encoded values of the open row group (a little-endian length before each value), in pages.</summary>
     public sealed class ColumnBuffer(ParquetPages owner)
@@ -188,7 +186,7 @@ internal sealed class ParquetPages : IDisposable
         public void Dispose()
         {
             _compressor.Dispose();
-            Free(_scratch);
+            _scratch.Free();
         }
     }
 
@@ -219,7 +217,7 @@ internal sealed class ParquetPages : IDisposable
 
         public void Dispose()
         {
-            foreach (var s in _segments) Free(s);
+            foreach (var s in _segments) s.Free();
             _segments.Clear();
         }
     }

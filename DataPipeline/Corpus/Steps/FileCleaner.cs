@@ -83,7 +83,7 @@ internal sealed class FileCleaner(int largest) : IDisposable
 
     public void Dispose()
     {
-        ((IDisposable)_chars).Dispose();
-        ((IDisposable)_utf8).Dispose();
+        _chars.Free();
+        _utf8.Free();
     }
 }

@@ -106,7 +106,9 @@ internal static class ScanStep
         {
             foreach (var r in Open.Values) r.Dispose();
             Cleaner.Dispose();
-            foreach (var b in (IDisposable[])[_bytes, _chars, _shingles]) b.Dispose();
+            _bytes.Free();
+            _chars.Free();
+            _shingles.Free();
         }
     }
 }
